@@ -1,0 +1,1 @@
+"""Per-person rest baseline, voluntary ranges and saved profiles."""
