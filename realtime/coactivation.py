@@ -1,0 +1,209 @@
+"""Co-activation between regional signals: cross-correlation, lag, gain and a verdict.
+
+Pure functions on arrays. Signals: shape (T, 2, N_SIGNALS) as in ``signals.py``, sampled at
+``fps``; NaN marks frames without a face.
+
+Verdict rules (why each exists):
+- coupling: peak correlation >= ``min_r`` and the response moved clearly beyond its own rest
+  noise while the driver moved;
+- causality: a response that precedes its driver (lag < -1 frame) is not synkinesis;
+- blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
+- laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
+  only if it is clearly stronger than the same pair on the other side, or exceeds the healthy
+  range where the literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
+- direction: at near-zero lag the voluntary movement is the larger one (in units of its own
+  rest noise), so only that direction of a coupled pair is flagged;
+- primary driver: signals that move together with a larger voluntary movement at zero lag
+  (cheek and nose wing in a smile) are not reported as separate drivers of the same response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .landmarks import SIDES
+from .signals import S, SIGNALS
+
+# Upper limit of healthy co-activation where published (fraction of rest fissure).
+HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
+
+
+@dataclass
+class Coupling:
+    driver: str
+    response: str
+    side: str
+    peak_r: float
+    lag_s: float        # positive: the response follows the driver
+    gain: float         # response units per driver unit, at the peak lag
+    amplitude: float    # response change explained by the driver's activity (response units)
+    synkinesis: bool
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        for k in ("peak_r", "lag_s", "gain", "amplitude"):
+            d[k] = None if not np.isfinite(d[k]) else round(float(d[k]), 4)
+        return d
+
+
+@dataclass
+class CoactivationConfig:
+    max_lag_s: float = 1.0
+    min_r: float = 0.5
+    laterality_ratio: float = 1.5
+    min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
+    blink_max_s: float = 0.5
+
+
+def fill_gaps(x: np.ndarray) -> np.ndarray:
+    """Linearly interpolate NaNs along axis 0 (edges held). Shape kept."""
+    x = np.array(x, dtype=np.float64, copy=True)
+    flat = x.reshape(x.shape[0], -1)
+    t = np.arange(x.shape[0])
+    for j in range(flat.shape[1]):
+        bad = np.isnan(flat[:, j])
+        if bad.all():
+            flat[:, j] = 0.0
+        elif bad.any():
+            flat[bad, j] = np.interp(t[bad], t[~bad], flat[~bad, j])
+    return x
+
+
+def _rolling_median(x: np.ndarray, n: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+    return median_filter(x, size=n, mode="nearest")
+
+
+def blink_mask(eye_closure: np.ndarray, fps: float, noise: np.ndarray,
+               max_s: float = 0.5, k: float = 4.0) -> np.ndarray:
+    """Frames inside a blink: both eyes close briefly (< max_s) above k rest-noise SDs,
+    relative to their running level. eye_closure: (T, 2). Returns (T,) bool."""
+    win = max(3, int(round(2 * max_s * fps)) | 1)
+    fast = eye_closure - np.stack([_rolling_median(eye_closure[:, i], win) for i in range(2)], axis=1)
+    thr = k * np.maximum(noise, 1e-3)
+    both = (fast > thr).all(axis=1)
+    mask = np.zeros_like(both)
+    t, n = 0, len(both)
+    pad = max(1, int(round(0.1 * fps)))
+    while t < n:
+        if both[t]:
+            e = t
+            while e < n and both[e]:
+                e += 1
+            if (e - t) <= max_s * fps:
+                mask[max(0, t - pad):min(n, e + pad)] = True
+            t = e
+        else:
+            t += 1
+    return mask
+
+
+def remove_blinks(sig: np.ndarray, fps: float, noise: np.ndarray,
+                  max_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Signals with blink frames interpolated over, and the blink mask."""
+    eye = fill_gaps(sig[:, :, S["eye_closure"]])
+    mask = blink_mask(eye, fps, noise[:, S["eye_closure"]], max_s)
+    out = np.array(sig, dtype=np.float64, copy=True)
+    out[mask] = np.nan
+    return fill_gaps(out), mask
+
+
+def xcorr(driver: np.ndarray, response: np.ndarray, max_lag: int) -> np.ndarray:
+    """Pearson correlation of driver(t) with response(t + k) for k = -max_lag..max_lag,
+    each over the overlapping samples. driver, response: (T,). Returns (2*max_lag+1,)."""
+    n = len(driver)
+    out = np.full(2 * max_lag + 1, np.nan)
+    for i, k in enumerate(range(-max_lag, max_lag + 1)):
+        a = driver[max(0, -k):n - max(0, k)]
+        b = response[max(0, k):max(0, k) + len(a)]
+        if len(a) < 3:
+            continue
+        a = a - a.mean()
+        b = b - b.mean()
+        den = np.sqrt((a * a).sum() * (b * b).sum())
+        if den > 0:
+            out[i] = (a * b).sum() / den
+    return out
+
+
+def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
+    """Highest positive correlation and its lag in frames, refined by a parabola."""
+    if np.all(np.isnan(r)):
+        return float("nan"), float("nan")
+    i = int(np.nanargmax(r))
+    lag = float(i - max_lag)
+    if 0 < i < len(r) - 1 and np.isfinite(r[i - 1]) and np.isfinite(r[i + 1]):
+        den = r[i - 1] - 2 * r[i] + r[i + 1]
+        if den < 0:
+            lag += 0.5 * (r[i - 1] - r[i + 1]) / den
+    return float(r[i]), lag
+
+
+def _gain(driver: np.ndarray, response: np.ndarray, lag: int) -> float:
+    n = len(driver)
+    a = driver[max(0, -lag):n - max(0, lag)]
+    b = response[max(0, lag):max(0, lag) + len(a)]
+    va = np.var(a)
+    return float(np.cov(a, b, bias=True)[0, 1] / va) if va > 0 else float("nan")
+
+
+def activity_range(x: np.ndarray) -> float:
+    """Robust extent of a signal's movement: 98th minus 50th percentile (rest is the median
+    most of the time, activity the upper tail)."""
+    return float(np.percentile(x, 98) - np.percentile(x, 50))
+
+
+def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
+            config: CoactivationConfig | None = None) -> tuple[list[Coupling], np.ndarray]:
+    """All ordered pairs of distinct signals on each side. sig: (T, 2, N) activations;
+    noise: (2, N) rest noise SD. Returns the couplings and the blink mask (T,)."""
+    cfg = config or CoactivationConfig()
+    clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
+    max_lag = max(1, int(round(cfg.max_lag_s * fps)))
+    tol = 1.0  # frames: a response may not precede its driver by more than this
+    noise = np.maximum(noise, 1e-4)
+    snr = np.array([[activity_range(clean[:, s, j]) / noise[s, j] for j in range(len(SIGNALS))]
+                    for s in range(2)])
+    raw: dict[tuple[int, int, int], Coupling] = {}
+    coupled: dict[tuple[int, int, int], bool] = {}
+    for s, side in enumerate(SIDES):
+        for d, dname in enumerate(SIGNALS):
+            for r_, rname in enumerate(SIGNALS):
+                if d == r_:
+                    continue
+                r = xcorr(clean[:, s, d], clean[:, s, r_], max_lag)
+                pr, lag = peak_lag(r, max_lag)
+                g = _gain(clean[:, s, d], clean[:, s, r_], int(round(lag))) if np.isfinite(lag) else float("nan")
+                amp = g * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
+                ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
+                      and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
+                      and amp >= cfg.min_snr * noise[s, r_])
+                raw[(s, d, r_)] = Coupling(dname, rname, side, pr, lag / fps, g, amp, False)
+                coupled[(s, d, r_)] = bool(ok)
+    for (s, d, r_), c in raw.items():
+        if not coupled[(s, d, r_)]:
+            continue
+        other = raw[(1 - s, d, r_)]
+        lateral = (not coupled[(1 - s, d, r_)]
+                   or c.amplitude >= cfg.laterality_ratio * max(other.amplitude, 0.0))
+        limit = HEALTHY_LIMIT.get((c.driver, c.response))
+        beyond_normal = limit is not None and c.amplitude > limit
+        reverse_coupled = coupled[(s, r_, d)]
+        # At (near) zero lag the direction is ambiguous: the voluntary driver is the bigger mover.
+        direction_ok = not (reverse_coupled and abs(c.lag_s * fps) <= tol and snr[s, d] < snr[s, r_])
+        c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
+    # A driver that merely rides along with a bigger voluntary movement (the cheek and nose
+    # wing move with every smile) is part of that movement: report the primary driver only.
+    for (s, d, r_), c in raw.items():
+        if not c.synkinesis:
+            continue
+        for d2 in range(len(SIGNALS)):
+            if d2 in (d, r_) or snr[s, d2] <= snr[s, d]:
+                continue
+            rides = coupled[(s, d2, d)] and abs(raw[(s, d2, d)].lag_s * fps) <= tol
+            if rides and raw[(s, d2, r_)].synkinesis:
+                c.synkinesis = False
+                break
+    return list(raw.values()), blinks
