@@ -13,8 +13,8 @@ Verdict rules (why each exists):
   range where the literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
 - direction: at near-zero lag the voluntary movement is the larger one (in units of its own
   rest noise), so only that direction of a coupled pair is flagged;
-- primary driver: signals that move together with a larger voluntary movement at zero lag
-  (cheek and nose wing in a smile) are not reported as separate drivers of the same response.
+- primary driver: signals that move together at zero lag with a task movement (cheek and nose
+  wing in a smile) are not reported as separate drivers of the same response.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from .signals import S, SIGNALS
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
+# The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
+# move along with them; lower number = more likely the voluntary driver.
+PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
+            "lower_lip": 5, "cheek_raise": 6, "chin": 7}
 
 
 @dataclass
@@ -59,7 +63,7 @@ class CoactivationConfig:
 
 def fill_gaps(x: np.ndarray) -> np.ndarray:
     """Linearly interpolate NaNs along axis 0 (edges held). Shape kept."""
-    x = np.array(x, dtype=np.float64, copy=True)
+    x = np.array(x, dtype=np.float64, order="C", copy=True)  # reshape below must be a view
     flat = x.reshape(x.shape[0], -1)
     t = np.arange(x.shape[0])
     for j in range(flat.shape[1]):
@@ -180,7 +184,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_])
-                raw[(s, d, r_)] = Coupling(dname, rname, side, pr, lag / fps, g, amp, False)
+                raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False)
                 coupled[(s, d, r_)] = bool(ok)
     for (s, d, r_), c in raw.items():
         if not coupled[(s, d, r_)]:
@@ -194,16 +198,15 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the bigger mover.
         direction_ok = not (reverse_coupled and abs(c.lag_s * fps) <= tol and snr[s, d] < snr[s, r_])
         c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
-    # A driver that merely rides along with a bigger voluntary movement (the cheek and nose
-    # wing move with every smile) is part of that movement: report the primary driver only.
-    for (s, d, r_), c in raw.items():
-        if not c.synkinesis:
-            continue
+    # A driver that merely rides along with a task movement (the cheek and nose wing move with
+    # every smile) is part of that movement: report the task movement as the driver.
+    flagged = {k for k, c in raw.items() if c.synkinesis}
+    for (s, d, r_) in flagged:
         for d2 in range(len(SIGNALS)):
-            if d2 in (d, r_) or snr[s, d2] <= snr[s, d]:
+            if d2 in (d, r_) or PRIORITY[SIGNALS[d2]] >= PRIORITY[SIGNALS[d]]:
                 continue
             rides = coupled[(s, d2, d)] and abs(raw[(s, d2, d)].lag_s * fps) <= tol
-            if rides and raw[(s, d2, r_)].synkinesis:
-                c.synkinesis = False
+            if rides and (s, d2, r_) in flagged:
+                raw[(s, d, r_)].synkinesis = False
                 break
     return list(raw.values()), blinks

@@ -39,7 +39,7 @@ def signals_to_columns(sig: np.ndarray) -> np.ndarray:
 
 
 def columns_to_signals(cols: np.ndarray) -> np.ndarray:
-    return np.swapaxes(cols.reshape(*cols.shape[:-1], len(SIGNALS), 2), -1, -2)
+    return np.ascontiguousarray(np.swapaxes(cols.reshape(*cols.shape[:-1], len(SIGNALS), 2), -1, -2))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""Shared fixtures: the face model (never downloaded in tests) and demo-face videos."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    env = os.environ.get("SYNKINESIS_FACE_MODEL")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "models" / "face_landmarker.task")
+    for c in candidates:
+        if c.is_file():
+            return c
+    pytest.fail("face model not found: set SYNKINESIS_FACE_MODEL to face_landmarker.task "
+                "(tests never download it)")
+
+
+@pytest.fixture(scope="session")
+def demo_videos(tmp_path_factory):
+    """Factory: demo_videos(name, **DemoConfig fields) -> (path, truth), cached per session."""
+    from realtime.demo_face import DemoConfig, DemoTruth, write_demo_video
+    root = tmp_path_factory.mktemp("demo")
+    cache: dict[str, tuple[Path, DemoTruth]] = {}
+
+    def make(name: str, **cfg):
+        if name not in cache:
+            path = root / f"{name}.mp4"
+            truth = write_demo_video(path, DemoConfig(**cfg))
+            cache[name] = (path, truth)
+        return cache[name]
+    return make
+
+
+@pytest.fixture(scope="session")
+def analysed(demo_videos, model_path, tmp_path_factory):
+    """Factory: analysed(name, **DemoConfig) -> (summary dict, out dir, truth); cached."""
+    from realtime.analyze import analyze
+    cache = {}
+
+    def run(name: str, **cfg):
+        if name not in cache:
+            video, truth = demo_videos(name, **cfg)
+            out = tmp_path_factory.mktemp(f"an_{name}")
+            summary = analyze(video, out, model_path, show_progress=False)
+            cache[name] = (summary, out, truth)
+        return cache[name]
+    return run
+
+
+def corr(a: np.ndarray, b: np.ndarray) -> float:
+    ok = np.isfinite(a) & np.isfinite(b)
+    return float(np.corrcoef(a[ok], b[ok])[0, 1])
