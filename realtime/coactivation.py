@@ -5,7 +5,7 @@ Pure functions on arrays. Signals: shape (T, 2, N_SIGNALS) as in ``signals.py``,
 
 Verdict rules (why each exists):
 - coupling: peak correlation >= ``min_r`` and the response moved clearly beyond its own rest
-  noise while the driver moved;
+  noise, and by a clinically visible amount (``MIN_AMPLITUDE``), while the driver moved;
 - causality: a response that precedes its driver (lag < -1 frame) is not synkinesis;
 - blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
 - laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
@@ -28,6 +28,11 @@ from .signals import S, SIGNALS
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
+# Smallest co-activation worth reporting, in response units: below this a movement is not
+# clinically visible. 0.02 IOD is ~1.3 mm (one Sunnybrook point is ~0.8-1.0 mm of fissure
+# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry.
+MIN_AMPLITUDE = {"eye_closure": 0.05}
+DEFAULT_MIN_AMPLITUDE = 0.02
 # The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
 # move along with them; lower number = more likely the voluntary driver.
 PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
@@ -172,6 +177,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                     for s in range(2)])
     raw: dict[tuple[int, int, int], Coupling] = {}
     coupled: dict[tuple[int, int, int], bool] = {}
+    comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
     for s, side in enumerate(SIDES):
         for d, dname in enumerate(SIGNALS):
             for r_, rname in enumerate(SIGNALS):
@@ -183,9 +189,11 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 amp = g * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
                 ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
-                      and amp >= cfg.min_snr * noise[s, r_])
+                      and amp >= cfg.min_snr * noise[s, r_]
+                      and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False)
                 coupled[(s, d, r_)] = bool(ok)
+                comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.min_r and abs(lag) <= tol)
     for (s, d, r_), c in raw.items():
         if not coupled[(s, d, r_)]:
             continue
@@ -194,9 +202,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                    or c.amplitude >= cfg.laterality_ratio * max(other.amplitude, 0.0))
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.amplitude > limit
-        reverse_coupled = coupled[(s, r_, d)]
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the bigger mover.
-        direction_ok = not (reverse_coupled and abs(c.lag_s * fps) <= tol and snr[s, d] < snr[s, r_])
+        direction_ok = not (comoves[(s, r_, d)] and snr[s, d] < snr[s, r_])
         c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
     # A driver that merely rides along with a task movement (the cheek and nose wing move with
     # every smile) is part of that movement: report the task movement as the driver.
@@ -205,7 +212,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         for d2 in range(len(SIGNALS)):
             if d2 in (d, r_) or PRIORITY[SIGNALS[d2]] >= PRIORITY[SIGNALS[d]]:
                 continue
-            rides = coupled[(s, d2, d)] and abs(raw[(s, d2, d)].lag_s * fps) <= tol
+            rides = comoves[(s, d2, d)]
             if rides and (s, d2, r_) in flagged:
                 raw[(s, d, r_)].synkinesis = False
                 break
