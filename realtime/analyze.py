@@ -95,7 +95,8 @@ def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile 
         except ValueError as exc:
             raise AnalysisError(f"rest stretch {rest[0]}-{rest[1]} s: {exc}; choose another with --rest") from None
     sig = activations(features, baseline.level)
-    couplings, blinks = analyse(sig, fps, baseline.noise)
+    couplings, blinks = analyse(sig, fps, baseline.noise,
+                                max_range=profile.max_range if profile is not None else None)
     return Analysis(fps, stamps_a, features, sig, baseline, couplings, blinks, ref_index)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Sub-command modules, in the order shown by --help.
@@ -12,8 +13,14 @@ COMMANDS = [
     "realtime.commands.demo_video",
     "realtime.commands.analyze",
     "realtime.commands.calibrate",
+    "realtime.commands.assess",
+    "realtime.commands.report",
+    "realtime.commands.progress",
+    "realtime.commands.record",
+    "realtime.commands.live",
+    "realtime.commands.validate",
 ]
-DEFAULT_COMMAND: list[str] = []  # arguments used when run.py is given none
+DEFAULT_COMMAND: list[str] = ["live"]  # arguments used when run.py is given none
 
 
 def rest_window(text: str) -> tuple[float, float]:
@@ -44,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from .model_asset import ModelError
     from .sources import SourceError
 
+    # FFmpeg prints its own complaint before OpenCV reports a bad file; ours says what to do.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     argv = sys.argv[1:] if argv is None else argv
     parser, modules = build_parser()
     args = parser.parse_args(argv or DEFAULT_COMMAND)

@@ -9,10 +9,11 @@ Verdict rules (why each exists):
 - causality: a response that precedes its driver (lag < -1 frame) is not synkinesis;
 - blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
 - laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
-  only if it is clearly stronger than the same pair on the other side, or exceeds the healthy
-  range where the literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
-- direction: at near-zero lag the voluntary movement is the larger one (in units of its own
-  rest noise), so only that direction of a coupled pair is flagged;
+  only if it is clearly stronger than the same pair on the other side (``laterality_ratio``,
+  doubled for normal synergies such as smile -> cheek), or exceeds the healthy range where the
+  literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
+- direction: at near-zero lag the voluntary movement is the one that uses more of its own
+  range (calibrated maximum, else a typical adult range), so only that direction is flagged;
 - primary driver: signals that move together at zero lag with a task movement (cheek and nose
   wing in a smile) are not reported as separate drivers of the same response.
 """
@@ -33,6 +34,17 @@ HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
 # difference); 5 % of the fissure is half the normal left/right dynamic asymmetry.
 MIN_AMPLITUDE = {"eye_closure": 0.05}
 DEFAULT_MIN_AMPLITUDE = 0.02
+# Typical full voluntary excursion of each signal in adults (eye: fully closed; displacements
+# in IOD, ~63 mm: commissure ~10 mm, brow ~9 mm, ...). Used when no calibrated maximum exists
+# to tell, at zero lag, which of two co-moving regions made the (voluntary) bigger movement.
+TYPICAL_RANGE = {"brow_raise": 0.15, "eye_closure": 1.0, "cheek_raise": 0.08, "nose_wrinkle": 0.06,
+                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06}
+# Co-movements every healthy face makes (a smile lifts the cheek and nose wing through the
+# modiolus and levator labii; a pucker moves the lower lip). They are measured in the same
+# region, and only a strongly one-sided difference (twice the usual ratio) is flagged.
+_LOWER_SYNERGY = ("smile", "cheek_raise", "nose_wrinkle")
+SYNERGY = ({(a, b) for a in _LOWER_SYNERGY for b in _LOWER_SYNERGY if a != b}
+           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise")})
 # The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
 # move along with them; lower number = more likely the voluntary driver.
 PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
@@ -165,9 +177,11 @@ def activity_range(x: np.ndarray) -> float:
 
 
 def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
-            config: CoactivationConfig | None = None) -> tuple[list[Coupling], np.ndarray]:
+            config: CoactivationConfig | None = None,
+            max_range: np.ndarray | None = None) -> tuple[list[Coupling], np.ndarray]:
     """All ordered pairs of distinct signals on each side. sig: (T, 2, N) activations;
-    noise: (2, N) rest noise SD. Returns the couplings and the blink mask (T,)."""
+    noise: (2, N) rest noise SD; max_range: optional (2, N) calibrated maximum voluntary
+    activation (NaN where unknown). Returns the couplings and the blink mask (T,)."""
     cfg = config or CoactivationConfig()
     clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
     max_lag = max(1, int(round(cfg.max_lag_s * fps)))
@@ -175,6 +189,11 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     noise = np.maximum(noise, 1e-4)
     snr = np.array([[activity_range(clean[:, s, j]) / noise[s, j] for j in range(len(SIGNALS))]
                     for s in range(2)])
+    full = np.tile([TYPICAL_RANGE[g] for g in SIGNALS], (2, 1)).astype(float)
+    if max_range is not None:
+        full = np.where(np.isfinite(max_range) & (max_range > 0), max_range, full)
+    effort = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))]
+                       for s in range(2)]) / full
     raw: dict[tuple[int, int, int], Coupling] = {}
     coupled: dict[tuple[int, int, int], bool] = {}
     comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
@@ -198,12 +217,13 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         if not coupled[(s, d, r_)]:
             continue
         other = raw[(1 - s, d, r_)]
-        lateral = (not coupled[(1 - s, d, r_)]
-                   or c.amplitude >= cfg.laterality_ratio * max(other.amplitude, 0.0))
+        ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
+        lateral = c.amplitude >= ratio * max(other.amplitude, 0.0)
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.amplitude > limit
-        # At (near) zero lag the direction is ambiguous: the voluntary driver is the bigger mover.
-        direction_ok = not (comoves[(s, r_, d)] and snr[s, d] < snr[s, r_])
+        # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
+        # used more of its own range.
+        direction_ok = not (comoves[(s, r_, d)] and effort[s, d] < effort[s, r_])
         c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
     # A driver that merely rides along with a task movement (the cheek and nose wing move with
     # every smile) is part of that movement: report the task movement as the driver.
@@ -212,8 +232,9 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         for d2 in range(len(SIGNALS)):
             if d2 in (d, r_) or PRIORITY[SIGNALS[d2]] >= PRIORITY[SIGNALS[d]]:
                 continue
+            # d moves with the task movement d2, and so does the response: d2 explains both.
             rides = comoves[(s, d2, d)]
-            if rides and (s, d2, r_) in flagged:
+            if rides and ((s, d2, r_) in flagged or comoves[(s, d2, r_)]):
                 raw[(s, d, r_)].synkinesis = False
                 break
     return list(raw.values()), blinks

@@ -8,12 +8,33 @@ things this product reports. One instance must only be used by one thread at a t
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from pathlib import Path
 
 import numpy as np
 
 from .model_asset import ModelError, check_model_file
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence the model's C++ start-up chatter (glog/TFLite lines on fd 2), which users read
+    as errors. Python-level errors are raised, not printed, so nothing useful is lost."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 class Landmarker:
@@ -34,7 +55,11 @@ class Landmarker:
             min_face_detection_confidence=0.5, min_face_presence_confidence=0.5,
             min_tracking_confidence=0.5)
         try:
-            self._lm = vision.FaceLandmarker.create_from_options(options)
+            with quiet_native_stderr():
+                self._lm = vision.FaceLandmarker.create_from_options(options)
+                # The first inference logs the delegate choice; run it here, quietly.
+                self._lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB,
+                                         data=np.zeros((64, 64, 3), np.uint8))) if mode == "image" else None
         except Exception as exc:  # mediapipe raises bare RuntimeError/ValueError on bad bundles
             raise ModelError(f"face model {path} could not be loaded ({str(exc).splitlines()[0][:120]}); "
                              "replace the file or point SYNKINESIS_FACE_MODEL at a good copy") from None

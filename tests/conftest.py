@@ -15,11 +15,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    env = os.environ.get("SYNKINESIS_FACE_MODEL")
+    from realtime.model_asset import MODEL_ENV, MODEL_NAME, cache_dir
+    env = os.environ.get(MODEL_ENV)
     candidates = [Path(env)] if env else []
-    candidates.append(REPO.parent / "shared" / "models" / "face_landmarker.task")
+    candidates += [REPO.parent / "shared" / "models" / MODEL_NAME, cache_dir() / MODEL_NAME]
     for c in candidates:
         if c.is_file():
+            os.environ[MODEL_ENV] = str(c)   # for the command-line tests' subprocesses
             return c
     pytest.fail("face model not found: set SYNKINESIS_FACE_MODEL to face_landmarker.task "
                 "(tests never download it)")

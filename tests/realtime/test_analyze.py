@@ -19,6 +19,7 @@ CASES = {
     "left_headmotion": dict(seconds=24, seed=101, synkinesis="left", strength=0.4, delay_s=0.25, head_motion=True),
     "right_fast": dict(seconds=24, seed=202, synkinesis="right", strength=0.6, delay_s=0.05),
     "none_headmotion": dict(seconds=24, seed=303, synkinesis="none", head_motion=True),
+    "right_short": dict(seconds=10, seed=404, synkinesis="right", strength=0.6, delay_s=0.1),
 }
 
 
@@ -68,8 +69,8 @@ def test_output_formats(analysed):
     assert np.corrcoef(smile, truth.smile)[0, 1] > 0.95
 
 
-def test_cli_success_and_profile(analysed, demo_videos, model_path, tmp_path):
-    video, _ = demo_videos("right_fast", **CASES["right_fast"])
+def test_cli_success_and_profile(demo_videos, model_path, tmp_path):
+    video, _ = demo_videos("right_short", **CASES["right_short"])
     prof = tmp_path / "me.json"
     r = run_cli("calibrate", video, "--profile", prof, "--rest", "0:2.5", env_model=model_path)
     assert r.returncode == 0, r.stderr

@@ -102,3 +102,17 @@ def test_blinks_are_found_and_ignored():
     cs, found = analyse(sig, FPS, noise)
     assert found.sum() == mask.sum()
     assert not [c for c in cs if c.synkinesis]
+
+
+def test_passengers_of_a_smile_are_not_reported_as_drivers():
+    # The cheek rises with every smile on both sides (normal synergy); the right eye narrows
+    # with the smile at zero delay. Only smile -> eye_closure on the right is synkinesis.
+    sig, noise = scenario(delay_frames=0, side=1, gain=0.3)
+    smile = sig[:, :, S["smile"]].copy()
+    sig[:, :, S["cheek_raise"]] += 0.25 * smile
+    sig[:, :, S["chin"]] += 0.3 * smile
+    cs, _ = analyse(sig, FPS, noise)
+    assert [(c.driver, c.response, c.side) for c in cs if c.synkinesis] == [("smile", "eye_closure", "right")]
+    # the passengers are still reported with their numbers
+    c = find(cs, "eye_closure", "cheek_raise", "right")
+    assert c.peak_r > 0.8 and not c.synkinesis

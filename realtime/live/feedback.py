@@ -1,0 +1,56 @@
+"""Biofeedback rules as plain functions: the "keep below" band of the region that must stay
+still, and a counter of clean repetitions of the practised movement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Band:
+    limit: float        # activation the still region must stay below
+    how: str            # where the limit comes from, for the user
+
+
+def keep_below(noise: np.ndarray, max_range: np.ndarray | None, side: int, signal: int, *,
+               k: float = 4.0, fraction: float = 0.25) -> Band:
+    """Limit for one side/signal: ``fraction`` of the voluntary maximum when the profile has
+    it, otherwise ``k`` rest-noise SDs (never below the noise floor itself)."""
+    if max_range is not None and np.isfinite(max_range[side, signal]) and max_range[side, signal] > 0:
+        return Band(float(fraction * max_range[side, signal]), f"{fraction:.0%} of max range")
+    return Band(float(k * max(noise[side, signal], 1e-3)), f"rest noise x {k:g}")
+
+
+class RepCounter:
+    """A repetition starts when the practised signal rises above ``on`` and ends when it
+    falls below ``on / 2`` (hysteresis); it is clean if the still region never crossed its
+    band meanwhile."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.clean = 0
+        self.active = False
+        self._dirty = False
+
+    def update(self, practised: float, on: float, still_over: bool) -> str | None:
+        """Feed one frame; returns "clean" or "leaked" when a repetition ends, else None."""
+        if not np.isfinite(practised):
+            return None
+        if not self.active:
+            if practised > on:
+                self.active, self._dirty = True, still_over
+            return None
+        self._dirty |= still_over
+        if practised < on / 2:
+            self.active = False
+            self.total += 1
+            if not self._dirty:
+                self.clean += 1
+                return "clean"
+            return "leaked"
+        return None
+
+    def reset(self) -> None:
+        self.__init__()

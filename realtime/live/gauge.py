@@ -1,0 +1,59 @@
+"""A large vertical gauge: the still region's activation against its "keep below" band."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+OK_COLOUR = QColor(40, 170, 70)
+OVER_COLOUR = QColor(220, 40, 40)
+
+
+class Gauge(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.value = float("nan")
+        self.limit = 1.0
+        self.title = ""
+        self.over = False
+        self.setMinimumSize(110, 200)
+        self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
+
+    def set_state(self, value: float, limit: float, title: str = "") -> bool:
+        """Update; returns True if the value is over the band (the caller may beep on a rise)."""
+        self.value, self.limit, self.title = value, max(limit, 1e-6), title
+        self.over = bool(math.isfinite(value) and value > self.limit)
+        self.update()
+        return self.over
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        w, h = self.width(), self.height()
+        top, bottom = 34, h - 26
+        bar = QRectF(w * 0.25, top, w * 0.5, bottom - top)
+        scale = 3.0 * self.limit                       # full bar = three times the limit
+        y_of = lambda v: bottom - (bottom - top) * min(max(v / scale, 0.0), 1.0)  # noqa: E731
+        p.fillRect(bar, QColor(235, 235, 235))
+        band = QRectF(bar.left(), y_of(self.limit), bar.width(), bottom - y_of(self.limit))
+        p.fillRect(band, QColor(200, 235, 205))        # the "keep below" band
+        colour = OVER_COLOUR if self.over else OK_COLOUR
+        if math.isfinite(self.value):
+            fill = QRectF(bar.left() + 6, y_of(self.value), bar.width() - 12, bottom - y_of(self.value))
+            p.fillRect(fill, colour)
+        p.setPen(QPen(Qt.black, 2, Qt.DashLine))
+        p.drawLine(int(bar.left() - 8), int(y_of(self.limit)), int(bar.right() + 8), int(y_of(self.limit)))
+        p.setPen(Qt.black)
+        p.drawRect(bar)
+        f = QFont(self.font())
+        f.setBold(True)
+        f.setPointSize(11)
+        p.setFont(f)
+        p.drawText(QRectF(0, 0, w, top), Qt.AlignCenter, self.title)
+        p.setPen(colour)
+        txt = "no face" if not math.isfinite(self.value) else ("TOO MUCH" if self.over else "OK")
+        p.drawText(QRectF(0, bottom + 2, w, 24), Qt.AlignCenter, txt)
+        p.end()

@@ -1,0 +1,91 @@
+"""Live co-activation matrix: driver (rows) x response (columns), one block per side.
+Cell colour = peak correlation; the strongest pairs show r and lag; synkinesis is boxed red."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from ..landmarks import SIDES
+from ..signals import SIGNALS
+from .overlay import SIDE_RGB
+
+SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
+         "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}
+
+TINY = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "chk", "nose_wrinkle": "nose",
+        "smile": "smil", "pucker": "puck", "lower_lip": "lip", "chin": "chin"}
+
+
+class CoactivationMatrix(QWidget):
+    def __init__(self, parent=None, label_strongest: int = 3):
+        super().__init__(parent)
+        n = len(SIGNALS)
+        self.r = np.full((2, n, n), np.nan)
+        self.lag = np.full((2, n, n), np.nan)
+        self.flag = np.zeros((2, n, n), bool)
+        self.label_strongest = label_strongest
+        self.updates = 0
+        self.note = "waiting for 3 s of signals"
+        self.setMinimumSize(420, 230)
+
+    def set_couplings(self, couplings, seconds: float) -> None:
+        idx = {s: i for i, s in enumerate(SIGNALS)}
+        self.r[:] = np.nan
+        self.lag[:] = np.nan
+        self.flag[:] = False
+        for c in couplings:
+            s, d, r = SIDES.index(c.side), idx[c.driver], idx[c.response]
+            self.r[s, d, r], self.lag[s, d, r], self.flag[s, d, r] = c.peak_r, c.lag_s, c.synkinesis
+        self.note = f"last {seconds:.0f} s"
+        self.updates += 1
+        self.update()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        n = len(SIGNALS)
+        w, h = self.width(), self.height()
+        lab_w, top = 44, 34
+        block_w = (w - 2 * lab_w - 10) / 2
+        cell = min(block_w / n, (h - top - 18) / n)
+        small = QFont(self.font())
+        small.setPointSize(7)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        bold.setPointSize(9)
+        p.setFont(bold)
+        p.drawText(QRectF(0, 0, w, 16), Qt.AlignCenter,
+                   f"Co-activation (row drives column): peak r, lag s — {self.note}")
+        for s, side in enumerate(SIDES):
+            x0 = lab_w + s * (block_w + lab_w + 10)
+            p.setFont(bold)
+            p.setPen(QColor(*SIDE_RGB[side]))
+            p.drawText(QRectF(x0, 16, cell * n, 16), Qt.AlignCenter, f"subject's {side.upper()}")
+            p.setFont(small)
+            p.setPen(Qt.black)
+            for i, name in enumerate(SIGNALS):
+                p.drawText(QRectF(x0 - lab_w, top + i * cell, lab_w - 2, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
+                p.drawText(QRectF(x0 + i * cell, top + n * cell, cell, 14), Qt.AlignCenter, TINY[name])
+            vals = np.where(np.isfinite(self.r[s]), self.r[s], -np.inf).ravel()
+            strongest = set(np.argsort(vals)[::-1][:self.label_strongest]) if np.isfinite(vals).any() else set()
+            for d in range(n):
+                for r in range(n):
+                    rect = QRectF(x0 + r * cell, top + d * cell, cell - 1, cell - 1)
+                    v = self.r[s, d, r]
+                    if d == r or not math.isfinite(v):
+                        p.fillRect(rect, QColor(245, 245, 245))
+                        continue
+                    a = max(0.0, min(1.0, v))
+                    p.fillRect(rect, QColor(int(255 - 120 * a), int(255 - 120 * a), 255))
+                    if self.flag[s, d, r]:
+                        p.setPen(QPen(QColor(220, 0, 0), 3))
+                        p.drawRect(rect.adjusted(1, 1, -1, -1))
+                    if self.flag[s, d, r] or d * n + r in strongest:
+                        p.setPen(QColor(160, 0, 0) if self.flag[s, d, r] else Qt.black)
+                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}\n{self.lag[s, d, r]:+.2f}")
+                    p.setPen(Qt.black)
+        p.end()

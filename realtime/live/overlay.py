@@ -1,0 +1,64 @@
+"""The video panel's picture: the frame mirrored for display (measurement never sees it), the
+tracked regions outlined per side and the involuntarily co-activating region highlighted.
+Labels are anatomical: "L" is the subject's left, wherever it appears on screen."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..landmarks import EYE_OUTLINE, LIP_HALF, REGIONS, SIDES
+from ..registration import apply_warp
+
+# Display colours (RGB): each side keeps its colour in every panel.
+SIDE_RGB = {"left": (255, 140, 0), "right": (0, 170, 255)}
+ALERT_RGB = (255, 30, 30)
+
+# Which outline shows which signal's region.
+_SIGNAL_POLY = {
+    "eye_closure": lambda s: EYE_OUTLINE[s],
+    "smile": lambda s: LIP_HALF[s],
+    "pucker": lambda s: LIP_HALF[s],
+    "lower_lip": lambda s: LIP_HALF[s],
+    "brow_raise": lambda s: REGIONS[s]["brow"],
+    "cheek_raise": lambda s: REGIONS[s]["cheek"],
+    "nose_wrinkle": lambda s: REGIONS[s]["ala"],
+    "chin": lambda s: REGIONS[s]["chin"],
+}
+_CLOSED = {"eye_closure"}
+
+
+def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = frozenset(),
+           alert: set[tuple[str, str]] = frozenset(), mirror: bool = True) -> np.ndarray:
+    """RGB image to display. ``highlight``: (side, signal) regions flagged as synkinetic;
+    ``alert``: regions over their biofeedback band right now (drawn filled)."""
+    out = np.ascontiguousarray(image[:, ::-1] if mirror else image).copy()
+    w = image.shape[1]
+    if measurement is None or not measurement.face or measurement.warp is None:
+        return out
+    overlay = out.copy()
+    for side in SIDES:
+        lm = measurement.landmarks.get(side)
+        if lm is None:
+            continue
+        pts = apply_warp(measurement.warp.astype(np.float64), lm[:, :2].astype(np.float64))
+        if mirror:
+            pts[:, 0] = w - 1 - pts[:, 0]
+        for sig, poly in _SIGNAL_POLY.items():
+            idx = poly(side)
+            p = np.round(pts[idx]).astype(np.int32).reshape(-1, 1, 2)
+            hot = (side, sig) in highlight
+            colour = ALERT_RGB if hot else SIDE_RGB[side]
+            closed = sig in _CLOSED or sig in ("smile", "pucker", "lower_lip")
+            if (side, sig) in alert:
+                cv2.fillPoly(overlay, [p], ALERT_RGB)
+            cv2.polylines(out, [p], closed, colour, 3 if hot else 1, cv2.LINE_AA)
+        # Anatomical label beside the eye, on the outer side.
+        eye = pts[EYE_OUTLINE[side]].mean(axis=0)
+        outer = pts[REGIONS[side]["eye_outer"][0]]
+        pos = outer + (outer - eye) * 0.6 + np.array([-10, -25])
+        cv2.putText(out, side[0].upper(), tuple(int(v) for v in pos), cv2.FONT_HERSHEY_SIMPLEX,
+                    0.9, SIDE_RGB[side], 2, cv2.LINE_AA)
+    if alert:
+        out = cv2.addWeighted(overlay, 0.35, out, 0.65, 0)
+    return out

@@ -1,0 +1,295 @@
+"""The live window. Runs on the GUI thread, driven by a QTimer; it only reads what the engine's
+threads left behind (newest frame, ring buffer, latest co-activation), so slow drawing skips
+display updates and never measurements."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QImage, QPixmap
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget)
+
+from ..landmarks import SIDES
+from ..signals import SIGNALS
+from . import overlay
+from .engine import LiveEngine
+from .feedback import RepCounter, keep_below
+from .gauge import Gauge
+from .matrix import SHORT, CoactivationMatrix
+
+TRACE_SECONDS = 10.0
+NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
+         "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
+         "lower_lip": "lower lip", "chin": "chin"}
+
+
+class Traces(pg.GraphicsLayoutWidget):
+    """One small plot per signal, both sides overlaid; curves are created once."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        self.curves: dict[tuple[str, str], pg.PlotDataItem] = {}
+        self.plots = []
+        for i, sig in enumerate(SIGNALS):
+            plot = self.addPlot(row=i, col=0)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(False, False)
+            plot.hideButtons()
+            plot.setXRange(-TRACE_SECONDS, 0, padding=0)
+            plot.getAxis("left").setWidth(34)
+            plot.getAxis("bottom").setStyle(showValues=i == len(SIGNALS) - 1)
+            for ax in ("left", "bottom", "right"):
+                plot.getAxis(ax).enableAutoSIPrefix(False)
+            plot.setLabel("right", SHORT[sig])
+            plot.getAxis("right").setStyle(showValues=False)
+            plot.getAxis("right").setWidth(14)
+            for side in SIDES:
+                self.curves[(side, sig)] = plot.plot(pen=pg.mkPen(overlay.SIDE_RGB[side], width=2),
+                                                     name=side)
+            self.plots.append(plot)
+        self.plots[0].setTitle("<span style='color:#ff8c00'>subject's LEFT</span> / "
+                               "<span style='color:#00aaff'>subject's RIGHT</span> — last 10 s",
+                               size="9pt")
+        self.points = 0
+
+    def set_data(self, t: np.ndarray, sig: np.ndarray) -> None:
+        if len(t) == 0:
+            return
+        x = t - t[-1]
+        for s, side in enumerate(SIDES):
+            for j, name in enumerate(SIGNALS):
+                self.curves[(side, name)].setData(x, sig[:, s, j], connect="finite")
+        self.points = len(t)
+
+
+class LiveWindow(QMainWindow):
+    def __init__(self, engine: LiveEngine, *, sources: list[str] | None = None, beep: bool = False,
+                 interval_ms: int = 33):
+        super().__init__()
+        self.engine = engine
+        self.setWindowTitle("Synkinesis — live biofeedback")
+        self.resize(1280, 780)
+        self._ring_seen = 0
+        self._coact_seen = None
+        self._was_over = False
+        self._user_chose = False
+        self._ticks = 0
+        self.reps = RepCounter()
+        self.flagged: list = []
+
+        central = QWidget()
+        grid = QGridLayout(central)
+        grid.setContentsMargins(6, 6, 6, 6)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        bf = QFont(self.font())
+        bf.setPointSize(12)
+        bf.setBold(True)
+        self.banner.setFont(bf)
+        self.banner.setStyleSheet("padding:4px; background:#fff7d6; border:1px solid #e0c060;")
+        grid.addWidget(self.banner, 0, 0, 1, 3)
+
+        self.video = QLabel("starting…")
+        self.video.setAlignment(Qt.AlignCenter)
+        self.video.setFixedSize(512, 384)
+        self.video.setStyleSheet("background:#222; color:white;")
+        vbox = QVBoxLayout()
+        vbox.addWidget(self.video)
+        cap = QLabel("Mirror view. <b style='color:#ff8c00'>L</b> = subject's left, "
+                     "<b style='color:#00aaff'>R</b> = subject's right; red = involuntary co-activation.")
+        cap.setWordWrap(True)
+        vbox.addWidget(cap)
+        grid.addLayout(vbox, 1, 0)
+
+        self.traces = Traces()
+        grid.addWidget(self.traces, 1, 1, 2, 1)
+
+        grid.addWidget(self._feedback_panel(beep), 1, 2, 2, 1)
+
+        self.matrix = CoactivationMatrix()
+        grid.addWidget(self.matrix, 2, 0)
+        grid.addWidget(self._control_bar(sources or []), 3, 0, 1, 3)
+        grid.setColumnStretch(1, 1)
+        self.setCentralWidget(central)
+
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start(interval_ms)
+
+    # ---- panels ----------------------------------------------------------------------
+    def _feedback_panel(self, beep: bool) -> QWidget:
+        box = QGroupBox("Biofeedback")
+        lay = QVBoxLayout(box)
+        self.practised = QComboBox()
+        self.still = QComboBox()
+        self.side = QComboBox()
+        for sig in SIGNALS:
+            self.practised.addItem(NAMES[sig], sig)
+            self.still.addItem(NAMES[sig], sig)
+        for side in SIDES:
+            self.side.addItem(f"subject's {side}", side)
+        self.practised.setCurrentIndex(SIGNALS.index("smile"))
+        self.still.setCurrentIndex(SIGNALS.index("eye_closure"))
+        for c in (self.practised, self.still, self.side):
+            c.activated.connect(self._chosen)
+        form = QGridLayout()
+        form.addWidget(QLabel("Practise"), 0, 0)
+        form.addWidget(self.practised, 0, 1)
+        form.addWidget(QLabel("Keep still"), 1, 0)
+        form.addWidget(self.still, 1, 1)
+        form.addWidget(QLabel("Side"), 2, 0)
+        form.addWidget(self.side, 2, 1)
+        lay.addLayout(form)
+        self.gauge = Gauge()
+        lay.addWidget(self.gauge, 1)
+        self.band_label = QLabel()
+        self.band_label.setWordWrap(True)
+        lay.addWidget(self.band_label)
+        self.rep_label = QLabel()
+        f = QFont(self.font())
+        f.setPointSize(14)
+        f.setBold(True)
+        self.rep_label.setFont(f)
+        lay.addWidget(self.rep_label)
+        self.beep = QCheckBox("tone when over the band")
+        self.beep.setChecked(beep)
+        lay.addWidget(self.beep)
+        box.setFixedWidth(250)
+        return box
+
+    def _control_bar(self, sources: list[str]) -> QWidget:
+        bar = QWidget()
+        lay = QHBoxLayout(bar)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.calibrate = QPushButton("Calibrate rest (hold still 3 s)")
+        self.calibrate.clicked.connect(lambda: self.engine.request_calibration("manual"))
+        lay.addWidget(self.calibrate)
+        lay.addWidget(QLabel("Source"))
+        self.source = QComboBox()
+        self.source.setEditable(True)
+        for s in dict.fromkeys(sources + ["camera", "camera:1", "demo"]):
+            self.source.addItem(s)
+        self.source.setCurrentText(self.engine.source_name)
+        lay.addWidget(self.source)
+        self.switch = QPushButton("Switch / reconnect")
+        self.switch.clicked.connect(self._switch)
+        lay.addWidget(self.switch)
+        self.status = QLabel()
+        lay.addWidget(self.status, 1)
+        return bar
+
+    def _chosen(self) -> None:
+        self._user_chose = True
+        self.reps.reset()
+
+    def _switch(self) -> None:
+        try:
+            self.engine.switch_source(self.source.currentText().strip())
+        except Exception as exc:  # a bad path must not close the window
+            self.engine.message = str(exc)
+
+    # ---- the GUI tick ----------------------------------------------------------------
+    def tick(self) -> None:
+        e = self.engine
+        self._ticks += 1
+        packet = e.take_packet()
+        if packet is not None:
+            self._show_frame(packet)
+        t, s, self._ring_seen = e.ring.since(self._ring_seen)
+        self._feedback(s)
+        if self._ticks % 2 == 0:
+            self.traces.set_data(*e.ring.window(TRACE_SECONDS))
+        co = e.coactivation
+        if co is not None and co is not self._coact_seen:
+            self._coact_seen = co
+            self.matrix.set_couplings(co.couplings, co.seconds)
+            self.flagged = sorted((c for c in co.couplings if c.synkinesis), key=lambda c: -c.amplitude)
+            if self.flagged and not self._user_chose:
+                top = self.flagged[0]
+                self.practised.setCurrentIndex(SIGNALS.index(top.driver))
+                self.still.setCurrentIndex(SIGNALS.index(top.response))
+                self.side.setCurrentIndex(SIDES.index(top.side))
+        self._status()
+
+    def _show_frame(self, packet) -> None:
+        highlight = {(c.side, c.response) for c in self.flagged}
+        alert = {(self.side.currentData(), self.still.currentData())} if self.gauge.over else set()
+        img = overlay.render(packet.frame.image, packet.measurement, highlight, alert)
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, 3 * w, QImage.Format_RGB888)
+        self.video.setPixmap(QPixmap.fromImage(qimg).scaled(self.video.size(), Qt.KeepAspectRatio,
+                                                            Qt.SmoothTransformation))
+        self.engine.mark_shown(packet)
+
+    def band(self):
+        e = self.engine
+        side, still = SIDES.index(self.side.currentData()), SIGNALS.index(self.still.currentData())
+        if e.noise is None:
+            return None
+        return keep_below(e.noise, e.max_range, side, still)
+
+    def _feedback(self, new: np.ndarray) -> None:
+        e = self.engine
+        band = self.band()
+        side = SIDES.index(self.side.currentData())
+        still, prac = SIGNALS.index(self.still.currentData()), SIGNALS.index(self.practised.currentData())
+        if band is None:
+            self.gauge.set_state(float("nan"), 1.0, "calibrating…")
+            self.band_label.setText("")
+            self.rep_label.setText("")
+            return
+        on = keep_below(e.noise, e.max_range, side, prac, k=6.0, fraction=0.3).limit
+        for row in new:
+            if np.isfinite(row).all():
+                self.reps.update(row[side, prac], on, row[side, still] > band.limit)
+        value = float(new[-1, side, still]) if len(new) else self.gauge.value
+        if len(new) and not np.isfinite(value):
+            value = float("nan")
+        name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]}"
+        over = self.gauge.set_state(value, band.limit, name)
+        if over and not self._was_over and self.beep.isChecked():
+            QApplication.beep()
+        self._was_over = over
+        self.band_label.setText(f"Keep below {band.limit:.3f} ({band.how}) while you "
+                                f"{NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
+        self.rep_label.setText(f"Clean reps: {self.reps.clean} / {self.reps.total}")
+
+    def _status(self) -> None:
+        e = self.engine
+        st = e.stats
+        proc = np.median(st.process_ms) if st.process_ms else float("nan")
+        lat = st.latencies_ms[-1] if st.latencies_ms else float("nan")
+        face = "face OK" if e.face_ok else "FACE LOST — face the camera"
+        self.status.setText(f"{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, "
+                            f"delay {lat:.0f} ms, dropped {st.dropped} — {face}")
+        self.banner.setText(self.guidance())
+
+    def guidance(self) -> str:
+        e = self.engine
+        msg = (e.message + "  ") if e.message else ""
+        if e.calibrating in ("auto", "manual"):
+            return msg + (f"Hold still and look at the camera with a relaxed face: calibrating rest "
+                          f"({e.calibration_progress:.0%}).")
+        if e.calibrating == "building":
+            return msg + "Calibrating: building your rest reference…"
+        if not e.face_ok:
+            return msg + "Face lost: face the camera, well lit. What was measured is kept."
+        if self.flagged:
+            c = self.flagged[0]
+            return msg + (f"Synkinesis: the subject's {c.side.upper()} {NAMES[c.response]} follows the "
+                          f"{NAMES[c.driver]} (r {c.peak_r:.2f}, {c.lag_s:+.2f} s). Next: "
+                          f"{NAMES[c.driver]} slowly and softly, keeping the gauge green; hold 5 s, relax.")
+        if e.coactivation is None:
+            return msg + "Measuring… move as you would in an exercise; co-activation appears after ~3 s."
+        return msg + ("No involuntary co-activation in the last 10 s. Practise the chosen movement "
+                      "slowly; keep the still region's gauge green.")
+
+    def closeEvent(self, event) -> None:
+        self.timer.stop()
+        self.engine.stop()
+        super().closeEvent(event)
