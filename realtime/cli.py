@@ -19,6 +19,7 @@ COMMANDS = [
     "realtime.commands.record",
     "realtime.commands.live",
     "realtime.commands.validate",
+    "realtime.commands.bench",
 ]
 DEFAULT_COMMAND: list[str] = ["live"]  # arguments used when run.py is given none
 

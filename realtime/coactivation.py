@@ -131,22 +131,40 @@ def remove_blinks(sig: np.ndarray, fps: float, noise: np.ndarray,
     return fill_gaps(out), mask
 
 
+def xcorr_matrix(x: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-correlation of every column with every other over lags -max_lag..max_lag.
+
+    x: (T, N). Returns (r, gain), both (2*max_lag+1, N, N): r[k, d, j] is the Pearson
+    correlation of x[t, d] with x[t + lag, j] over the overlapping samples (lag = k - max_lag),
+    gain[k, d, j] the least-squares slope of x[t + lag, j] on x[t, d]. One matrix product
+    per lag keeps a live update of all pairs to a few milliseconds."""
+    n, m = x.shape
+    lags = 2 * max_lag + 1
+    r = np.full((lags, m, m), np.nan)
+    gain = np.full((lags, m, m), np.nan)
+    for i, k in enumerate(range(-max_lag, max_lag + 1)):
+        a = x[max(0, -k):n - max(0, k)]
+        b = x[max(0, k):max(0, k) + len(a)]
+        if len(a) < 3:
+            continue
+        a = a - a.mean(axis=0)
+        b = b - b.mean(axis=0)
+        cov = a.T @ b
+        va = (a * a).sum(axis=0)
+        vb = (b * b).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r[i] = cov / np.sqrt(np.outer(va, vb))
+            gain[i] = cov / va[:, None]
+    r[~np.isfinite(r)] = np.nan
+    gain[~np.isfinite(gain)] = np.nan
+    return r, gain
+
+
 def xcorr(driver: np.ndarray, response: np.ndarray, max_lag: int) -> np.ndarray:
     """Pearson correlation of driver(t) with response(t + k) for k = -max_lag..max_lag,
     each over the overlapping samples. driver, response: (T,). Returns (2*max_lag+1,)."""
-    n = len(driver)
-    out = np.full(2 * max_lag + 1, np.nan)
-    for i, k in enumerate(range(-max_lag, max_lag + 1)):
-        a = driver[max(0, -k):n - max(0, k)]
-        b = response[max(0, k):max(0, k) + len(a)]
-        if len(a) < 3:
-            continue
-        a = a - a.mean()
-        b = b - b.mean()
-        den = np.sqrt((a * a).sum() * (b * b).sum())
-        if den > 0:
-            out[i] = (a * b).sum() / den
-    return out
+    r, _ = xcorr_matrix(np.stack([driver, response], axis=1), max_lag)
+    return r[:, 0, 1]
 
 
 def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
@@ -160,14 +178,6 @@ def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
         if den < 0:
             lag += 0.5 * (r[i - 1] - r[i + 1]) / den
     return float(r[i]), lag
-
-
-def _gain(driver: np.ndarray, response: np.ndarray, lag: int) -> float:
-    n = len(driver)
-    a = driver[max(0, -lag):n - max(0, lag)]
-    b = response[max(0, lag):max(0, lag) + len(a)]
-    va = np.var(a)
-    return float(np.cov(a, b, bias=True)[0, 1] / va) if va > 0 else float("nan")
 
 
 def activity_range(x: np.ndarray) -> float:
@@ -198,13 +208,13 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     coupled: dict[tuple[int, int, int], bool] = {}
     comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
     for s, side in enumerate(SIDES):
+        rs, gains = xcorr_matrix(clean[:, s, :], max_lag)
         for d, dname in enumerate(SIGNALS):
             for r_, rname in enumerate(SIGNALS):
                 if d == r_:
                     continue
-                r = xcorr(clean[:, s, d], clean[:, s, r_], max_lag)
-                pr, lag = peak_lag(r, max_lag)
-                g = _gain(clean[:, s, d], clean[:, s, r_], int(round(lag))) if np.isfinite(lag) else float("nan")
+                pr, lag = peak_lag(rs[:, d, r_], max_lag)
+                g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
                 amp = g * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
                 ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)

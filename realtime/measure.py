@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class FrameMeasurement:
     warp: np.ndarray | None = None               # (2, 3) reference px -> frame px
     landmarks: dict[str, np.ndarray] = field(default_factory=dict)  # side -> (478, 2) reference px
     registration_cc: float = 0.0
+    timings_ms: dict[str, float] = field(default_factory=dict)   # stage -> wall time
 
 
 def _side_landmarks(per_key: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -93,22 +95,31 @@ class FaceMeter:
         return self.composer.to_reference(faces[0]) if faces else None
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
+        t0 = time.perf_counter()
         warp = self.registrar.register(rgb)
         if warp is None:
             warp = self._reacquire(rgb)
+        t1 = time.perf_counter()
+        timings = {"registration": (t1 - t0) * 1e3}
         if warp is None:
             return FrameMeasurement(index, timestamp_s, False, "no_face",
-                                    registration_cc=self.registrar.last_cc)
+                                    registration_cc=self.registrar.last_cc, timings_ms=timings)
         aligned = self.composer.aligned(rgb, warp)
+        t2 = time.perf_counter()
         if self._pool is not None:
             results = list(self._pool.map(lambda k: self._track_key(aligned, k), KEYS))
         else:
             results = [self._track_key(aligned, k) for k in KEYS]
+        t3 = time.perf_counter()
+        timings["alignment"] = (t2 - t1) * 1e3
+        timings["composites_and_tracking"] = (t3 - t2) * 1e3
         if any(r is None for r in results):
             return FrameMeasurement(index, timestamp_s, False, "lost", warp=warp,
-                                    registration_cc=self.registrar.last_cc)
+                                    registration_cc=self.registrar.last_cc, timings_ms=timings)
         per_side = _side_landmarks(dict(zip(KEYS, results)))
         self._centre = apply_warp(warp, self.reference.landmarks[:, :2]).mean(axis=0)
-        return FrameMeasurement(index, timestamp_s, True, "ok",
-                                features=frame_features(per_side, self.frame), warp=warp,
-                                landmarks=per_side, registration_cc=self.registrar.last_cc)
+        features = frame_features(per_side, self.frame)
+        timings["features"] = (time.perf_counter() - t3) * 1e3
+        return FrameMeasurement(index, timestamp_s, True, "ok", features=features, warp=warp,
+                                landmarks=per_side, registration_cc=self.registrar.last_cc,
+                                timings_ms=timings)

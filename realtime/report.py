@@ -19,12 +19,13 @@ from pathlib import Path
 import numpy as np
 
 from .landmarks import SIDES
+from .palette import SIDE_HEX
 from .signals import S, SIGNALS
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
 TRACE_LABELS = {"brow_raise": "brow raise", "eye_closure": "eye closure", "smile": "smile",
                 "pucker": "pucker", "chin": "chin"}
-SIDE_COLOURS = {"left": "#1f5fa8", "right": "#c0392b"}
+SIDE_COLOURS = SIDE_HEX
 TASK_COLOURS = ["#e8e8e8", "#dbe9f6", "#fde2cf", "#e0f0d9", "#f3dff0", "#fff3c4", "#d9f2f2", "#eadcd0"]
 
 

@@ -61,7 +61,8 @@ class Stats:
     dropped: int = 0
     first: float | None = None
     last: float | None = None
-    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))
+    latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))         # capture -> shown
+    signal_latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # capture -> signals
     process_ms: deque = field(default_factory=lambda: deque(maxlen=120))
 
     @property
@@ -321,6 +322,7 @@ class LiveEngine:
             st.last = now
             if m is not None and m.face:
                 st.process_ms.append((now - t0) * 1000)
+                st.signal_latencies_ms.append((now - f.captured) * 1000)
             self._packet = Packet(f, m, sig, now)
 
     def take_packet(self) -> Packet | None:
@@ -341,8 +343,8 @@ class LiveEngine:
 
 
     def compute_coactivation(self) -> Coactivation | None:
-        """Co-activation of the last ``analysis_window_s`` (decimated to <= 15 fps: the lag
-        resolution stays ~70 ms, refined by a parabola, at a quarter of the cost)."""
+        """Co-activation of the last ``analysis_window_s``, resampled on a regular grid at the
+        source rate (~20 ms for 10 s at 30 fps)."""
         base = self.baseline
         if base is None:
             return None
@@ -354,7 +356,7 @@ class LiveEngine:
         if t_ok[-1] - t_ok[0] < 3.0:
             return None
         # Dropped frames make the samples irregular: resample (nearest sample) on a 15 fps grid.
-        rate = min(15.0, self.fps)
+        rate = self.fps
         grid = np.arange(t_ok[0], t_ok[-1], 1.0 / rate)
         tt = np.where(np.isfinite(t), t, -np.inf)
         j = np.clip(np.searchsorted(tt, grid), 1, len(t) - 1)

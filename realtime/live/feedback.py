@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
+from ..signals import SIGNALS
+
 
 @dataclass(frozen=True)
 class Band:
@@ -15,12 +18,21 @@ class Band:
 
 
 def keep_below(noise: np.ndarray, max_range: np.ndarray | None, side: int, signal: int, *,
-               k: float = 4.0, fraction: float = 0.25) -> Band:
+               k: float = 4.0, fraction: float = 0.25, floor: float | None = None) -> Band:
     """Limit for one side/signal: ``fraction`` of the voluntary maximum when the profile has
-    it, otherwise ``k`` rest-noise SDs (never below the noise floor itself)."""
+    it, otherwise ``k`` rest-noise SDs, but never below ``floor`` (default: the smallest
+    clinically visible movement of that signal, so that tracking jitter alone never turns
+    the gauge red and discourages a patient)."""
+    if floor is None:
+        name = SIGNALS[signal]
+        floor = MIN_AMPLITUDE.get(name, DEFAULT_MIN_AMPLITUDE)
     if max_range is not None and np.isfinite(max_range[side, signal]) and max_range[side, signal] > 0:
-        return Band(float(fraction * max_range[side, signal]), f"{fraction:.0%} of max range")
-    return Band(float(k * max(noise[side, signal], 1e-3)), f"rest noise x {k:g}")
+        limit, how = float(fraction * max_range[side, signal]), f"{fraction:.0%} of max range"
+    else:
+        limit, how = float(k * max(noise[side, signal], 1e-3)), f"rest noise x {k:g}"
+    if limit < floor:
+        return Band(floor, "smallest visible movement")
+    return Band(limit, how)
 
 
 class RepCounter:

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from ..landmarks import SIDES
 from ..signals import SIGNALS
-from .overlay import SIDE_RGB
+from ..palette import SIDE_RGB
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}
@@ -31,7 +31,7 @@ class CoactivationMatrix(QWidget):
         self.label_strongest = label_strongest
         self.updates = 0
         self.note = "waiting for 3 s of signals"
-        self.setMinimumSize(420, 230)
+        self.setMinimumSize(420, 270)
 
     def set_couplings(self, couplings, seconds: float) -> None:
         idx = {s: i for i, s in enumerate(SIGNALS)}
@@ -49,9 +49,10 @@ class CoactivationMatrix(QWidget):
         p = QPainter(self)
         n = len(SIGNALS)
         w, h = self.width(), self.height()
-        lab_w, top = 44, 34
+        lab_w, top, caption_h = 44, 34, 30
         block_w = (w - 2 * lab_w - 10) / 2
-        cell = min(block_w / n, (h - top - 18) / n)
+        cell = min(block_w / n, (h - top - 18 - caption_h) / n)
+        captions = []
         small = QFont(self.font())
         small.setPointSize(7)
         bold = QFont(self.font())
@@ -85,7 +86,17 @@ class CoactivationMatrix(QWidget):
                         p.setPen(QPen(QColor(220, 0, 0), 3))
                         p.drawRect(rect.adjusted(1, 1, -1, -1))
                     if self.flag[s, d, r] or d * n + r in strongest:
+                        # r in the cell; the lag goes in the caption below (cells are small)
                         p.setPen(QColor(160, 0, 0) if self.flag[s, d, r] else Qt.black)
-                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}\n{self.lag[s, d, r]:+.2f}")
+                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}".lstrip("0"))
+                        captions.append((self.flag[s, d, r], v,
+                                         f"{side[0].upper()} {SHORT[SIGNALS[d]]}\u2192{SHORT[SIGNALS[r]]} "
+                                         f"r {v:.2f} lag {self.lag[s, d, r]:+.2f} s"
+                                         + (" SYNKINESIS" if self.flag[s, d, r] else "")))
                     p.setPen(Qt.black)
+        captions.sort(key=lambda c: (not c[0], -c[1]))
+        p.setFont(small)
+        p.setPen(Qt.black)
+        p.drawText(QRectF(4, top + n * cell + 16, w - 8, caption_h), Qt.AlignLeft | Qt.TextWordWrap,
+                   "; ".join(c[2] for c in captions[:4]))
         p.end()

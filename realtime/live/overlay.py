@@ -8,11 +8,10 @@ import cv2
 import numpy as np
 
 from ..landmarks import EYE_OUTLINE, LIP_HALF, REGIONS, SIDES
+from ..palette import ALERT_RGB, SIDE_RGB
 from ..registration import apply_warp
 
 # Display colours (RGB): each side keeps its colour in every panel.
-SIDE_RGB = {"left": (255, 140, 0), "right": (0, 170, 255)}
-ALERT_RGB = (255, 30, 30)
 
 # Which outline shows which signal's region.
 _SIGNAL_POLY = {

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QGridLayout, 
                                QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget)
 
 from ..landmarks import SIDES
+from ..palette import SIDE_HEX, SIDE_RGB
 from ..signals import SIGNALS
 from . import overlay
 from .engine import LiveEngine
@@ -49,11 +50,11 @@ class Traces(pg.GraphicsLayoutWidget):
             plot.getAxis("right").setStyle(showValues=False)
             plot.getAxis("right").setWidth(14)
             for side in SIDES:
-                self.curves[(side, sig)] = plot.plot(pen=pg.mkPen(overlay.SIDE_RGB[side], width=2),
+                self.curves[(side, sig)] = plot.plot(pen=pg.mkPen(SIDE_RGB[side], width=2),
                                                      name=side)
             self.plots.append(plot)
-        self.plots[0].setTitle("<span style='color:#ff8c00'>subject's LEFT</span> / "
-                               "<span style='color:#00aaff'>subject's RIGHT</span> — last 10 s",
+        self.plots[0].setTitle(f"<span style='color:{SIDE_HEX['left']}'>subject's LEFT</span> / "
+                               f"<span style='color:{SIDE_HEX['right']}'>subject's RIGHT</span> — last 10 s",
                                size="9pt")
         self.points = 0
 
@@ -100,8 +101,8 @@ class LiveWindow(QMainWindow):
         self.video.setStyleSheet("background:#222; color:white;")
         vbox = QVBoxLayout()
         vbox.addWidget(self.video)
-        cap = QLabel("Mirror view. <b style='color:#ff8c00'>L</b> = subject's left, "
-                     "<b style='color:#00aaff'>R</b> = subject's right; red = involuntary co-activation.")
+        cap = QLabel(f"Mirror view. <b style='color:{SIDE_HEX['left']}'>L</b> = subject's left, "
+                     f"<b style='color:{SIDE_HEX['right']}'>R</b> = subject's right; red = involuntary co-activation.")
         cap.setWordWrap(True)
         vbox.addWidget(cap)
         grid.addLayout(vbox, 1, 0)
