@@ -81,7 +81,7 @@ class Stats:
 
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
-                 profile: Profile | None = None, queue_size: int = 3,
+                 profile: Profile | None = None, queue_size: int = 1,
                  analysis_window_s: float = 10.0, analysis_period_s: float = 1.0,
                  ring_seconds: float = 30.0):
         self.model_path = Path(model_path)

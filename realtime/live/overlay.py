@@ -28,10 +28,18 @@ _CLOSED = {"eye_closure"}
 
 
 def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = frozenset(),
-           alert: set[tuple[str, str]] = frozenset(), mirror: bool = True) -> np.ndarray:
-    """RGB image to display. ``highlight``: (side, signal) regions flagged as synkinetic;
-    ``alert``: regions over their biofeedback band right now (drawn filled)."""
-    out = np.ascontiguousarray(image[:, ::-1] if mirror else image).copy()
+           alert: set[tuple[str, str]] = frozenset(), mirror: bool = True,
+           scale: float = 1.0) -> np.ndarray:
+    """RGB image to display, resized by ``scale`` before drawing (cheaper, crisper lines).
+    ``highlight``: (side, signal) regions flagged as synkinetic; ``alert``: regions over
+    their biofeedback band right now (drawn filled)."""
+    src = image[:, ::-1] if mirror else image
+    if abs(scale - 1.0) > 0.02:
+        h0, w0 = image.shape[:2]
+        out = cv2.resize(np.ascontiguousarray(src), (max(1, int(w0 * scale)), max(1, int(h0 * scale))),
+                         interpolation=cv2.INTER_LINEAR)
+    else:
+        out, scale = np.ascontiguousarray(src).copy(), 1.0
     w = image.shape[1]
     if measurement is None or not measurement.face or measurement.warp is None:
         return out
@@ -43,6 +51,7 @@ def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = fro
         pts = apply_warp(measurement.warp.astype(np.float64), lm[:, :2].astype(np.float64))
         if mirror:
             pts[:, 0] = w - 1 - pts[:, 0]
+        pts *= scale
         for sig, poly in _SIGNAL_POLY.items():
             idx = poly(side)
             p = np.round(pts[idx]).astype(np.int32).reshape(-1, 1, 2)
