@@ -35,6 +35,26 @@ def rest_window(text: str) -> tuple[float, float]:
     return a, b
 
 
+def subject_id(text: str) -> str:
+    """argparse type: a pseudonymous subject code, never a name."""
+    import re
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+        raise argparse.ArgumentTypeError("use a pseudonymous code of letters, digits, . _ - "
+                                         "(up to 64), never a name")
+    return text
+
+
+def days_since_onset(text: str) -> int:
+    """argparse type: whole days since onset, 0 or more."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number of days") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return v
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p = argparse.ArgumentParser(prog="run.py", description="See facial synkinesis as it happens.")
     sub = p.add_subparsers(dest="command")

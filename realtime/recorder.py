@@ -223,6 +223,60 @@ def _source_kind(spec: str) -> str:
     return "camera" if spec.startswith("camera") else ("demo" if spec == "demo" else "video")
 
 
+def session_meta(source: str, fps: float, model: Path, calibration: dict, *, playback: str,
+                 subject: str | None = None, days_since_onset: float | None = None,
+                 save_video: bool = False) -> dict:
+    """The session.json fields written when a recording starts (headless or live)."""
+    return {
+        "source": source, "source_kind": _source_kind(source), "playback": playback,
+        "fps": round(float(fps), 4),
+        "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
+        "model": {"file": model.name, "sha256": sha256_of(model)},
+        "calibration": calibration,
+        "subject_id": subject, "days_since_onset": days_since_onset,
+        "signals": column_names(),
+        "files": {"frames": "frames.csv", "events": "events.csv",
+                  "video": "video.mp4" if save_video else None},
+    }
+
+
+class LiveRecording:
+    """A recording fed frame by frame from the live window's engine (the record button):
+    rows and co-activation episodes go to a ``SessionWriter`` without blocking the caller."""
+
+    def __init__(self, folder: str | Path, *, source: str, fps: float, model: Path,
+                 baseline, profile_path: str | None = None, save_video: bool = False,
+                 subject: str | None = None, days_since_onset: float | None = None):
+        self.folder = Path(folder)
+        calibration = {"mode": "profile" if profile_path else "live rest calibration",
+                       "profile": profile_path, "rest_baseline": baseline.to_json()}
+        self.writer = SessionWriter(self.folder, save_video=save_video, fps=fps)
+        self.writer.start(session_meta(source, fps, Path(model), calibration, playback="live",
+                                       subject=subject, days_since_onset=days_since_onset,
+                                       save_video=save_video))
+        self.detector = EpisodeDetector(fps, baseline.noise)
+        self.state = {"episodes": 0}
+        self.started = time.monotonic()
+        self.t0: float | None = None
+        self.i0 = 0
+
+    def add(self, index: int, timestamp_s: float, sig: np.ndarray | None, rgb: np.ndarray | None = None) -> None:
+        """One measured frame (sig None: no face); frame numbers and times restart at 0 with
+        the recording. Raises SessionError once the disk fails."""
+        if self.t0 is None:
+            self.t0, self.i0 = timestamp_s, index
+        self.writer.add_frame(index - self.i0, timestamp_s - self.t0, sig)
+        if rgb is not None and self.writer.save_video:
+            self.writer.add_video_frame(rgb)
+        for ep in self.detector.feed(timestamp_s - self.t0, sig):
+            _add_event(self.writer, ep, self.state)
+
+    def close(self, status: str = "complete") -> dict:
+        for ep in self.detector.finish():
+            _add_event(self.writer, ep, self.state)
+        return self.writer.close(status=status, episodes=self.state["episodes"])
+
+
 def record(opts: RecordOptions) -> dict:
     """Record one session into ``opts.out``; returns the final session.json content.
     Raises SessionError/SourceError/RecordingError with a one-line message on failure
@@ -239,18 +293,9 @@ def record(opts: RecordOptions) -> dict:
                        "rest_baseline": profile.rest.to_json()}
     else:
         calibration = {"mode": "auto from first seconds", "rest_s": opts.rest_s, "rest_baseline": None}
-    meta = {
-        "source": opts.source, "source_kind": _source_kind(opts.source),
-        "playback": "fast" if opts.fast else "real time",
-        "fps": round(src.fps, 4),
-        "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
-        "model": {"file": Path(opts.model).name, "sha256": sha256_of(Path(opts.model))},
-        "calibration": calibration,
-        "subject_id": opts.subject, "days_since_onset": opts.days_since_onset,
-        "signals": column_names(),
-        "files": {"frames": "frames.csv", "events": "events.csv",
-                  "video": "video.mp4" if opts.save_video else None},
-    }
+    meta = session_meta(opts.source, src.fps, Path(opts.model), calibration,
+                        playback="fast" if opts.fast else "real time", subject=opts.subject,
+                        days_since_onset=opts.days_since_onset, save_video=opts.save_video)
     if getattr(src, "frame_count", 0):
         meta["source_frames"] = src.frame_count
     try:

@@ -316,7 +316,7 @@ def matrix_figure(couplings: list[dict]) -> str:
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7,
                         color="white" if np.isfinite(v) and v > 0.55 else "black")
                 if flag[s, i, j]:
-                    ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#e67e00", lw=2.5))
+                    ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
         ax.set_xticks(range(len(SIGNALS)), names, rotation=45, ha="right", fontsize=8)
         ax.set_yticks(range(len(SIGNALS)), names if s == 0 else [], fontsize=8)
         ax.set_title(f"subject's {side} side", color=SIDE_COLOURS[side])
@@ -336,7 +336,7 @@ table{border-collapse:collapse;margin:8px 0;font-size:13px} td,th{border:1px sol
 th{background:#f0f0f0} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .meta td{border:none;padding:1px 10px 1px 0} .note{color:#555;font-size:12px}
 .warn{background:#fff3cd;border:1px solid #e0c060;padding:6px 10px;font-size:13px}
-.bad{background:#fbe0dc} img{max-width:100%} .flag{color:#b35900;font-weight:bold}
+.bad{background:#fbe0dc} img{max-width:100%} .flag{color:#c01818;font-weight:bold}
 @media print{body{margin:0;max-width:none} h2{page-break-after:avoid} img{page-break-inside:avoid}}
 """
 
@@ -466,7 +466,7 @@ def build_report(folder: str | Path) -> str:
     if couplings:
         parts.append(f"<img alt='co-activation matrix' src='{matrix_figure(couplings)}'>")
         parts.append("<p class='note'>Peak cross-correlation (within &plusmn;1 s) of each driver with each response, "
-                     "per side, over the whole recording after removing blinks. Orange boxes: pairs flagged as "
+                     "per side, over the whole recording after removing blinks. Red boxes: pairs flagged as "
                      "synkinesis (coupled, clearly stronger than on the other side or beyond the healthy range, "
                      "response not preceding the driver).</p>")
         parts.append(flagged_table(couplings))

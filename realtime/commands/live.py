@@ -1,5 +1,7 @@
 """``run.py live``: the live biofeedback window (the default command)."""
 
+from realtime.cli import days_since_onset, subject_id
+
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
 
@@ -13,6 +15,12 @@ def add_arguments(p) -> None:
     p.add_argument("--duration", type=float, help="close after this many seconds (headless runs)")
     p.add_argument("--screenshot", help="save a PNG of the whole window just before closing")
     p.add_argument("--beep", action="store_true", help="tone when the still region leaves its band")
+    p.add_argument("--sessions", help="folder for recordings made with the Record button "
+                   "(default ~/synkinesis-sessions)")
+    p.add_argument("--subject", type=subject_id, help="pseudonymous subject id stored with recordings (not a name)")
+    p.add_argument("--days-since-onset", type=days_since_onset, help="days since onset, stored with recordings")
+    p.add_argument("--record", action="store_true",
+                   help="start recording as soon as the rest calibration is done")
 
 
 def run(args) -> int:
@@ -22,10 +30,16 @@ def run(args) -> int:
     from calibration.profile import load_profile
     from realtime.model_asset import resolve_model
 
+    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                and not os.environ.get("WAYLAND_DISPLAY"))
+    if headless and not os.environ.get("QT_QPA_PLATFORM"):
+        if args.duration is None:
+            # Qt would abort with a screenful of xcb errors; say what to do instead.
+            raise OSError("no display to open the live window on: run it on a desktop, or headless "
+                          "with --duration S --screenshot OUT.png")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     profile = load_profile(args.profile) if args.profile else None
     model = resolve_model(args.model)
-    if args.screenshot and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
@@ -37,8 +51,17 @@ def run(args) -> int:
     engine = LiveEngine(model, args.source, profile=profile)
     try:
         engine.start()
-        win = LiveWindow(engine, sources=[args.source], beep=args.beep)
+        win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,
+                         session_options={"subject": args.subject,
+                                          "days_since_onset": args.days_since_onset})
         win.show()
+        if args.record:
+            def start_when_calibrated():
+                if engine.baseline is None:
+                    QTimer.singleShot(200, start_when_calibrated)
+                elif engine.recording is None:
+                    win._toggle_record()
+            start_when_calibrated()
         if args.duration is not None:
             def finish():
                 if args.screenshot:

@@ -1,19 +1,9 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-import re
+from realtime.cli import days_since_onset, subject_id
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mp4)"
-
-_SUBJECT = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-
-
-def _subject(text: str) -> str:
-    import argparse
-    if not _SUBJECT.match(text):
-        raise argparse.ArgumentTypeError("use a pseudonymous code of letters, digits, . _ - "
-                                         "(up to 64), never a name")
-    return text
 
 
 def _positive(text: str) -> float:
@@ -27,17 +17,6 @@ def _positive(text: str) -> float:
     return v
 
 
-def _days(text: str) -> int:
-    import argparse
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a whole number of days") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return v
-
-
 def add_arguments(p) -> None:
     p.add_argument("source", help="camera, camera:N, demo, or a video file")
     p.add_argument("--out", required=True, help="session folder to create (must be new or empty)")
@@ -47,8 +26,8 @@ def add_arguments(p) -> None:
                    help="video file: measure every frame as fast as possible instead of in real time")
     p.add_argument("--profile", help="calibration profile (JSON); default: rest baseline from "
                    "the first 2 s with a face")
-    p.add_argument("--subject", type=_subject, help="pseudonymous subject id (not a name)")
-    p.add_argument("--days-since-onset", type=_days, help="days since palsy onset")
+    p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
+    p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
     p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mp4)")
     p.add_argument("--model", help="face_landmarker.task path")
 

@@ -114,6 +114,7 @@ class LiveEngine:
         self._candidates: list[tuple[np.ndarray, np.ndarray | None, float]] = []
         self._calib_start: float | None = None
         self._detector = Landmarker(self.model_path)   # used by the measure thread only
+        self.recording = None                          # recorder.LiveRecording while recording
         self._initial_source = source
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -130,6 +131,7 @@ class LiveEngine:
         self._stop_capture()
         for t in self._threads:
             t.join(timeout=5)
+        self.stop_recording(status="complete")   # after the measure thread: no more rows
         if self._calibrator is not None:
             self._calibrator.join(timeout=10)
         with self._lock:
@@ -315,6 +317,13 @@ class LiveEngine:
                 if self.calibrating in ("auto", "manual"):
                     self._collect(f, faces[0] if faces else None, bool(faces))
             self.ring.push(f.timestamp_s, sig)
+            rec = self.recording
+            if rec is not None and self.baseline is not None:
+                try:
+                    rec.add(f.index, f.timestamp_s, sig if (m is not None and m.face) else None, f.image)
+                except (OSError, RuntimeError) as exc:   # full disk, folder gone: stop, keep the rest
+                    self.stop_recording(status="stopped")
+                    self.message = f"recording stopped: {exc}"
             now = time.perf_counter()
             st = self.stats
             st.processed += 1
@@ -364,6 +373,24 @@ class LiveEngine:
         couplings, _ = analyse(s[j], rate, base.noise)
         self.coactivation = Coactivation(couplings, float(grid[-1] - grid[0]), time.perf_counter())
         return self.coactivation
+
+    # ---- recording (the record button) ------------------------------------------------
+    def start_recording(self, folder: str | Path, **session) -> Path:
+        """Start writing a session folder (see realtime/session.py); needs a calibration.
+        ``session``: save_video, subject, days_since_onset. Raises OSError with one line."""
+        from ..recorder import LiveRecording
+        if self.baseline is None:
+            raise RuntimeError("calibrate first: recording needs a rest baseline")
+        if self.recording is not None:
+            return self.recording.folder
+        self.recording = LiveRecording(
+            folder, source=self.source_name, fps=self.fps, model=self.model_path, baseline=self.baseline,
+            profile_path=getattr(self.profile, "path", None), **session)
+        return self.recording.folder
+
+    def stop_recording(self, status: str = "complete") -> dict | None:
+        rec, self.recording = self.recording, None
+        return None if rec is None else rec.close(status)
 
     # ---- convenience for the window --------------------------------------------------
     @property

@@ -5,6 +5,9 @@ display updates and never measurements."""
 from __future__ import annotations
 
 import math
+import time
+from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
@@ -70,9 +73,12 @@ class Traces(pg.GraphicsLayoutWidget):
 
 class LiveWindow(QMainWindow):
     def __init__(self, engine: LiveEngine, *, sources: list[str] | None = None, beep: bool = False,
-                 interval_ms: int = 33):
+                 interval_ms: int = 33, sessions_dir: str | Path | None = None,
+                 session_options: dict | None = None):
         super().__init__()
         self.engine = engine
+        self.sessions_dir = Path(sessions_dir) if sessions_dir else Path.home() / "synkinesis-sessions"
+        self.session_options = session_options or {}
         self.setWindowTitle("Synkinesis — live biofeedback")
         self.resize(1280, 780)
         self._ring_seen = 0
@@ -180,6 +186,10 @@ class LiveWindow(QMainWindow):
         self.switch = QPushButton("Switch / reconnect")
         self.switch.clicked.connect(self._switch)
         lay.addWidget(self.switch)
+        self.record = QPushButton("\u25cf Record")
+        self.record.setCheckable(True)
+        self.record.clicked.connect(self._toggle_record)
+        lay.addWidget(self.record)
         self.status = QLabel()
         lay.addWidget(self.status, 1)
         return bar
@@ -187,6 +197,21 @@ class LiveWindow(QMainWindow):
     def _chosen(self) -> None:
         self._user_chose = True
         self.reps.reset()
+
+    def _toggle_record(self) -> None:
+        e = self.engine
+        if e.recording is not None:
+            folder = e.recording.folder
+            meta = e.stop_recording() or {}
+            e.message = f"saved {meta.get('frames', 0)} frames to {folder}"
+        else:
+            folder = self.sessions_dir / datetime.now().strftime("%Y-%m-%d_%H%M%S")
+            try:
+                e.start_recording(folder, **self.session_options)
+                e.message = ""
+            except (OSError, RuntimeError) as exc:
+                e.message = f"cannot record: {exc}"
+        self.record.setChecked(e.recording is not None)
 
     def _switch(self) -> None:
         try:
@@ -271,7 +296,15 @@ class LiveWindow(QMainWindow):
         proc = np.median(st.process_ms) if st.process_ms else float("nan")
         lat = st.latencies_ms[-1] if st.latencies_ms else float("nan")
         face = "face OK" if e.face_ok else "FACE LOST — face the camera"
-        self.status.setText(f"{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, "
+        rec = e.recording
+        if rec is not None:
+            secs = int(time.monotonic() - rec.started)
+            rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder} — "
+        else:
+            rec_text = ""
+        self.record.setChecked(rec is not None)
+        self.record.setEnabled(e.baseline is not None or rec is not None)
+        self.status.setText(f"{rec_text}{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, "
                             f"delay {lat:.0f} ms, dropped {st.dropped} — {face}")
         self.banner.setText(self.guidance())
 

@@ -75,6 +75,29 @@ def test_gauge_changes_state_when_band_is_crossed(live):
     assert live.gauge.over is False
 
 
+def test_record_button_writes_a_private_session(live, app, tmp_path):
+    from realtime.framefile import read_frames
+    live.sessions_dir = tmp_path
+    live._status()
+    assert live.record.isEnabled()
+    live.record.click()
+    assert live.engine.recording is not None and live.record.isChecked()
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    live.record.click()
+    assert live.engine.recording is None and not live.record.isChecked()
+    (folder,) = list(tmp_path.iterdir())
+    assert oct(folder.stat().st_mode & 0o777) == oct(0o700)
+    meta = __import__("json").loads((folder / "session.json").read_text())
+    assert meta["status"] == "complete" and meta["playback"] == "live"
+    idx, t, sig = read_frames(folder / "frames.csv")
+    assert len(idx) > 20 and idx[0] == 0 and t[0] == 0.0
+    assert np.isfinite(sig).all(axis=(1, 2)).sum() > 20
+    assert "saved" in live.engine.message
+
+
 def test_rep_counter_counts_clean_and_leaked_reps():
     from realtime.live.feedback import RepCounter, keep_below
     rc = RepCounter()
