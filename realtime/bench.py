@@ -118,6 +118,33 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
         print(line(k, v))
 
 
+def bench_mode_delay(model_path: Path) -> None:
+    """Delay each tracking mode adds: lag of the measured signal behind the planted one."""
+    from .coactivation import peak_lag, xcorr
+    from .demo_face import DemoConfig, DemoFace
+    from .measure import FaceMeter, Reference
+    from .signals import S, activations
+    from .tracker import Landmarker
+
+    demo = DemoFace(DemoConfig(seconds=16, seed=31, synkinesis="left", strength=0.5, delay_s=0.0,
+                               blinks_per_min=0))
+    frames = [demo.render(i) for i in range(demo.n_frames)]
+    truth = {"eye_closure": demo.truth.eye_planted["left"], "smile": demo.truth.smile}
+    with Landmarker(model_path) as full:
+        ref = Reference(frames[0], full.detect(frames[0])[0])
+        for mode in ("image", "video"):
+            with FaceMeter(model_path, ref, full_landmarker=full, mode=mode) as meter:
+                feats = np.array([meter.measure(f, i, i / 30).features for i, f in enumerate(frames)])
+            sig = activations(feats, np.median(feats[:60], axis=0))
+            parts = []
+            for name, ref_sig in truth.items():
+                x = sig[:, 0, S[name]]
+                r, lag = peak_lag(xcorr(ref_sig, x, 15), 15)
+                gain = np.polyfit(ref_sig, x, 1)[0]
+                parts.append(f"{name} lag {lag * 1000 / 30:+5.0f} ms (r {r:.2f}, gain {gain:.3f})")
+            print(f"  {mode.upper():<5} mode, left side: " + "; ".join(parts))
+
+
 def bench_live(model_path: Path, fps: float, seconds: float) -> dict:
     from .demo_face import DemoConfig
     from .live.engine import LiveEngine
@@ -171,6 +198,8 @@ def main(seconds: float = 20.0, live_seconds: float = 10.0, memory_minutes: floa
     model_path = resolve_model(model)
     with tempfile.TemporaryDirectory() as tmp:
         bench_offline(model_path, seconds, Path(tmp))
+    print("delay added by the tracking mode (composite measurement, planted movement at 0 lag):")
+    bench_mode_delay(model_path)
     for fps in (30.0, 60.0):
         r = bench_live(model_path, fps, live_seconds)
         print(f"live demo at {fps:g} fps: processed {r['fps']:.1f} fps, dropped {r['dropped']}/{r['offered']} "

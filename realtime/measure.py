@@ -52,26 +52,37 @@ def _side_landmarks(per_key: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 class FaceMeter:
-    """Measures frames against one reference. ``workers`` threads run the four composite
-    model calls in parallel (the model releases the GIL)."""
+    """Measures frames against one reference.
+
+    ``workers`` threads run the four composite model calls of a frame in parallel (the model
+    releases the GIL). With ``in_flight=2`` there are two sets of model instances, so the model
+    calls of two consecutive frames can overlap (``submit`` the next frame before taking the
+    previous ``result``): on two cores that keeps both busy while one frame is being
+    registered. Registration itself stays sequential, seeded by the previous frame's warp.
+    """
 
     def __init__(self, model_path: str | Path, reference: Reference, *, workers: int = 2,
-                 full_landmarker: Landmarker | None = None):
+                 full_landmarker: Landmarker | None = None, mode: str = "image", in_flight: int = 1):
         self.reference = reference
         self.frame = FaceFrame.from_landmarks(reference.landmarks)
         self.composer = Composer(reference.image, reference.landmarks, self.frame.iod_px)
         self.registrar = Registrar(reference.image, self.composer.registration_mask)
         self._own_full = full_landmarker is None
         self._full = full_landmarker or Landmarker(model_path)
-        self._models = {k: Landmarker(model_path, num_faces=1) for k in KEYS}
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="composite") if workers > 1 else None
+        # IMAGE mode: VIDEO mode smooths over frames and delays the eye signal (see the benchmark)
+        self._sets = [{k: Landmarker(model_path, num_faces=1, mode=mode) for k in KEYS}
+                      for _ in range(max(1, in_flight))]
+        self._next_set = 0
+        threads = workers * len(self._sets)
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="composite") if threads > 1 else None
         self._centre = reference.landmarks[:, :2].mean(axis=0)
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
-        for m in self._models.values():
-            m.close()
+        for models in self._sets:
+            for m in models.values():
+                m.close()
         if self._own_full:
             self._full.close()
 
@@ -90,36 +101,70 @@ class FaceMeter:
             return None
         return self.registrar.register(rgb, seed)
 
-    def _track_key(self, aligned: np.ndarray, key: str) -> np.ndarray | None:
-        faces = self._models[key].detect(self.composer.composite(aligned, key))
+    def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
+        faces = models[key].detect(self.composer.composite(aligned, key), timestamp_ms)
         return self.composer.to_reference(faces[0]) if faces else None
 
-    def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
+    def submit(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> "PendingMeasurement":
+        """Register the frame now and start its model calls; take ``result()`` later, in
+        submission order, with at most ``in_flight`` frames outstanding."""
         t0 = time.perf_counter()
         warp = self.registrar.register(rgb)
         if warp is None:
             warp = self._reacquire(rgb)
         t1 = time.perf_counter()
-        timings = {"registration": (t1 - t0) * 1e3}
+        m = FrameMeasurement(index, timestamp_s, False, "no_face" if warp is None else "lost", warp=warp,
+                             registration_cc=self.registrar.last_cc,
+                             timings_ms={"registration": (t1 - t0) * 1e3})
         if warp is None:
-            return FrameMeasurement(index, timestamp_s, False, "no_face",
-                                    registration_cc=self.registrar.last_cc, timings_ms=timings)
+            return PendingMeasurement(self, m, None, t1)
         aligned = self.composer.aligned(rgb, warp)
         t2 = time.perf_counter()
+        m.timings_ms["alignment"] = (t2 - t1) * 1e3
+        models = self._sets[self._next_set]
+        self._next_set = (self._next_set + 1) % len(self._sets)
+        ts = int(round(timestamp_s * 1000))
         if self._pool is not None:
-            results = list(self._pool.map(lambda k: self._track_key(aligned, k), KEYS))
+            calls = [self._pool.submit(self._track_key, models, aligned, k, ts) for k in KEYS]
         else:
-            results = [self._track_key(aligned, k) for k in KEYS]
+            calls = [_Done(self._track_key(models, aligned, k, ts)) for k in KEYS]
+        return PendingMeasurement(self, m, calls, t2)
+
+    def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
+        return self.submit(rgb, index, timestamp_s).result()
+
+    def _finish(self, m: FrameMeasurement, results: list, t2: float) -> FrameMeasurement:
         t3 = time.perf_counter()
-        timings["alignment"] = (t2 - t1) * 1e3
-        timings["composites_and_tracking"] = (t3 - t2) * 1e3
+        m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if any(r is None for r in results):
-            return FrameMeasurement(index, timestamp_s, False, "lost", warp=warp,
-                                    registration_cc=self.registrar.last_cc, timings_ms=timings)
+            return m
         per_side = _side_landmarks(dict(zip(KEYS, results)))
-        self._centre = apply_warp(warp, self.reference.landmarks[:, :2]).mean(axis=0)
-        features = frame_features(per_side, self.frame)
-        timings["features"] = (time.perf_counter() - t3) * 1e3
-        return FrameMeasurement(index, timestamp_s, True, "ok", features=features, warp=warp,
-                                landmarks=per_side, registration_cc=self.registrar.last_cc,
-                                timings_ms=timings)
+        self._centre = apply_warp(m.warp, self.reference.landmarks[:, :2]).mean(axis=0)
+        m.features = frame_features(per_side, self.frame)
+        m.landmarks = per_side
+        m.face, m.status = True, "ok"
+        m.timings_ms["features"] = (time.perf_counter() - t3) * 1e3
+        return m
+
+
+class _Done:
+    """An already computed value with the ``result()`` of a future."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def result(self):
+        return self._value
+
+
+class PendingMeasurement:
+    """A frame whose model calls may still be running; ``result()`` waits for them."""
+
+    def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float):
+        self._meter, self._m, self._calls, self._started = meter, m, calls, started
+        self._done: FrameMeasurement | None = m if calls is None else None
+
+    def result(self) -> FrameMeasurement:
+        if self._done is None:
+            self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started)
+        return self._done

@@ -81,7 +81,7 @@ class Stats:
 
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
-                 profile: Profile | None = None, queue_size: int = 1,
+                 profile: Profile | None = None, queue_size: int = 2,
                  analysis_window_s: float = 10.0, analysis_period_s: float = 1.0,
                  ring_seconds: float = 30.0):
         self.model_path = Path(model_path)
@@ -253,7 +253,7 @@ class LiveEngine:
                     raise ValueError("too few frames with a face")
                 i = typical_index([lm for _, lm, _ in found])
                 ref = Reference(found[i][0], found[i][1], found[i][2])
-                meter = FaceMeter(self.model_path, ref, workers=2)
+                meter = FaceMeter(self.model_path, ref, workers=2, in_flight=2)
                 feats = []
                 for img, _, t in found[i:] + found[:i]:   # start at the reference: easy registration
                     if self._stop.is_set():
@@ -283,56 +283,79 @@ class LiveEngine:
 
     # ---- measurement -----------------------------------------------------------------
     def _measure_loop(self) -> None:
+        # Two frames in flight: while the model works on frame N (pool threads), this thread
+        # registers frame N+1 and starts its model calls on the second set of instances.
+        # Results are published in capture order.
+        inflight: deque = deque()
         while not self._stop.is_set():
             try:
-                f = self._queue.get(timeout=0.1)
+                f = self._queue.get(timeout=0.01 if inflight else 0.1)
             except queue.Empty:
+                if inflight:
+                    self._publish(*inflight.popleft())
                 continue
-            t0 = time.perf_counter()
             with self._lock:
-                if self._pending is not None:
-                    old, (self._meter, self.baseline) = self._meter, self._pending
-                    self._pending = None
-                    self.calibrated_at = f.timestamp_s
-                    if self.calibrating == "building":
-                        self.calibrating = None
-                    if old is not None:
-                        old.close()
-                elif self.calibrating == "auto" and self._meter is not None:
-                    self._meter.close()   # new source or lost calibration: start from detection
-                    self._meter, self.baseline = None, None
-            m, sig = None, None
+                swap = self._pending is not None or (self.calibrating == "auto" and self._meter is not None)
+            if swap:
+                while inflight:                      # the old meter finishes its frames first
+                    self._publish(*inflight.popleft())
+                self._swap_meter(f)
+            t0 = time.perf_counter()
             if self.calibrating == "building":
-                pass   # leave the CPU to the calibrator; frames pass through unmeasured
+                self._publish(f, t0, None, None)     # leave the CPU to the calibrator
             elif self._meter is not None:
-                m = self._meter.measure(f.image, f.index, f.timestamp_s)
-                self.face_ok = m.face
-                if m.face:
-                    sig = activations(m.features, self.baseline.level)
-                if self.calibrating in ("auto", "manual"):
-                    self._collect(f, None, m.face)
+                inflight.append((f, t0, self._meter.submit(f.image, f.index, f.timestamp_s), self.baseline))
+                if len(inflight) >= 2:
+                    self._publish(*inflight.popleft())
             else:
                 faces = self._detector.detect(f.image)
                 self.face_ok = bool(faces)
                 if self.calibrating in ("auto", "manual"):
                     self._collect(f, faces[0] if faces else None, bool(faces))
-            self.ring.push(f.timestamp_s, sig)
-            rec = self.recording
-            if rec is not None and self.baseline is not None:
-                try:
-                    rec.add(f.index, f.timestamp_s, sig if (m is not None and m.face) else None, f.image)
-                except (OSError, RuntimeError) as exc:   # full disk, folder gone: stop, keep the rest
-                    self.stop_recording(status="stopped")
-                    self.message = f"recording stopped: {exc}"
-            now = time.perf_counter()
-            st = self.stats
-            st.processed += 1
-            st.first = now if st.first is None else st.first
-            st.last = now
-            if m is not None and m.face:
-                st.process_ms.append((now - t0) * 1000)
-                st.signal_latencies_ms.append((now - f.captured) * 1000)
-            self._packet = Packet(f, m, sig, now)
+                self._publish(f, t0, None, None)
+        while inflight:
+            inflight.popleft()[2].result()
+
+    def _swap_meter(self, f: Frame) -> None:
+        with self._lock:
+            if self._pending is not None:
+                old, (self._meter, self.baseline) = self._meter, self._pending
+                self._pending = None
+                self.calibrated_at = f.timestamp_s
+                if self.calibrating == "building":
+                    self.calibrating = None
+                if old is not None:
+                    old.close()
+            elif self.calibrating == "auto" and self._meter is not None:
+                self._meter.close()   # new source or lost calibration: start from detection
+                self._meter, self.baseline = None, None
+
+    def _publish(self, f: Frame, t0: float, pending, baseline) -> None:
+        m, sig = None, None
+        if pending is not None:
+            m = pending.result()
+            self.face_ok = m.face
+            if m.face and baseline is not None:
+                sig = activations(m.features, baseline.level)
+            if self.calibrating in ("auto", "manual"):
+                self._collect(f, None, m.face)
+        self.ring.push(f.timestamp_s, sig)
+        rec = self.recording
+        if rec is not None and baseline is not None:
+            try:
+                rec.add(f.index, f.timestamp_s, sig, f.image)
+            except (OSError, RuntimeError) as exc:   # full disk, folder gone: stop, keep the rest
+                self.stop_recording(status="stopped")
+                self.message = f"recording stopped: {exc}"
+        now = time.perf_counter()
+        st = self.stats
+        st.processed += 1
+        st.first = now if st.first is None else st.first
+        st.last = now
+        if m is not None and m.face:
+            st.process_ms.append((now - t0) * 1000)
+            st.signal_latencies_ms.append((now - f.captured) * 1000)
+        self._packet = Packet(f, m, sig, now)
 
     def take_packet(self) -> Packet | None:
         """The newest measured frame not yet taken (None if nothing new)."""

@@ -66,3 +66,20 @@ class RepCounter:
 
     def reset(self) -> None:
         self.__init__()
+
+
+class BlinkGate:
+    """Tells a blink from a leak of the watched eye: both eyes over their bands, for no
+    longer than a blink lasts (~0.5 s). A longer bilateral closure is real activation."""
+
+    def __init__(self, max_s: float = 0.5):
+        self.max_s = max_s
+        self._since: float | None = None
+
+    def update(self, t: float, this_over: bool, other_over: bool) -> bool:
+        if this_over and other_over:
+            if self._since is None:
+                self._since = t
+            return t - self._since <= self.max_s
+        self._since = None
+        return False

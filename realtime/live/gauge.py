@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 OK_COLOUR = QColor(40, 170, 70)
 OVER_COLOUR = QColor(220, 40, 40)
+BLINK_COLOUR = QColor(150, 150, 150)
 
 
 class Gauge(QWidget):
@@ -19,13 +20,15 @@ class Gauge(QWidget):
         self.limit = 1.0
         self.title = ""
         self.over = False
+        self.blink = False
         self.setMinimumSize(110, 200)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
 
-    def set_state(self, value: float, limit: float, title: str = "") -> bool:
-        """Update; returns True if the value is over the band (the caller may beep on a rise)."""
-        self.value, self.limit, self.title = value, max(limit, 1e-6), title
-        self.over = bool(math.isfinite(value) and value > self.limit)
+    def set_state(self, value: float, limit: float, title: str = "", blink: bool = False) -> bool:
+        """Update; returns True if the value is over the band (the caller may beep on a rise).
+        ``blink``: the eye is closing with the other one, briefly: shown grey, never "too much"."""
+        self.value, self.limit, self.title, self.blink = value, max(limit, 1e-6), title, blink
+        self.over = bool(math.isfinite(value) and value > self.limit and not blink)
         self.update()
         return self.over
 
@@ -40,7 +43,7 @@ class Gauge(QWidget):
         p.fillRect(bar, QColor(235, 235, 235))
         band = QRectF(bar.left(), y_of(self.limit), bar.width(), bottom - y_of(self.limit))
         p.fillRect(band, QColor(200, 235, 205))        # the "keep below" band
-        colour = OVER_COLOUR if self.over else OK_COLOUR
+        colour = BLINK_COLOUR if self.blink else (OVER_COLOUR if self.over else OK_COLOUR)
         if math.isfinite(self.value):
             fill = QRectF(bar.left() + 6, y_of(self.value), bar.width() - 12, bottom - y_of(self.value))
             p.fillRect(fill, colour)
@@ -54,6 +57,7 @@ class Gauge(QWidget):
         p.setFont(f)
         p.drawText(QRectF(0, 0, w, top), Qt.AlignCenter, self.title)
         p.setPen(colour)
-        txt = "no face" if not math.isfinite(self.value) else ("TOO MUCH" if self.over else "OK")
+        txt = ("no face" if not math.isfinite(self.value) else "blink" if self.blink
+               else "TOO MUCH" if self.over else "OK")
         p.drawText(QRectF(0, bottom + 2, w, 24), Qt.AlignCenter, txt)
         p.end()

@@ -21,7 +21,7 @@ from ..palette import SIDE_HEX, SIDE_RGB
 from ..signals import SIGNALS
 from . import overlay
 from .engine import LiveEngine
-from .feedback import RepCounter, keep_below
+from .feedback import BlinkGate, RepCounter, keep_below
 from .gauge import Gauge
 from .matrix import SHORT, CoactivationMatrix
 
@@ -87,6 +87,7 @@ class LiveWindow(QMainWindow):
         self._user_chose = False
         self._ticks = 0
         self.reps = RepCounter()
+        self.blinks = BlinkGate()
         self.flagged: list = []
 
         central = QWidget()
@@ -275,14 +276,21 @@ class LiveWindow(QMainWindow):
             self.rep_label.setText("")
             return
         on = keep_below(e.noise, e.max_range, side, prac, k=6.0, fraction=0.3).limit
+        eye = SIGNALS.index("eye_closure")
+        other_band = keep_below(e.noise, e.max_range, 1 - side, eye).limit
+        blink = self.gauge.blink          # unchanged until a new frame says otherwise
         for row in new:
             if np.isfinite(row).all():
-                self.reps.update(row[side, prac], on, row[side, still] > band.limit)
+                this_over = row[side, still] > band.limit
+                # a blink closes both eyes briefly: neither a leak nor "too much"
+                blink = still == eye and self.blinks.update(time.monotonic(), this_over,
+                                                            row[1 - side, eye] > other_band)
+                self.reps.update(row[side, prac], on, this_over and not blink)
         value = float(new[-1, side, still]) if len(new) else self.gauge.value
         if len(new) and not np.isfinite(value):
             value = float("nan")
         name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]}"
-        over = self.gauge.set_state(value, band.limit, name)
+        over = self.gauge.set_state(value, band.limit, name, blink=bool(blink))
         if over and not self._was_over and self.beep.isChecked():
             QApplication.beep()
         self._was_over = over

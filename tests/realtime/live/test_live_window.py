@@ -98,6 +98,15 @@ def test_record_button_writes_a_private_session(live, app, tmp_path):
     assert "saved" in live.engine.message
 
 
+def test_blink_is_not_a_leak():
+    from realtime.live.feedback import BlinkGate
+    g = BlinkGate(max_s=0.5)
+    assert not g.update(0.0, True, False)                 # one eye: a leak, not a blink
+    assert g.update(1.0, True, True) and g.update(1.3, True, True)
+    assert not g.update(1.7, True, True)                  # both closed > 0.5 s: real closure
+    assert not g.update(2.0, False, False)
+
+
 def test_rep_counter_counts_clean_and_leaked_reps():
     from realtime.live.feedback import RepCounter, keep_below
     rc = RepCounter()
