@@ -74,13 +74,23 @@ def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile 
         reference, ref_index = choose_reference(video, full, rest)
         feats, stamps = [], []
         bar = Progress(f"analyze {video.name}", total or None, enabled=show_progress)
-        with FaceMeter(model_path, reference, workers=workers, full_landmarker=full) as meter, \
+        def take(pending) -> None:
+            m = pending.result()
+            feats.append(m.features if m.face else np.full((2, len(FEATURES)), np.nan))
+            stamps.append(m.timestamp_s)
+            bar.update(len(stamps))
+
+        # Two frames in flight: frame N+1 is decoded and registered while the model works on N.
+        with FaceMeter(model_path, reference, workers=workers, full_landmarker=full, in_flight=2) as meter, \
                 VideoFileSource(video) as src:
+            pending = None
             for f in src:
-                m = meter.measure(f.image, f.index, f.timestamp_s)
-                feats.append(m.features if m.face else np.full((2, len(FEATURES)), np.nan))
-                stamps.append(f.timestamp_s)
-                bar.update(len(stamps))
+                nxt = meter.submit(f.image, f.index, f.timestamp_s)
+                if pending is not None:
+                    take(pending)
+                pending = nxt
+            if pending is not None:
+                take(pending)
         bar.close()
     features = np.array(feats, dtype=float)
     if np.isnan(features).all():
