@@ -7,6 +7,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -142,6 +143,7 @@ def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path) -> d
         "reference_frame": result.reference_frame,
         "baseline": result.baseline.to_json(),
         "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
+        "analysed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     _atomic_write(out / "frames.csv", frames)
     _atomic_write(out / "summary.json", lambda f: json.dump(summary, f, indent=1))

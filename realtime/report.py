@@ -45,7 +45,9 @@ class SessionData:
 
     @property
     def start(self) -> datetime | None:
-        s = (self.session or {}).get("start") or (self.session or {}).get("started")
+        # a recorded session's start; for an analyze/assess folder, when the video was analysed
+        s = ((self.session or {}).get("start") or (self.session or {}).get("started")
+             or (self.summary or {}).get("analysed"))
         if not s:
             return None
         try:

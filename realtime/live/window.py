@@ -73,7 +73,7 @@ class Traces(pg.GraphicsLayoutWidget):
 
 class LiveWindow(QMainWindow):
     def __init__(self, engine: LiveEngine, *, sources: list[str] | None = None, beep: bool = False,
-                 interval_ms: int = 33, sessions_dir: str | Path | None = None,
+                 interval_ms: int = 40, sessions_dir: str | Path | None = None,
                  session_options: dict | None = None):
         super().__init__()
         self.engine = engine
