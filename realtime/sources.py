@@ -114,7 +114,13 @@ class CameraSource(FrameSource):
 
     def __init__(self, index: int = 0, *, width: int = 640, height: int = 480):
         self.name = f"camera:{index}"
-        self._cap = cv2.VideoCapture(index)
+        # OpenCV logs its own "camera index out of range" lines before we can say it plainly.
+        previous = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+        try:
+            self._cap = cv2.VideoCapture(index)
+        finally:
+            cv2.utils.logging.setLogLevel(previous)
         if not self._cap.isOpened():
             self._cap.release()
             raise SourceError(f"no camera at index {index} (check it is connected and not used "

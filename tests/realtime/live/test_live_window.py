@@ -152,3 +152,51 @@ def test_headless_command_end_to_end(tmp_path, model_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert re.search(r"^frames=\d+ fps=[\d.]+ dropped=\d+ latency_ms=\S+$", proc.stdout, re.M), proc.stdout
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+class _UnpluggedCamera:
+    """Stands in for a camera that disconnects after ``n`` frames (like a USB cable pulled)."""
+
+    def __init__(self, n: int):
+        from realtime.demo_face import DemoConfig
+        from realtime.sources import DemoSource
+        self._demo = DemoSource(DemoConfig(seconds=30, synkinesis="left"), realtime=True)
+        self.n, self.name, self.fps, self.live = n, "camera:0", 30.0, True
+
+    def read(self):
+        from realtime.sources import SourceLost
+        if self._demo._index >= self.n:
+            raise SourceLost("camera:0 stopped sending frames (unplugged?); reconnect it or switch to the demo")
+        return self._demo.read()
+
+    def close(self):
+        pass
+
+
+def test_camera_lost_mid_session_keeps_data_and_switches_to_demo(app, model_path):
+    from realtime.live.engine import LiveEngine
+    from realtime.live.window import LiveWindow
+    engine = LiveEngine(model_path, _UnpluggedCamera(150)).start()
+    win = LiveWindow(engine)
+    win.show()
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not engine.source_lost:
+        app.processEvents()
+        time.sleep(0.01)
+    assert engine.source_lost and "unplugged" in engine.message
+    app.processEvents()
+    win.tick()
+    assert "unplugged" in win.banner.text()
+    t, s = engine.ring.window(30)
+    kept = np.isfinite(s).all(axis=(1, 2)).sum()
+    assert kept > 20                                     # what was measured is still there
+    win.source.setCurrentText("demo")
+    win._switch()                                        # the "Switch / reconnect" button
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and engine.stats.processed < 200:
+        app.processEvents()
+        time.sleep(0.01)
+    assert not engine.source_lost and engine.source_name == "demo"
+    assert engine.stats.processed >= 200
+    win.close()
+    engine.stop()
