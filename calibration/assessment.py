@@ -95,6 +95,33 @@ def default_timeline(tasks: tuple[Task, ...] = TASKS, start_s: float = 0.0) -> l
     return out
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """What the guided assessment asks for at one moment (for the on-screen prompt)."""
+    task: str
+    label: str
+    instruction: str
+    phase: str           # "hold" or "relax"
+    rep: int
+    reps: int
+    seconds_left: float
+    task_number: int     # 1-based position of the task in the sequence
+    tasks: int
+
+
+def prompt_at(timeline: list[dict], t: float) -> Prompt | None:
+    """The prompt at time ``t`` (seconds from the start of the recording), None before the
+    first entry and after the last."""
+    order = list(dict.fromkeys(e["task"] for e in timeline))
+    for e in timeline:
+        if e["start_s"] <= t < e["end_s"]:
+            task = TASK_BY_KEY.get(e["task"])
+            reps = max(x["rep"] for x in timeline if x["task"] == e["task"])
+            return Prompt(e["task"], task.label if task else e["task"], task.instruction if task else "",
+                          e["phase"], e["rep"], reps, e["end_s"] - t, order.index(e["task"]) + 1, len(order))
+    return None
+
+
 def validate_timeline(timeline) -> list[dict]:
     if isinstance(timeline, dict):
         timeline = timeline.get("timeline")

@@ -160,6 +160,7 @@ class RecordOptions:
     subject: str | None = None
     days_since_onset: int | None = None
     save_video: bool = False
+    timeline: list | None = None      # assessment timeline stored in session.json
     rest_s: float = 2.0
     workers: int = 2
     flush_interval_s: float = 0.5
@@ -296,6 +297,8 @@ def record(opts: RecordOptions) -> dict:
     meta = session_meta(opts.source, src.fps, Path(opts.model), calibration,
                         playback="fast" if opts.fast else "real time", subject=opts.subject,
                         days_since_onset=opts.days_since_onset, save_video=opts.save_video)
+    if opts.timeline is not None:
+        meta["timeline"] = opts.timeline
     if getattr(src, "frame_count", 0):
         meta["source_frames"] = src.frame_count
     try:

@@ -29,6 +29,8 @@ def add_arguments(p) -> None:
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
     p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mp4)")
+    p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
+                   "session.json so 'run.py report' scores it")
     p.add_argument("--model", help="face_landmarker.task path")
 
 
@@ -46,10 +48,17 @@ def run(args) -> int:
     signal.signal(signal.SIGTERM, _term)
 
     check_writable(Path(args.out))
+    timeline = None
+    if args.timeline:
+        from calibration.assessment import load_timeline
+        try:
+            timeline = load_timeline(args.timeline)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"timeline {args.timeline}: {exc}") from None
     opts = RecordOptions(source=args.source, out=Path(args.out), model=resolve_model(args.model),
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
-                         save_video=args.save_video)
+                         save_video=args.save_video, timeline=timeline)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "

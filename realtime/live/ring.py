@@ -27,6 +27,12 @@ class SignalRing:
             self._sig[i] = np.nan if sig is None else sig
             self.count += 1
 
+    @property
+    def last_time(self) -> float | None:
+        """Media time of the newest sample (None when empty)."""
+        with self._lock:
+            return None if self.count == 0 else float(self._t[(self.count - 1) % self.capacity])
+
     def _ordered(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         n = min(n, self.count, self.capacity)
         idx = (np.arange(self.count - n, self.count)) % self.capacity

@@ -5,6 +5,7 @@ display updates and never measurements."""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -87,6 +88,7 @@ class LiveWindow(QMainWindow):
         self._user_chose = False
         self._ticks = 0
         self.reps = RepCounter()
+        self.assessment: list[dict] | None = None     # the timeline being prompted
         self.blinks = BlinkGate()
         self.flagged: list = []
 
@@ -187,6 +189,11 @@ class LiveWindow(QMainWindow):
         self.switch = QPushButton("Switch / reconnect")
         self.switch.clicked.connect(self._switch)
         lay.addWidget(self.switch)
+        self.assess = QPushButton("Guided assessment")
+        self.assess.setToolTip("Standard task sequence (rest, brow raise, eye closures, smiles, pucker, "
+                               "'eee'), prompted here, recorded, then scored in report.html")
+        self.assess.clicked.connect(lambda: self.start_assessment())
+        lay.addWidget(self.assess)
         self.record = QPushButton("\u25cf Record")
         self.record.setCheckable(True)
         self.record.clicked.connect(self._toggle_record)
@@ -213,6 +220,47 @@ class LiveWindow(QMainWindow):
             except (OSError, RuntimeError) as exc:
                 e.message = f"cannot record: {exc}"
         self.record.setChecked(e.recording is not None)
+
+    def start_assessment(self, timeline: list[dict] | None = None) -> None:
+        """Prompt the standard task sequence on screen while recording; the timeline is saved
+        in session.json (times from the recording's start) so the report can score it."""
+        from calibration.assessment import default_timeline
+        e = self.engine
+        if e.baseline is None:
+            e.message = "calibrate first: hold still for the rest calibration, then start the assessment"
+            return
+        if e.recording is None:
+            self._toggle_record()
+            if e.recording is None:
+                return
+        self.assessment = timeline or default_timeline()
+        e.recording.writer.update_meta(timeline=self.assessment, assessment="guided, live")
+        e.message = ""
+
+    def _assessment_prompt(self) -> str | None:
+        """The banner text while an assessment runs; ends it (and writes the report) at the end."""
+        from calibration.assessment import prompt_at
+        e, rec = self.engine, self.engine.recording
+        if self.assessment is None:
+            return None
+        if rec is None:                        # recording stopped (button, disk full): abandon
+            self.assessment = None
+            return None
+        if rec.t0 is None or e.ring.last_time is None:
+            return "Guided assessment: starting…"
+        t = e.ring.last_time - rec.t0
+        p = prompt_at(self.assessment, t)
+        if p is None and t >= self.assessment[-1]["end_s"]:
+            folder = rec.folder
+            self.assessment = None
+            self._toggle_record()
+            threading.Thread(target=_write_report, args=(folder, e), name="live-report", daemon=True).start()
+            return None
+        if p is None:
+            return "Guided assessment: get ready…"
+        what = (f"{p.label.upper()}: {p.instruction}  HOLD {p.seconds_left:.0f} s" if p.phase == "hold"
+                else f"Relax ({p.seconds_left:.0f} s)")
+        return f"Assessment {p.task_number}/{p.tasks}, rep {p.rep}/{p.reps} — {what}"
 
     def _switch(self) -> None:
         try:
@@ -307,7 +355,7 @@ class LiveWindow(QMainWindow):
         rec = e.recording
         if rec is not None:
             secs = int(time.monotonic() - rec.started)
-            rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder} — "
+            rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder.name} — "
         else:
             rec_text = ""
         self.record.setChecked(rec is not None)
@@ -318,6 +366,9 @@ class LiveWindow(QMainWindow):
 
     def guidance(self) -> str:
         e = self.engine
+        prompt = self._assessment_prompt()
+        if prompt is not None:
+            return prompt
         msg = (e.message + "  ") if e.message else ""
         if e.calibrating in ("auto", "manual"):
             return msg + (f"Hold still and look at the camera with a relaxed face: calibrating rest "
@@ -340,3 +391,12 @@ class LiveWindow(QMainWindow):
         self.timer.stop()
         self.engine.stop()
         super().closeEvent(event)
+
+
+def _write_report(folder: Path, engine: LiveEngine) -> None:
+    from ..report import write_report
+    try:
+        path = write_report(folder)
+        engine.message = f"Assessment saved; report: {path}"
+    except Exception as exc:  # the recording is safe on disk; say why the page is missing
+        engine.message = f"Assessment saved in {folder}; report failed ({exc}): run 'python run.py report {folder}'"

@@ -98,6 +98,33 @@ def test_record_button_writes_a_private_session(live, app, tmp_path):
     assert "saved" in live.engine.message
 
 
+def test_guided_assessment_prompts_records_and_reports(live, app, tmp_path):
+    import json
+    from calibration.assessment import prompt_at
+    timeline = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": 1.5, "phase": "hold"},
+                {"task": "smile_open", "rep": 1, "start_s": 1.5, "end_s": 3.0, "phase": "hold"},
+                {"task": "smile_open", "rep": 1, "start_s": 3.0, "end_s": 4.0, "phase": "relax"}]
+    assert prompt_at(timeline, 2.0).label == "Open smile" and prompt_at(timeline, 5.0) is None
+    live.sessions_dir = tmp_path
+    live.start_assessment(timeline)
+    seen = set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (live.assessment is not None or live.engine.recording is not None):
+        app.processEvents()
+        live.tick()
+        seen.add(live.banner.text().split(" — ")[-1].split(":")[0])
+        time.sleep(0.02)
+    assert {"REST", "OPEN SMILE"} <= seen, seen
+    (folder,) = list(tmp_path.iterdir())
+    meta = json.loads((folder / "session.json").read_text())
+    assert meta["timeline"] == timeline and meta["status"] == "complete"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (folder / "report.html").exists():
+        time.sleep(0.2)
+    assert (folder / "report.html").exists()
+    assert "Open smile" in (folder / "report.html").read_text()
+
+
 def test_blink_is_not_a_leak():
     from realtime.live.feedback import BlinkGate
     g = BlinkGate(max_s=0.5)
