@@ -32,7 +32,7 @@ from .measure import FaceMeter, Reference
 from .model_asset import sha256_of
 from .session import SessionError, SessionWriter
 from .signals import FEATURES, SIGNALS, S, activations, column_names
-from .sources import FrameSource, VideoFileSource, open_source
+from .sources import FrameSource, SourceError, VideoFileSource, open_source
 from .tracker import Landmarker
 
 
@@ -151,7 +151,7 @@ class EpisodeDetector:
 
 @dataclass
 class RecordOptions:
-    source: str
+    source: str | FrameSource
     out: Path
     model: Path
     duration: float | None = None
@@ -283,7 +283,8 @@ def record(opts: RecordOptions) -> dict:
     Raises SessionError/SourceError/RecordingError with a one-line message on failure
     (whatever was written before stays in the folder)."""
     profile = load_profile(opts.profile) if opts.profile else None
-    src = open_source(opts.source, realtime=not opts.fast)
+    # a FrameSource object stands in for a device (tests: a camera that gets unplugged)
+    src = opts.source if isinstance(opts.source, FrameSource) else open_source(opts.source, realtime=not opts.fast)
     if opts.fast and not isinstance(src, VideoFileSource):
         src.close()
         raise ValueError("--fast only applies to a video file (a camera or the demo runs in real time)")
@@ -294,7 +295,7 @@ def record(opts: RecordOptions) -> dict:
                        "rest_baseline": profile.rest.to_json()}
     else:
         calibration = {"mode": "auto from first seconds", "rest_s": opts.rest_s, "rest_baseline": None}
-    meta = session_meta(opts.source, src.fps, Path(opts.model), calibration,
+    meta = session_meta(src.name, src.fps, Path(opts.model), calibration,
                         playback="fast" if opts.fast else "real time", subject=opts.subject,
                         days_since_onset=opts.days_since_onset, save_video=opts.save_video)
     if opts.timeline is not None:
@@ -308,6 +309,7 @@ def record(opts: RecordOptions) -> dict:
         raise
 
     status, final, t_begin = "complete", {}, time.monotonic()
+    lost: SourceError | None = None
     state: dict = {"episodes": 0}
     feed = full = None
     try:
@@ -319,6 +321,8 @@ def record(opts: RecordOptions) -> dict:
         status = "interrupted"
     except SessionError:
         status = "stopped"
+    except SourceError as exc:   # a camera unplugged mid-session: keep what was recorded
+        status, lost = f"stopped: {exc}", exc
     finally:
         if feed is not None:
             feed.close()
@@ -337,6 +341,8 @@ def record(opts: RecordOptions) -> dict:
         result = writer.close(status=status, **final)
     if writer.error:
         raise SessionError(writer.error)
+    if lost is not None:
+        raise SourceError(f"{lost} (recorded up to then: {result.get('frames', 0)} frames in {opts.out})")
     return result
 
 
@@ -385,7 +391,7 @@ def _record_loop(src, feed, writer: SessionWriter, opts: RecordOptions, profile,
         if f.timestamp_s - first_t >= opts.rest_s or len(found) >= candidates:
             break
     if not found:
-        raise RecordingError(f"no face found in {opts.source}: the face must be visible and frontal")
+        raise RecordingError(f"no face found in {src.name}: the face must be visible and frontal")
     i = typical_index([lm for _, lm in found])
     ref_frame, ref_lm = found[i]
     reference = Reference(ref_frame.image, ref_lm, ref_frame.timestamp_s)

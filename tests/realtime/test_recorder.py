@@ -108,3 +108,17 @@ def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tm
     # Real time: media time advanced about as fast as the wall clock (frames dropped, not queued).
     span = ts[-1] - ts[np.searchsorted(idx, idx[0])]
     assert span >= (kill_t - first) - 1.5
+
+
+def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_path):
+    from realtime.recorder import RecordOptions, record
+    from realtime.sources import SourceError
+    from tests.realtime.unplugged import UnpluggedCamera
+    out = tmp_path / "s"
+    with pytest.raises(SourceError, match="unplugged.*recorded up to then"):
+        record(RecordOptions(source=UnpluggedCamera(150), out=out, model=model_path, log=None))
+    meta = json.loads((out / "session.json").read_text())
+    assert meta["status"].startswith("stopped:") and "unplugged" in meta["status"]
+    assert meta["source"] == "camera:0"
+    idx, t, sig = read_frames(out / "frames.csv")
+    assert len(idx) > 30 and np.isfinite(sig).all(axis=(1, 2)).sum() > 30

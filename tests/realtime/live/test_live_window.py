@@ -181,29 +181,11 @@ def test_headless_command_end_to_end(tmp_path, model_path):
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
-class _UnpluggedCamera:
-    """Stands in for a camera that disconnects after ``n`` frames (like a USB cable pulled)."""
-
-    def __init__(self, n: int):
-        from realtime.demo_face import DemoConfig
-        from realtime.sources import DemoSource
-        self._demo = DemoSource(DemoConfig(seconds=30, synkinesis="left"), realtime=True)
-        self.n, self.name, self.fps, self.live = n, "camera:0", 30.0, True
-
-    def read(self):
-        from realtime.sources import SourceLost
-        if self._demo._index >= self.n:
-            raise SourceLost("camera:0 stopped sending frames (unplugged?); reconnect it or switch to the demo")
-        return self._demo.read()
-
-    def close(self):
-        pass
-
-
 def test_camera_lost_mid_session_keeps_data_and_switches_to_demo(app, model_path):
     from realtime.live.engine import LiveEngine
     from realtime.live.window import LiveWindow
-    engine = LiveEngine(model_path, _UnpluggedCamera(150)).start()
+    from tests.realtime.unplugged import UnpluggedCamera
+    engine = LiveEngine(model_path, UnpluggedCamera(150)).start()
     win = LiveWindow(engine)
     win.show()
     deadline = time.monotonic() + 40
