@@ -17,6 +17,7 @@ import numpy as np
 
 from .landmarks import (ABOVE_BROWS, FACE_OVAL, FOREHEAD_TOP, LOWER_REGION, MIDLINE, NOSE_BRIDGE,
                         REGIONS, SIDES, UPPER_REGION)
+from .signals import FaceFrame
 
 PARTS = ("upper", "lower")
 KEYS = tuple(f"{part}_{side}" for side in SIDES for part in PARTS)
@@ -48,24 +49,6 @@ def _side_halfplane(shape: tuple[int, int], lm: np.ndarray, side: str) -> np.nda
     return ((dist > 0) if side == "left" else (dist < 0)).astype(np.uint8)
 
 
-def _face_axes(lm: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    left, right = lm[473, :2].astype(np.float64), lm[468, :2].astype(np.float64)
-    u = (left - right) / np.linalg.norm(left - right)
-    return (left + right) / 2, np.array([u[1], -u[0]])
-
-
-def height_at(lm: np.ndarray, iod_px: float, idx: list[int]) -> np.ndarray:
-    """Height (IOD units, up positive) of landmarks above the inter-iris line."""
-    origin, up = _face_axes(lm)
-    return (lm[idx, :2] - origin) @ up / iod_px
-
-
-def _height_map(shape: tuple[int, int], lm: np.ndarray, iod_px: float) -> np.ndarray:
-    origin, up = _face_axes(lm)
-    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
-    return ((xx - origin[0]) * up[0] + (yy - origin[1]) * up[1]) / iod_px
-
-
 @dataclass
 class RegionMask:
     box: tuple[int, int, int, int]   # x0, y0, x1, y1 within the crop
@@ -75,7 +58,7 @@ class RegionMask:
 class Composer:
     """Builds composites inside a crop box around the face (reference pixel coordinates)."""
 
-    def __init__(self, ref_rgb: np.ndarray, ref_lm: np.ndarray, iod_px: float):
+    def __init__(self, ref_rgb: np.ndarray, ref_lm: np.ndarray, frame: FaceFrame):
         h, w = ref_rgb.shape[:2]
         oval = ref_lm[FACE_OVAL, :2]
         lo, hi = oval.min(axis=0), oval.max(axis=0)
@@ -86,14 +69,16 @@ class Composer:
         self.ref_crop = np.ascontiguousarray(ref_rgb[y0:y1, x0:x1])
         lm = ref_lm[:, :2] - np.array([x0, y0], np.float32)
         shape = self.ref_crop.shape[:2]
+        iod_px = frame.iod_px
         feather = max(1.0, 0.04 * iod_px)
-        height = _height_map(shape, lm, iod_px)
+        yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+        height = frame.to_face(np.stack([xx + x0, yy + y0], axis=-1).astype(np.float64))[..., 1]
         self.masks: dict[str, RegionMask] = {}
         for side in SIDES:
             half = _side_halfplane(shape, lm, side)
             upper = _hull_mask(shape, lm[_region_indices(side, UPPER_REGION)], 0.15 * iod_px) * half
             # Stop just below the lower lid: the cheek below it moves with every smile.
-            lid = min(height_at(lm, iod_px, REGIONS[side]["eye_lower"]))
+            lid = frame.to_face(ref_lm[REGIONS[side]["eye_lower"], :2])[:, 1].min()
             upper = upper * (height > lid - 0.07).astype(np.uint8)
             lower = _hull_mask(shape, lm[_region_indices(side, LOWER_REGION)], 0.15 * iod_px) * half
             # Keep the regions disjoint: the lower composite must not carry the eyelids.

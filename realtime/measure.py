@@ -65,7 +65,7 @@ class FaceMeter:
                  full_landmarker: Landmarker | None = None, mode: str = "image", in_flight: int = 1):
         self.reference = reference
         self.frame = FaceFrame.from_landmarks(reference.landmarks)
-        self.composer = Composer(reference.image, reference.landmarks, self.frame.iod_px)
+        self.composer = Composer(reference.image, reference.landmarks, self.frame)
         self.registrar = Registrar(reference.image, self.composer.registration_mask)
         self._own_full = full_landmarker is None
         self._full = full_landmarker or Landmarker(model_path)
