@@ -26,6 +26,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     import os
     import sys
+    from pathlib import Path
 
     from calibration.profile import load_profile
     from realtime.model_asset import resolve_model
@@ -48,7 +49,8 @@ def run(args) -> int:
     from realtime.live.window import LiveWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    engine = LiveEngine(model, args.source, profile=profile)
+    engine = LiveEngine(model, args.source, profile=profile,
+                        profile_path=str(Path(args.profile).resolve()) if args.profile else None)
     try:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,

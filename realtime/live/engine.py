@@ -81,11 +81,12 @@ class Stats:
 
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
-                 profile: Profile | None = None, queue_size: int = 2,
+                 profile: Profile | None = None, profile_path: str | None = None, queue_size: int = 2,
                  analysis_window_s: float = 10.0, analysis_period_s: float = 1.0,
                  ring_seconds: float = 30.0):
         self.model_path = Path(model_path)
         self.profile = profile
+        self.profile_path = profile_path          # stored with recordings
         self.ring = SignalRing(int(ring_seconds * 60))
         self.stats = Stats()
         self.fps = 30.0
@@ -387,7 +388,7 @@ class LiveEngine:
         t_ok = t[ok]
         if t_ok[-1] - t_ok[0] < 3.0:
             return None
-        # Dropped frames make the samples irregular: resample (nearest sample) on a 15 fps grid.
+        # Dropped frames make the samples irregular: resample (nearest sample) at the source rate.
         rate = self.fps
         grid = np.arange(t_ok[0], t_ok[-1], 1.0 / rate)
         tt = np.where(np.isfinite(t), t, -np.inf)
@@ -408,7 +409,7 @@ class LiveEngine:
             return self.recording.folder
         self.recording = LiveRecording(
             folder, source=self.source_name, fps=self.fps, model=self.model_path, baseline=self.baseline,
-            profile_path=getattr(self.profile, "path", None), **session)
+            profile_path=self.profile_path, **session)
         return self.recording.folder
 
     def stop_recording(self, status: str = "complete") -> dict | None:
