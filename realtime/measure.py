@@ -12,6 +12,8 @@ import numpy as np
 from .composite import KEYS, Composer
 from .landmarks import FOREHEAD, LOWER_REGION, NOSE_BRIDGE, REGIONS, SIDES, UPPER_REGION
 from .registration import Registrar, apply_warp, similarity_seed
+from . import roi_landmarker
+from .roi_landmarker import RoiLandmarker, read_network, roi_from_landmarks
 from .signals import FaceFrame, frame_features
 from .tracker import Landmarker, nearest_face
 
@@ -54,6 +56,11 @@ def _side_landmarks(per_key: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 class FaceMeter:
     """Measures frames against one reference.
 
+    ``mode`` picks how a composite is tracked: "roi" (default) runs the bundle's landmark
+    network directly on the reference face's fixed box (roi_landmarker.py, half the cost);
+    "image" and "video" run the full FaceLandmarker in that running mode (kept for the
+    benchmark's comparison; VIDEO mode smooths over frames and delays the eye signal).
+
     ``workers`` threads run the four composite model calls of a frame in parallel (the model
     releases the GIL). With ``in_flight=2`` there are two sets of model instances, so the model
     calls of two consecutive frames can overlap (``submit`` the next frame before taking the
@@ -62,16 +69,25 @@ class FaceMeter:
     """
 
     def __init__(self, model_path: str | Path, reference: Reference, *, workers: int = 2,
-                 full_landmarker: Landmarker | None = None, mode: str = "image", in_flight: int = 1):
+                 full_landmarker: Landmarker | None = None, mode: str = "roi", in_flight: int = 1):
         self.reference = reference
         self.frame = FaceFrame.from_landmarks(reference.landmarks)
         self.composer = Composer(reference.image, reference.landmarks, self.frame)
         self.registrar = Registrar(reference.image, self.composer.registration_mask)
         self._own_full = full_landmarker is None
         self._full = full_landmarker or Landmarker(model_path)
-        # IMAGE mode: VIDEO mode smooths over frames and delays the eye signal (see the benchmark)
-        self._sets = [{k: Landmarker(model_path, num_faces=1, mode=mode) for k in KEYS}
-                      for _ in range(max(1, in_flight))]
+        if mode == "roi" and not roi_landmarker.available():
+            mode = "image"        # same measurement through FaceLandmarker, at twice the CPU
+        self.mode = mode
+        if mode == "roi":
+            network = read_network(model_path)
+            x0, y0 = self.composer.crop[:2]
+            box = roi_from_landmarks(reference.landmarks[:, :2] - np.array([x0, y0], np.float32))
+            make = lambda: RoiLandmarker(network, *box)  # noqa: E731
+        else:
+            make = lambda: Landmarker(model_path, num_faces=1, mode=mode)  # noqa: E731
+        self._roi = mode == "roi"
+        self._sets = [{k: make() for k in KEYS} for _ in range(max(1, in_flight))]
         self._next_set = 0
         threads = workers * len(self._sets)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="composite") if threads > 1 else None
@@ -102,8 +118,13 @@ class FaceMeter:
         return self.registrar.register(rgb, seed)
 
     def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
-        faces = models[key].detect(self.composer.composite(aligned, key), timestamp_ms)
-        return self.composer.to_reference(faces[0]) if faces else None
+        image = self.composer.composite(aligned, key)
+        if self._roi:
+            face = models[key].detect(image)
+        else:
+            faces = models[key].detect(image, timestamp_ms)
+            face = faces[0] if faces else None
+        return None if face is None else self.composer.to_reference(face)
 
     def submit(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> "PendingMeasurement":
         """Register the frame now and start its model calls; take ``result()`` later, in
