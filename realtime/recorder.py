@@ -30,7 +30,7 @@ from .coactivation import analyse
 from .landmarks import SIDES
 from .measure import FaceMeter, Reference
 from .model_asset import sha256_of
-from .session import SessionError, SessionWriter
+from .session import VIDEO, SessionError, SessionWriter
 from .signals import FEATURES, SIGNALS, S, activations, column_names
 from .sources import FrameSource, SourceError, VideoFileSource, open_source
 from .tracker import Landmarker
@@ -237,7 +237,7 @@ def session_meta(source: str, fps: float, model: Path, calibration: dict, *, pla
         "subject_id": subject, "days_since_onset": days_since_onset,
         "signals": column_names(),
         "files": {"frames": "frames.csv", "events": "events.csv",
-                  "video": "video.mp4" if save_video else None},
+                  "video": VIDEO if save_video else None},
     }
 
 
@@ -425,11 +425,15 @@ def _record_loop(src, feed, writer: SessionWriter, opts: RecordOptions, profile,
             emit(f, feat)
         buffered.clear()
         last_log = time.monotonic()
+        warned = False
         for f in it:
             m = meter.measure(f.image, f.index, f.timestamp_s)
             emit(f, m.features if m.face else None)
             if writer.error:
                 return "stopped"
+            if writer.warning and not warned and opts.log is not None:
+                warned = True
+                print(writer.warning, file=opts.log, flush=True)
             if opts.log is not None and time.monotonic() - last_log >= 10:
                 last_log = time.monotonic()
                 print(f"recording: {f.timestamp_s:.0f} s, {writer.frames} frames, "

@@ -6,7 +6,9 @@ A session folder (mode 0o700; every file 0o600) holds:
   has it, rewritten by ``update_meta`` and at ``close`` with end time and frame counts);
 - ``frames.csv``: one row per measured frame, columns as ``framefile.HEADER``;
 - ``events.csv``: ``start_s,end_s,driver,response,side,peak``, one row per co-activation episode;
-- ``video.mp4`` (optional): the raw frames.
+- ``video.mkv`` (optional): the raw frames. Matroska, not MP4: an MP4 file is unreadable until
+  its index is written at the end, so a killed recording would lose all of its video, while a
+  Matroska file stays readable up to its last written block (checked in the tests).
 
 Rows are handed to a background thread through a queue, so ``add_frame``/``add_event``/
 ``add_video_frame`` may be called from a capture thread and never wait for the disk. That thread
@@ -16,7 +18,9 @@ not new rows arrive: a crash or ``kill -9`` loses at most the last half second, 
 
 A write error (full disk, folder removed, permissions changed) stops the writer: ``error``
 holds a one-line message, later ``add_*`` calls raise ``SessionError`` with it, and everything
-flushed before the error stays readable. ``close()`` never raises.
+flushed before the error stays readable. ``close()`` never raises. OpenCV's video writer reports
+no write errors, so the video is guarded by free space instead: below ``video_reserve_bytes``
+free, the video stops (``warning`` says so, session.json records it) and the signals go on.
 
 Typical use (e.g. a record button)::
 
@@ -35,6 +39,7 @@ import errno
 import json
 import os
 import queue
+import shutil
 import threading
 import time
 from datetime import datetime, timezone
@@ -49,7 +54,8 @@ EVENTS_HEADER = ["start_s", "end_s", "driver", "response", "side", "peak"]
 FRAMES = "frames.csv"
 EVENTS = "events.csv"
 META = "session.json"
-VIDEO = "video.mp4"
+VIDEO = "video.mkv"
+VIDEO_RESERVE_BYTES = 200_000_000   # free space kept for the signal files when saving video
 FORMAT_VERSION = 1
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -113,7 +119,8 @@ class SessionWriter:
 
     def __init__(self, folder: str | os.PathLike, *, save_video: bool = False, fps: float = 30.0,
                  flush_interval_s: float = 0.5, opener: Callable[[Path], TextIO] | None = None,
-                 max_queue: int = 1000):
+                 max_queue: int = 1000, video_reserve_bytes: int = VIDEO_RESERVE_BYTES,
+                 free_bytes: Callable[[Path], int] | None = None):
         self.folder = Path(folder)
         self.save_video = save_video
         self.fps = float(fps)
@@ -128,6 +135,9 @@ class SessionWriter:
         self._video = None
         self._closed = False
         self.error: str | None = None
+        self.warning: str | None = None   # a non-fatal problem (the video stopped); rows go on
+        self.video_reserve_bytes = int(video_reserve_bytes)
+        self._free_bytes = free_bytes or (lambda folder: shutil.disk_usage(folder).free)
         self.frames = 0          # rows handed to the file (counted by the writer thread)
         self.face_frames = 0
         self.events = 0
@@ -171,8 +181,9 @@ class SessionWriter:
         self._put(("event", [f"{start_s:.3f}", f"{end_s:.3f}", driver, response, side, f"{peak:.5f}"]))
 
     def add_video_frame(self, rgb: np.ndarray) -> None:
-        """Queue one RGB frame for video.mp4 (ignored unless ``save_video``)."""
-        if self.save_video:
+        """Queue one RGB frame for the video (ignored unless ``save_video``, or once the video
+        has stopped for lack of disk space)."""
+        if self.save_video and self.warning is None:
             self._put(("video", rgb))
 
     def update_meta(self, **fields) -> None:
@@ -288,6 +299,23 @@ class SessionWriter:
         if not self._video.isOpened():
             raise OSError(errno.EIO, "OpenCV cannot open an mp4 writer", str(path))
 
+    def _check_video_space(self) -> None:
+        free = self._free_bytes(self.folder)
+        if free >= self.video_reserve_bytes:
+            return
+        if self._video is not None:
+            self._video.release()
+            self._video = None
+        seconds = self.frames / self.fps if self.fps > 0 else 0.0
+        self.warning = (f"disk almost full ({free / 1e6:.0f} MB free): video saving stopped after "
+                        f"{seconds:.0f} s; the signals are still being recorded in {self.folder}")
+        with self._meta_lock:
+            self._meta["video_stopped"] = self.warning
+            try:
+                self._write_meta()
+            except OSError:
+                pass   # written again at close; the rows matter more
+
     def _handle(self, item) -> None:
         kind, payload = item
         if kind == "frame":
@@ -302,6 +330,8 @@ class SessionWriter:
         elif kind == "video":
             import cv2
             self._current = VIDEO
+            if self.warning is not None:
+                return
             if self._video is None:
                 self._open_video(payload.shape)
             self._video.write(cv2.cvtColor(payload, cv2.COLOR_RGB2BGR))
@@ -324,6 +354,8 @@ class SessionWriter:
                     self._handle(item)
                     dirty = True
                 if time.monotonic() >= next_flush:
+                    if self.save_video and self.warning is None:
+                        self._check_video_space()
                     if dirty:
                         self._current = "the session files"
                         self._flush()

@@ -23,6 +23,19 @@ def add_arguments(p) -> None:
                    help="start recording as soon as the rest calibration is done")
 
 
+def _quiet_offscreen_warning() -> None:
+    """The offscreen platform warns on every window that it "does not support
+    propagateSizeHints()"; that is expected there and reads like an error in a headless log."""
+    import sys
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+    qInstallMessageHandler(handler)
+
+
 def run(args) -> int:
     import os
     import sys
@@ -48,6 +61,8 @@ def run(args) -> int:
     from realtime.live.engine import LiveEngine
     from realtime.live.window import LiveWindow
 
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _quiet_offscreen_warning()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     engine = LiveEngine(model, args.source, profile=profile,
                         profile_path=str(Path(args.profile).resolve()) if args.profile else None)

@@ -3,7 +3,7 @@
 from realtime.cli import days_since_onset, subject_id
 
 NAME = "record"
-HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mp4)"
+HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
 
 
 def _positive(text: str) -> float:
@@ -28,7 +28,7 @@ def add_arguments(p) -> None:
                    "the first 2 s with a face")
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
-    p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mp4)")
+    p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mkv)")
     p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
                    "session.json so 'run.py report' scores it")
     p.add_argument("--model", help="face_landmarker.task path")

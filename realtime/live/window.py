@@ -356,6 +356,8 @@ class LiveWindow(QMainWindow):
         if rec is not None:
             secs = int(time.monotonic() - rec.started)
             rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder.name} — "
+            if rec.writer.warning:
+                rec_text += f"<b>{rec.writer.warning}</b> — "
         else:
             rec_text = ""
         self.record.setChecked(rec is not None)

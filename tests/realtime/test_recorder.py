@@ -56,7 +56,7 @@ def test_record_fast_demo(demo8, model_path, tmp_path):
     assert float(planted[0]["end_s"]) > float(planted[0]["start_s"])
     assert float(planted[0]["peak"]) > 0.05
     assert not [e for e in events if e["side"] == "right" and e["response"] == "eye_closure"]
-    assert (out / "video.mp4").stat().st_size > 10_000
+    assert (out / "video.mkv").stat().st_size > 10_000
     for p in out.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
 

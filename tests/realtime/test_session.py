@@ -186,3 +186,77 @@ def test_unwritable_folder_gives_one_line_error(readonly_dir):
     assert code == 2, out
     lines = [ln for ln in out.splitlines() if ln.startswith("error:")]
     assert len(lines) == 1 and "permission denied" in lines[0], out
+
+
+def _frame(i: int) -> np.ndarray:
+    # Sensor-like noise keeps the bitrate camera-like, so the encoder's output buffer (256 KB,
+    # what a kill can lose) holds a few frames rather than the whole clip.
+    return np.random.default_rng(i).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+
+
+def _count_video_frames(path: Path) -> int:
+    import cv2
+    cap = cv2.VideoCapture(str(path))
+    n = 0
+    while cap.read()[0]:
+        n += 1
+    cap.release()
+    return n
+
+
+def test_video_of_a_killed_recording_stays_readable(tmp_path):
+    folder = tmp_path / "s"
+
+    def record_then_die() -> int:
+        w = SessionWriter(folder, save_video=True, fps=30, flush_interval_s=0.1)
+        w.start({})
+        for i in range(150):
+            w.add_frame(i, i / 30, _sig(i))
+            w.add_video_frame(_frame(i))
+            time.sleep(1 / 60)
+        time.sleep(0.5)            # the writer has handed every frame to the encoder
+        os._exit(0)                # killed: no close(), no index written at the end
+
+    code, out = _in_child_as_is(record_then_die)
+    assert code == 0, out
+    rows = len(read_frames(folder / "frames.csv")[0])
+    frames = _count_video_frames(folder / "video.mkv")
+    assert rows == 150
+    assert frames >= 120, f"only {frames} of 150 video frames readable after a kill"
+
+
+def _in_child_as_is(fn) -> tuple[int, str]:
+    pid = os.fork()
+    if pid == 0:
+        code = 99
+        try:
+            code = fn()
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), ""
+
+
+def test_video_stops_before_the_disk_fills_and_signals_go_on(tmp_path):
+    free = {"bytes": 10**9}
+    w = SessionWriter(tmp_path / "s", save_video=True, fps=30, flush_interval_s=0.05,
+                      video_reserve_bytes=200_000_000, free_bytes=lambda folder: free["bytes"])
+    w.start({})
+    for i in range(60):
+        w.add_frame(i, i / 30, _sig(i))
+        w.add_video_frame(_frame(i))
+    time.sleep(0.3)
+    assert w.warning is None
+    free["bytes"] = 150_000_000                     # the disk is nearly full
+    t0 = time.monotonic()
+    while w.warning is None and time.monotonic() - t0 < 5:
+        time.sleep(0.05)
+    assert w.warning and "disk almost full" in w.warning and "\n" not in w.warning
+    for i in range(60, 120):                        # rows are still taken; video frames ignored
+        w.add_frame(i, i / 30, _sig(i))
+        w.add_video_frame(_frame(i))
+    meta = w.close()
+    assert w.error is None and meta["status"] == "complete"
+    assert meta["frames"] == 120 and meta["video_stopped"] == w.warning
+    assert len(read_frames(tmp_path / "s" / "frames.csv")[0]) == 120
+    assert 30 <= _count_video_frames(tmp_path / "s" / "video.mkv") <= 60
