@@ -26,7 +26,7 @@ from calibration.profile import load_profile
 from calibration.reference import typical_index
 
 from . import __version__
-from .coactivation import analyse
+from .coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, analyse
 from .landmarks import SIDES
 from .measure import FaceMeter, Reference
 from .model_asset import sha256_of
@@ -60,7 +60,8 @@ class EpisodeDetector:
     first analysis that does not (or at ``finish``).
 
     ``start_s``: first time in the window at which the response was active (above
-    ``k_noise`` rest-noise SDs) when the pair was first flagged, never before the end of the
+    ``k_noise`` rest-noise SDs and half the smallest visible movement: a quiet tracker's tiny
+    rest offsets are not an onset) when the pair was first flagged, never before the end of the
     previous episode of the same pair; ``end_s``: last time the response was active while the
     episode was open; ``peak``: the response's highest activation during the episode, in its
     signal's units (e.g. eye closure as a fraction of the rest eye opening).
@@ -133,12 +134,14 @@ class EpisodeDetector:
             driver, response, side = key
             si, ri = SIDES.index(side), S[response]
             resp = sig[:, si, ri]
-            active = np.isfinite(resp) & (resp > self.k * self.noise[si, ri])
+            level = max(self.k * self.noise[si, ri], 0.5 * MIN_AMPLITUDE.get(response, DEFAULT_MIN_AMPLITUDE))
+            active = np.isfinite(resp) & (resp > level)
             ep = self._open.get(key)
             if ep is None:
-                floor = self._last_end.get(key, -np.inf)
-                cand = grid[active & (grid > floor)]
-                start = float(cand[0]) if len(cand) else now
+                cand = grid[active & (grid > self._last_end.get(key, -np.inf))]
+                if not len(cand):
+                    continue   # correlated, but the region never visibly did its own movement
+                start = float(cand[0])
                 ep = self._open[key] = Episode(driver, response, side, start, start, float("-inf"))
             sel = grid >= ep.start_s
             if np.any(sel & active):

@@ -122,3 +122,34 @@ def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_
     assert meta["source"] == "camera:0"
     idx, t, sig = read_frames(out / "frames.csv")
     assert len(idx) > 30 and np.isfinite(sig).all(axis=(1, 2)).sum() > 30
+
+
+def test_episode_starts_at_the_visible_onset_not_at_a_rest_offset():
+    """Synthetic signals with known answer: left eye narrows 0.2 s after each smile; before the
+    first smile the eye rests 0.006 above its baseline (a quiet tracker's offset, far above 4
+    rest-noise SDs but not a visible movement); the left lower lip moves *up* with each smile
+    (negative activation: not the depressor's own movement)."""
+    from realtime.recorder import EpisodeDetector
+    from realtime.signals import S, SIGNALS
+    fps, n = 30.0, 600
+    rng = np.random.default_rng(3)
+    sig = rng.normal(0, 0.0005, (n, 2, len(SIGNALS)))
+    noise = np.full((2, len(SIGNALS)), 0.0005)
+    smile = np.zeros(n)
+    for s0 in (150, 300, 450):
+        smile[s0:s0 + 60] = 0.1 * np.sin(np.pi * np.arange(60) / 60) ** 2
+    sig[:, :, S["smile"]] += smile[:, None]
+    sig[:, 0, S["eye_closure"]] += 2.0 * np.roll(smile, 6)
+    sig[:150, 0, S["eye_closure"]] += 0.006
+    sig[:, 0, S["lower_lip"]] -= 0.5 * smile
+    det = EpisodeDetector(fps, noise)
+    episodes = []
+    for i in range(n):
+        episodes += det.feed(i / fps, sig[i])
+    episodes += det.finish()
+    keys = {(e.driver, e.response, e.side) for e in episodes}
+    assert ("smile", "eye_closure", "left") in keys
+    assert not any(e.response == "lower_lip" for e in episodes), episodes
+    first = min(e.start_s for e in episodes if e.response == "eye_closure")
+    assert 150 / fps <= first <= 150 / fps + 1.0          # the first smile (+ delay, rise time)
+    assert all(e.side == "left" for e in episodes)
