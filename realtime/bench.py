@@ -27,7 +27,7 @@ def rss_mb() -> float:
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6   # Linux reports KiB
 
 
 def pct(values, q) -> float:
@@ -46,7 +46,7 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
     from .coactivation import analyse
     from .demo_face import DemoConfig, write_demo_video
     from .measure import FaceMeter
-    from .roi_landmarker import RoiLandmarker, read_network, roi_from_landmarks
+    from .roi_landmarker import Box, RoiLandmarker, read_network
     from .signals import activations
     from .tracker import Landmarker
 
@@ -74,8 +74,8 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
             bare.detect(f)
             bare_ms.append((time.perf_counter() - t1) * 1e3)
         bare_fps = n / (time.perf_counter() - t)
-        box = roi_from_landmarks(bare.detect(frames[0])[0])
-    net = RoiLandmarker(read_network(model_path), *box)
+        box = Box.around(bare.detect(frames[0])[0])
+    net = RoiLandmarker(read_network(model_path), box)
     net_ms = []
     for f in frames:
         t1 = time.perf_counter()

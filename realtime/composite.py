@@ -130,3 +130,38 @@ class Composer:
     def to_reference(self, crop_pts: np.ndarray) -> np.ndarray:
         """Crop pixel coordinates -> reference pixel coordinates."""
         return crop_pts[..., :2] + np.array(self.crop[:2], np.float32)
+
+
+class BoxComposites:
+    """The same composites, drawn straight in the landmark network's input box
+    (roi_landmarker.Box, in reference coordinates): the frame is resampled once into the box and
+    each composite is a blend of 256 x 256 pixels, instead of resampling the frame into the
+    crop, blending there and resampling each composite into the box again."""
+
+    def __init__(self, composer: Composer, ref_rgb: np.ndarray, box) -> None:
+        self.box = box
+        self.reference = box.sample(ref_rgb)               # (256, 256, 3) float32 0..1
+        h, w = ref_rgb.shape[:2]
+        cx, cy = composer.crop[:2]
+        self.masks: dict[str, RegionMask] = {}
+        for key, m in composer.masks.items():
+            full = np.zeros((h, w), np.float32)
+            x0, y0, x1, y1 = m.box
+            full[cy + y0:cy + y1, cx + x0:cx + x1] = m.alpha[..., 0]
+            a = box.sample_mask(full)
+            ys, xs = np.nonzero(a > 1e-3)
+            bx0, bx1, by0, by1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+            self.masks[key] = RegionMask((int(bx0), int(by0), int(bx1), int(by1)),
+                                         a[by0:by1, bx0:bx1, None].copy())
+
+    def view(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
+        """The current frame in the box (warp: reference -> frame), (256, 256, 3) float32."""
+        return self.box.sample(frame_rgb, warp)
+
+    def composite(self, view: np.ndarray, key: str) -> np.ndarray:
+        m = self.masks[key]
+        x0, y0, x1, y1 = m.box
+        out = self.reference.copy()
+        ref = self.reference[y0:y1, x0:x1]
+        out[y0:y1, x0:x1] = ref + m.alpha * (view[y0:y1, x0:x1] - ref)
+        return out

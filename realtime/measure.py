@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .composite import KEYS, Composer
+from .composite import KEYS, BoxComposites, Composer
 from .landmarks import FOREHEAD, LOWER_REGION, NOSE_BRIDGE, REGIONS, SIDES, UPPER_REGION
 from .registration import Registrar, apply_warp, similarity_seed
 from . import roi_landmarker
-from .roi_landmarker import RoiLandmarker, read_network, roi_from_landmarks
+from .roi_landmarker import Box, RoiLandmarker, read_network
 from .signals import FaceFrame, frame_features
 from .tracker import Landmarker, nearest_face
 
@@ -81,9 +81,8 @@ class FaceMeter:
         self.mode = mode
         if mode == "roi":
             network = read_network(model_path)
-            x0, y0 = self.composer.crop[:2]
-            box = roi_from_landmarks(reference.landmarks[:, :2] - np.array([x0, y0], np.float32))
-            make = lambda: RoiLandmarker(network, *box)  # noqa: E731
+            self.boxed = BoxComposites(self.composer, reference.image, Box.around(reference.landmarks))
+            make = lambda: RoiLandmarker(network, self.boxed.box)  # noqa: E731
         else:
             make = lambda: Landmarker(model_path, num_faces=1, mode=mode)  # noqa: E731
         self._roi = mode == "roi"
@@ -118,13 +117,11 @@ class FaceMeter:
         return self.registrar.register(rgb, seed)
 
     def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
-        image = self.composer.composite(aligned, key)
-        if self._roi:
-            face = models[key].detect(image)
-        else:
-            faces = models[key].detect(image, timestamp_ms)
-            face = faces[0] if faces else None
-        return None if face is None else self.composer.to_reference(face)
+        if self._roi:   # ``aligned`` is the frame in the network's box; landmarks in reference px
+            face = models[key].run(self.boxed.composite(aligned, key))
+            return None if face is None else face[:, :2]
+        faces = models[key].detect(self.composer.composite(aligned, key), timestamp_ms)
+        return self.composer.to_reference(faces[0]) if faces else None
 
     def submit(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> "PendingMeasurement":
         """Register the frame now and start its model calls; take ``result()`` later, in
@@ -139,7 +136,7 @@ class FaceMeter:
                              timings_ms={"registration": (t1 - t0) * 1e3})
         if warp is None:
             return PendingMeasurement(self, m, None, t1)
-        aligned = self.composer.aligned(rgb, warp)
+        aligned = self.boxed.view(rgb, warp) if self._roi else self.composer.aligned(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]

@@ -9,7 +9,7 @@ import pytest
 
 from realtime.demo_face import DemoConfig, DemoFace
 from realtime.model_asset import ModelError
-from realtime.roi_landmarker import RoiLandmarker, read_network, roi_from_landmarks
+from realtime.roi_landmarker import Box, RoiLandmarker, read_network, roi_from_landmarks
 from realtime.tracker import Landmarker
 
 
@@ -33,7 +33,7 @@ def test_agrees_with_face_landmarker_and_sees_no_face_in_a_blank(model_path):
     frames = [demo.render(i) for i in range(0, demo.n_frames, 6)]
     with Landmarker(model_path, num_faces=1) as full:
         tasks = [full.detect(f)[0] for f in frames]
-    net = RoiLandmarker(read_network(model_path), *roi_from_landmarks(tasks[0]))
+    net = RoiLandmarker(read_network(model_path), Box.around(tasks[0]))
     ours = [net.detect(f) for f in frames]
     assert all(o is not None and o.shape == (478, 3) and o.dtype == np.float32 for o in ours)
     err = np.array([np.linalg.norm(o[:, :2] - t[:, :2], axis=1) for o, t in zip(ours, tasks)])
@@ -54,4 +54,20 @@ def test_bundle_without_the_network_says_what_to_do(tmp_path):
 
 def test_corrupt_network_says_what_to_do():
     with pytest.raises(ModelError, match="replace"):
-        RoiLandmarker(b"not a model" * 10, np.zeros(2), 100.0, 0.0)
+        RoiLandmarker(b"not a model" * 10, Box.around(np.random.default_rng(0).random((478, 2)) * 100))
+
+
+def test_sampling_through_a_registration_warp_equals_warping_first():
+    """Box.sample(frame, warp) resamples once; it must match aligning the frame to the
+    reference first and then sampling the box (up to interpolation)."""
+    import cv2
+    rng = np.random.default_rng(1)
+    ref = cv2.GaussianBlur(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8), (0, 0), 3)
+    pts = np.c_[rng.uniform(100, 220, 478), rng.uniform(60, 180, 478)]
+    box = Box.around(pts)
+    warp = np.array([[1.02, 0.03, 5.0], [-0.02, 0.99, -3.0]])      # reference -> frame
+    frame = cv2.warpAffine(ref, warp, (320, 240), borderMode=cv2.BORDER_REPLICATE)
+    direct = box.sample(frame, warp)
+    assert direct.shape == (256, 256, 3) and direct.dtype == np.float32
+    inner = (slice(40, 216), slice(40, 216))     # away from the borders
+    assert np.abs(direct[inner] - box.sample(ref)[inner]).mean() < 0.01
