@@ -128,3 +128,24 @@ def test_second_face_does_not_take_over(model_path):
                 assert len(full.detect(img)) == 2
                 both.append(meter.measure(img, i).features)
     np.testing.assert_allclose(np.array(both), np.array(base), atol=0.01)
+
+
+def test_facelandmarker_fallback_measures_the_same(model_path):
+    """Where ai-edge-litert has no wheel (Linux on ARM) the composites go through the full
+    FaceLandmarker: same composites, same signals up to tracker noise."""
+    pytest.importorskip("ai_edge_litert.interpreter")
+    demo = DemoFace(DemoConfig(seconds=5, seed=9, synkinesis="left", strength=0.6, delay_s=0.0,
+                               blinks_per_min=0, rest_s=1.0))
+    frames = [demo.render(i) for i in range(0, demo.n_frames, 3)]
+    sigs = {}
+    with Landmarker(model_path) as full:
+        ref = Reference(frames[0], full.detect(frames[0])[0])
+        for mode in ("roi", "image"):
+            with FaceMeter(model_path, ref, full_landmarker=full, mode=mode) as meter:
+                assert meter.mode == mode
+                feats = np.array([meter.measure(f, i).features for i, f in enumerate(frames)])
+            sigs[mode] = activations(feats, np.median(feats[:10], axis=0))
+    for name in ("smile", "eye_closure"):
+        a, b = sigs["roi"][:, 0, S[name]], sigs["image"][:, 0, S[name]]
+        assert corr(a, b) > 0.95, name
+        assert np.ptp(a) == pytest.approx(np.ptp(b), rel=0.2), name

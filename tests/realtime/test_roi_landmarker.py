@@ -29,6 +29,7 @@ def test_box_of_a_tilted_rectangle_is_exact():
 
 
 def test_agrees_with_face_landmarker_and_sees_no_face_in_a_blank(model_path):
+    pytest.importorskip("ai_edge_litert.interpreter")   # no wheel for Linux on ARM
     demo = DemoFace(DemoConfig(seconds=2, seed=3, synkinesis="left", head_motion=False))
     frames = [demo.render(i) for i in range(0, demo.n_frames, 6)]
     with Landmarker(model_path, num_faces=1) as full:
@@ -53,6 +54,7 @@ def test_bundle_without_the_network_says_what_to_do(tmp_path):
 
 
 def test_corrupt_network_says_what_to_do():
+    pytest.importorskip("ai_edge_litert.interpreter")
     with pytest.raises(ModelError, match="replace"):
         RoiLandmarker(b"not a model" * 10, Box.around(np.random.default_rng(0).random((478, 2)) * 100))
 
