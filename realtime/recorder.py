@@ -30,6 +30,7 @@ from .coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, analyse
 from .landmarks import SIDES
 from .measure import FaceMeter, Reference
 from .model_asset import sha256_of
+from .resample import on_regular_grid
 from .session import VIDEO, SessionError, SessionWriter
 from .signals import FEATURES, SIGNALS, S, activations, column_names
 from .sources import FrameSource, SourceError, VideoFileSource, open_source
@@ -107,14 +108,7 @@ class EpisodeDetector:
         face = ~np.isnan(sig).any(axis=(1, 2))
         if face.sum() < 0.5 * self.min_window_s * min(self.fps, 10.0) or t[-1] - t[0] < self.min_window_s:
             return None
-        grid = np.arange(t[0], t[-1] + 1e-9, 1.0 / self.fps)
-        flat = sig[face].reshape(face.sum(), -1)
-        res = np.stack([np.interp(grid, t[face], flat[:, j]) for j in range(flat.shape[1])], axis=1)
-        # No-face stretches stay NaN (analyse fills gaps itself): mark grid points whose
-        # nearest sample had no face.
-        nearest = np.clip(np.searchsorted(t, grid), 0, len(t) - 1)
-        res[~face[nearest]] = np.nan
-        return grid, res.reshape(len(grid), 2, len(SIGNALS))
+        return on_regular_grid(t, sig, self.fps)
 
     def _step(self, now: float) -> list[Episode]:
         w = self._window()

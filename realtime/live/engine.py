@@ -28,6 +28,7 @@ from calibration.reference import typical_index
 
 from ..coactivation import Coupling, analyse
 from ..measure import FaceMeter, FrameMeasurement, Reference
+from ..resample import on_regular_grid
 from ..signals import SIGNALS, activations
 from ..sources import Frame, FrameSource, SourceError, open_source
 from ..tracker import Landmarker
@@ -388,13 +389,11 @@ class LiveEngine:
         t_ok = t[ok]
         if t_ok[-1] - t_ok[0] < 3.0:
             return None
-        # Dropped frames make the samples irregular: resample (nearest sample) at the source rate.
-        rate = self.fps
-        grid = np.arange(t_ok[0], t_ok[-1], 1.0 / rate)
-        tt = np.where(np.isfinite(t), t, -np.inf)
-        j = np.clip(np.searchsorted(tt, grid), 1, len(t) - 1)
-        j = np.where(np.abs(tt[j - 1] - grid) < np.abs(tt[j] - grid), j - 1, j)
-        couplings, _ = analyse(s[j], rate, base.noise)
+        regular = on_regular_grid(t, s, self.fps)
+        if regular is None:
+            return None
+        grid, sig = regular
+        couplings, _ = analyse(sig, self.fps, base.noise)
         self.coactivation = Coactivation(couplings, float(grid[-1] - grid[0]), time.perf_counter())
         return self.coactivation
 

@@ -1,0 +1,33 @@
+"""Irregular live samples on a regular time grid.
+
+Live measurement drops frames when it falls behind and loses the face now and then, so its
+samples are irregular in time; cross-correlation lags are counted in samples and need a
+regular grid at the source rate. Used by the live co-activation matrix and the recorder's
+episode detector, so both see the same signal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def on_regular_grid(t: np.ndarray, sig: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """``t``: (n,) seconds, increasing where finite (NaN: an empty slot, ignored); ``sig``:
+    (n, ...) values, a sample with any NaN meaning "no face". Returns ``grid`` (m,) at ``fps``
+    from the first to the last timed sample and the values on it, (m, ...): linear between
+    samples with a face, NaN where the nearest sample had none (``coactivation.analyse``
+    bridges short gaps itself). None if fewer than two samples have a face."""
+    t = np.asarray(t, float)
+    sig = np.asarray(sig, float)
+    timed = np.isfinite(t)
+    t, sig = t[timed], sig[timed]
+    face = ~np.isnan(sig.reshape(len(sig), -1)).any(axis=1)
+    if face.sum() < 2:
+        return None
+    grid = np.arange(t[0], t[-1] + 1e-9, 1.0 / fps)
+    flat = sig[face].reshape(face.sum(), -1)
+    res = np.stack([np.interp(grid, t[face], flat[:, j]) for j in range(flat.shape[1])], axis=1)
+    after = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
+    nearest = np.where(np.abs(t[after - 1] - grid) <= np.abs(t[after] - grid), after - 1, after)
+    res[~face[nearest]] = np.nan
+    return grid, res.reshape((len(grid),) + sig.shape[1:])
