@@ -12,8 +12,7 @@ import numpy as np
 from .composite import KEYS, BoxComposites, Composer
 from .landmarks import FOREHEAD, LOWER_REGION, NOSE_BRIDGE, REGIONS, SIDES, UPPER_REGION
 from .registration import Registrar, apply_warp, similarity_seed
-from . import roi_landmarker
-from .roi_landmarker import Box, RoiLandmarker, read_network
+from .roi_landmarker import Box, RoiLandmarker, available, read_network
 from .signals import FaceFrame, frame_features
 from .tracker import Landmarker, nearest_face
 
@@ -76,7 +75,7 @@ class FaceMeter:
         self.registrar = Registrar(reference.image, self.composer.registration_mask)
         self._own_full = full_landmarker is None
         self._full = full_landmarker or Landmarker(model_path)
-        if mode == "roi" and not roi_landmarker.available():
+        if mode == "roi" and not available():
             mode = "image"        # same measurement through FaceLandmarker, at twice the CPU
         self.mode = mode
         if mode == "roi":
@@ -85,7 +84,6 @@ class FaceMeter:
             make = lambda: RoiLandmarker(network, self.boxed.box)  # noqa: E731
         else:
             make = lambda: Landmarker(model_path, num_faces=1, mode=mode)  # noqa: E731
-        self._roi = mode == "roi"
         self._sets = [{k: make() for k in KEYS} for _ in range(max(1, in_flight))]
         self._next_set = 0
         threads = workers * len(self._sets)
@@ -117,7 +115,7 @@ class FaceMeter:
         return self.registrar.register(rgb, seed)
 
     def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
-        if self._roi:   # ``aligned`` is the frame in the network's box; landmarks in reference px
+        if self.mode == "roi":   # ``aligned`` is the frame in the network's box; landmarks in reference px
             face = models[key].run(self.boxed.composite(aligned, key))
             return None if face is None else face[:, :2]
         faces = models[key].detect(self.composer.composite(aligned, key), timestamp_ms)
@@ -136,7 +134,7 @@ class FaceMeter:
                              timings_ms={"registration": (t1 - t0) * 1e3})
         if warp is None:
             return PendingMeasurement(self, m, None, t1)
-        aligned = self.boxed.view(rgb, warp) if self._roi else self.composer.aligned(rgb, warp)
+        aligned = self.boxed.view(rgb, warp) if self.mode == "roi" else self.composer.aligned(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]

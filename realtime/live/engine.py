@@ -389,10 +389,7 @@ class LiveEngine:
         t_ok = t[ok]
         if t_ok[-1] - t_ok[0] < 3.0:
             return None
-        regular = on_regular_grid(t, s, self.fps)
-        if regular is None:
-            return None
-        grid, sig = regular
+        grid, sig = on_regular_grid(t, s, self.fps)   # never None: >= 30 face samples above
         couplings, _ = analyse(sig, self.fps, base.noise)
         self.coactivation = Coactivation(couplings, float(grid[-1] - grid[0]), time.perf_counter())
         return self.coactivation
