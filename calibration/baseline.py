@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime.signals import FEATURES, SIGNALS, activations
+from realtime.signals.features import FEATURES, SIGNALS, activations
 
 MIN_NOISE = 1e-3  # floor: a perfectly still synthetic face must not give infinite SNR
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from realtime.landmarks import SIDES
-from realtime.signals import SIGNALS
+from realtime.signals.features import SIGNALS
 
-from .baseline import RestBaseline
+from calibration.baseline import RestBaseline
 
 PROFILE_VERSION = 1
 

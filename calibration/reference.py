@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime.signals import FaceFrame, frame_features
+from realtime.signals.features import FaceFrame, frame_features
 
 
 def typical_index(landmark_sets: list[np.ndarray]) -> int:

@@ -16,14 +16,14 @@ from calibration.baseline import RestBaseline, rest_baseline
 from calibration.profile import Profile
 from calibration.reference import typical_index
 
-from . import __version__
-from .coactivation import Coupling, analyse
-from .framefile import HEADER, format_row
-from .measure import FaceMeter, Reference
-from .progress import Progress
-from .signals import FEATURES, activations, column_names
-from .sources import SourceError, VideoFileSource
-from .tracker import Landmarker
+from realtime import __version__
+from realtime.signals.coactivation import Coupling, analyse
+from realtime.sinks.framefile import HEADER, format_row
+from realtime.tracking.meter import FaceMeter, Reference
+from realtime.sinks.console import Progress
+from realtime.signals.features import FEATURES, activations, column_names
+from realtime.sources import SourceError, VideoFileSource
+from realtime.tracking.landmarker import Landmarker
 
 
 class AnalysisError(RuntimeError):

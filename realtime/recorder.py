@@ -25,16 +25,16 @@ from calibration.baseline import rest_baseline
 from calibration.profile import load_profile
 from calibration.reference import typical_index
 
-from . import __version__
-from .coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, analyse
-from .landmarks import SIDES
-from .measure import FaceMeter, Reference
-from .model_asset import sha256_of
-from .resample import on_regular_grid
-from .session import VIDEO, SessionError, SessionWriter
-from .signals import FEATURES, SIGNALS, S, activations, column_names
-from .sources import FrameSource, SourceError, VideoFileSource, open_source
-from .tracker import Landmarker
+from realtime import __version__
+from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, analyse
+from realtime.landmarks import SIDES
+from realtime.tracking.meter import FaceMeter, Reference
+from realtime.tracking.model_asset import sha256_of
+from realtime.signals.resample import on_regular_grid
+from realtime.sinks.session import VIDEO, SessionError, SessionWriter
+from realtime.signals.features import FEATURES, SIGNALS, S, activations, column_names
+from realtime.sources import FrameSource, SourceError, VideoFileSource, open_source
+from realtime.tracking.landmarker import Landmarker
 
 
 class RecordingError(ValueError):

@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 @pytest.fixture(scope="session")
 def model_path() -> Path:
-    from realtime.model_asset import MODEL_ENV, MODEL_NAME, cache_dir
+    from realtime.tracking.model_asset import MODEL_ENV, MODEL_NAME, cache_dir
     env = os.environ.get(MODEL_ENV)
     candidates = [Path(env)] if env else []
     candidates += [REPO.parent / "shared" / "models" / MODEL_NAME, cache_dir() / MODEL_NAME]
@@ -30,7 +30,7 @@ def model_path() -> Path:
 @pytest.fixture(scope="session")
 def demo_videos(tmp_path_factory):
     """Factory: demo_videos(name, **DemoConfig fields) -> (path, truth), cached per session."""
-    from realtime.demo_face import DemoConfig, DemoTruth, write_demo_video
+    from realtime.sources.demo_face import DemoConfig, DemoTruth, write_demo_video
     root = tmp_path_factory.mktemp("demo")
     cache: dict[str, tuple[Path, DemoTruth]] = {}
 

@@ -26,13 +26,13 @@ from calibration.baseline import RestBaseline, rest_baseline
 from calibration.profile import Profile
 from calibration.reference import typical_index
 
-from ..coactivation import Coupling, analyse
-from ..measure import FaceMeter, FrameMeasurement, Reference
-from ..resample import on_regular_grid
-from ..signals import SIGNALS, activations
-from ..sources import Frame, FrameSource, SourceError, open_source
-from ..tracker import Landmarker
-from .ring import SignalRing
+from realtime.signals.coactivation import Coupling, analyse
+from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
+from realtime.signals.resample import on_regular_grid
+from realtime.signals.features import SIGNALS, activations
+from realtime.sources import Frame, FrameSource, SourceError, open_source
+from realtime.tracking.landmarker import Landmarker
+from realtime.sinks.ring import SignalRing
 
 AUTO_CALIBRATION_S = 2.0     # first seconds with a face used before any manual calibration
 MANUAL_CALIBRATION_S = 3.0   # "hold still" duration of the rest-calibration button
@@ -398,7 +398,7 @@ class LiveEngine:
     def start_recording(self, folder: str | Path, **session) -> Path:
         """Start writing a session folder (see realtime/session.py); needs a calibration.
         ``session``: save_video, subject, days_since_onset. Raises OSError with one line."""
-        from ..recorder import LiveRecording
+        from realtime.recorder import LiveRecording
         if self.baseline is None:
             raise RuntimeError("calibrate first: recording needs a rest baseline")
         if self.recording is not None:

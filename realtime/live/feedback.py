@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
-from ..signals import SIGNALS
+from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
+from realtime.signals.features import SIGNALS
 
 
 @dataclass(frozen=True)

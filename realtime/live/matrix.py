@@ -10,9 +10,9 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from ..landmarks import SIDES
-from ..signals import SIGNALS
-from ..palette import SIDE_RGB
+from realtime.landmarks import SIDES
+from realtime.signals.features import SIGNALS
+from realtime.palette import SIDE_RGB
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}

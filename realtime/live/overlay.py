@@ -7,9 +7,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..landmarks import EYE_OUTLINE, LIP_HALF, REGIONS, SIDES
-from ..palette import ALERT_RGB, SIDE_RGB
-from ..registration import apply_warp
+from realtime.landmarks import EYE_OUTLINE, LIP_HALF, REGIONS, SIDES
+from realtime.palette import ALERT_RGB, SIDE_RGB
+from realtime.tracking.registration import apply_warp
 
 # Display colours (RGB): each side keeps its colour in every panel.
 

@@ -17,14 +17,14 @@ from PySide6.QtGui import QFont, QImage, QPixmap
 from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget)
 
-from ..landmarks import SIDES
-from ..palette import SIDE_HEX, SIDE_RGB
-from ..signals import SIGNALS
-from . import overlay
-from .engine import LiveEngine
-from .feedback import BlinkGate, RepCounter, keep_below
-from .gauge import Gauge
-from .matrix import SHORT, CoactivationMatrix
+from realtime.landmarks import SIDES
+from realtime.palette import SIDE_HEX, SIDE_RGB
+from realtime.signals.features import SIGNALS
+from realtime.live import overlay
+from realtime.live.engine import LiveEngine
+from realtime.live.feedback import BlinkGate, RepCounter, keep_below
+from realtime.live.gauge import Gauge
+from realtime.live.matrix import SHORT, CoactivationMatrix
 
 TRACE_SECONDS = 10.0
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
@@ -224,7 +224,7 @@ class LiveWindow(QMainWindow):
     def start_assessment(self, timeline: list[dict] | None = None) -> None:
         """Prompt the standard task sequence on screen while recording; the timeline is saved
         in session.json (times from the recording's start) so the report can score it."""
-        from calibration.assessment import default_timeline
+        from realtime.clinical.assessment import default_timeline
         e = self.engine
         if e.baseline is None:
             e.message = "calibrate first: hold still for the rest calibration, then start the assessment"
@@ -239,7 +239,7 @@ class LiveWindow(QMainWindow):
 
     def _assessment_prompt(self) -> str | None:
         """The banner text while an assessment runs; ends it (and writes the report) at the end."""
-        from calibration.assessment import prompt_at
+        from realtime.clinical.assessment import prompt_at
         e, rec = self.engine, self.engine.recording
         if self.assessment is None:
             return None
@@ -396,7 +396,7 @@ class LiveWindow(QMainWindow):
 
 
 def _write_report(folder: Path, engine: LiveEngine) -> None:
-    from ..report import write_report
+    from realtime.reports.report import write_report
     try:
         path = write_report(folder)
         engine.message = f"Assessment saved; report: {path}"

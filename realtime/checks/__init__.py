@@ -1,0 +1,1 @@
+"""Self-checks a user can run: accuracy validation and the benchmark."""

@@ -1,0 +1,90 @@
+"""Command line: ``python run.py <command> ...``; each command is a module in
+``realtime/commands`` (listed in ``COMMANDS``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# Sub-command modules, in the order shown by --help.
+COMMANDS = [
+    "realtime.cli.demo_video",
+    "realtime.cli.analyze",
+    "realtime.cli.calibrate",
+    "realtime.cli.assess",
+    "realtime.cli.report",
+    "realtime.cli.progress",
+    "realtime.cli.record",
+    "realtime.cli.live",
+    "realtime.cli.validate",
+    "realtime.cli.bench",
+]
+DEFAULT_COMMAND: list[str] = ["live"]  # arguments used when run.py is given none
+
+
+def rest_window(text: str) -> tuple[float, float]:
+    """argparse type for START:END seconds."""
+    try:
+        a, b = (float(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError("use START:END in seconds, e.g. 0:2") from None
+    if not 0 <= a < b:
+        raise argparse.ArgumentTypeError("START must be >= 0 and below END")
+    return a, b
+
+
+def subject_id(text: str) -> str:
+    """argparse type: a pseudonymous subject code, never a name."""
+    import re
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
+        raise argparse.ArgumentTypeError("use a pseudonymous code of letters, digits, . _ - "
+                                         "(up to 64), never a name")
+    return text
+
+
+def days_since_onset(text: str) -> int:
+    """argparse type: whole days since onset, 0 or more."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number of days") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return v
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    p = argparse.ArgumentParser(prog="run.py", description="See facial synkinesis as it happens.")
+    sub = p.add_subparsers(dest="command")
+    modules = {}
+    for name in COMMANDS:
+        mod = importlib.import_module(name)
+        mod.add_arguments(sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP))
+        modules[mod.NAME] = mod
+    return p, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    from calibration.profile import ProfileError
+    from realtime.analyze import AnalysisError
+    from realtime.tracking.model_asset import ModelError
+    from realtime.sources import SourceError
+
+    # FFmpeg prints its own complaint before OpenCV reports a bad file; ours says what to do.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    argv = sys.argv[1:] if argv is None else argv
+    parser, modules = build_parser()
+    args = parser.parse_args(argv or DEFAULT_COMMAND)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(modules[args.command].run(args) or 0)
+    except (AnalysisError, ModelError, SourceError, ProfileError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

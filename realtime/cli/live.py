@@ -1,0 +1,106 @@
+"""``run.py live``: the live biofeedback window (the default command)."""
+
+from realtime.cli import days_since_onset, subject_id
+
+NAME = "live"
+HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--source", default="camera",
+                   help="camera, camera:N, demo or a video file (default: camera; the demo face "
+                        "is shown if there is no camera)")
+    p.add_argument("--profile", help="calibration profile (JSON): rest noise and maximal ranges")
+    p.add_argument("--model", help="face_landmarker.task path")
+    p.add_argument("--duration", type=float, help="close after this many seconds (headless runs)")
+    p.add_argument("--screenshot", help="save a PNG of the whole window just before closing")
+    p.add_argument("--beep", action="store_true", help="tone when the still region leaves its band")
+    p.add_argument("--sessions", help="folder for recordings made with the Record button "
+                   "(default ~/synkinesis-sessions)")
+    p.add_argument("--subject", type=subject_id, help="pseudonymous subject id stored with recordings (not a name)")
+    p.add_argument("--days-since-onset", type=days_since_onset, help="days since onset, stored with recordings")
+    p.add_argument("--record", action="store_true",
+                   help="start recording as soon as the rest calibration is done")
+
+
+def _quiet_offscreen_warning() -> None:
+    """The offscreen platform warns on every window that it "does not support
+    propagateSizeHints()"; that is expected there and reads like an error in a headless log."""
+    import sys
+
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(mode, context, message):
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+    qInstallMessageHandler(handler)
+
+
+def run(args) -> int:
+    import os
+    import sys
+    from pathlib import Path
+
+    from calibration.profile import load_profile
+    from realtime.tracking.model_asset import resolve_model
+
+    headless = (sys.platform.startswith("linux") and not os.environ.get("DISPLAY")
+                and not os.environ.get("WAYLAND_DISPLAY"))
+    if headless and not os.environ.get("QT_QPA_PLATFORM"):
+        if args.duration is None:
+            # Qt would abort with a screenful of xcb errors; say what to do instead.
+            raise OSError("no display to open the live window on: run it on a desktop, or headless "
+                          "with --duration S --screenshot OUT.png")
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    profile = load_profile(args.profile) if args.profile else None
+    model = resolve_model(args.model)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from realtime.live.engine import LiveEngine
+    from realtime.live.window import LiveWindow
+
+    if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _quiet_offscreen_warning()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    engine = LiveEngine(model, args.source, profile=profile,
+                        profile_path=str(Path(args.profile).resolve()) if args.profile else None)
+    try:
+        engine.start()
+        win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,
+                         session_options={"subject": args.subject,
+                                          "days_since_onset": args.days_since_onset})
+        win.show()
+        _yield_to_measurement()
+        if args.record:
+            def start_when_calibrated():
+                if engine.baseline is None:
+                    QTimer.singleShot(200, start_when_calibrated)
+                elif engine.recording is None:
+                    win._toggle_record()
+            start_when_calibrated()
+        if args.duration is not None:
+            def finish():
+                if args.screenshot:
+                    win.tick()
+                    win.grab().save(args.screenshot)
+                win.close()
+            QTimer.singleShot(int(args.duration * 1000), finish)
+        app.exec()
+    finally:
+        engine.stop()
+        print(engine.stats.summary(), flush=True)
+    return 0
+
+
+def _yield_to_measurement(niceness: int = 5) -> None:
+    """Lower the GUI thread's scheduling priority (Linux: niceness is per thread, and threads
+    already started keep theirs): when the two cores are saturated, drawing waits and display
+    updates are dropped, but capture and measurement keep the camera's pace."""
+    import os
+    import threading
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass   # not Linux, or not allowed: the window still works

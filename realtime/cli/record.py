@@ -1,0 +1,66 @@
+"""``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
+
+from realtime.cli import days_since_onset, subject_id
+
+NAME = "record"
+HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
+
+
+def _positive(text: str) -> float:
+    import argparse
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError("must be above 0")
+    return v
+
+
+def add_arguments(p) -> None:
+    p.add_argument("source", help="camera, camera:N, demo, or a video file")
+    p.add_argument("--out", required=True, help="session folder to create (must be new or empty)")
+    p.add_argument("--duration", type=_positive, help="stop after S seconds (default: until the "
+                   "video ends, or Ctrl+C / SIGTERM for a camera or the demo)")
+    p.add_argument("--fast", action="store_true",
+                   help="video file: measure every frame as fast as possible instead of in real time")
+    p.add_argument("--profile", help="calibration profile (JSON); default: rest baseline from "
+                   "the first 2 s with a face")
+    p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
+    p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
+    p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mkv)")
+    p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
+                   "session.json so 'run.py report' scores it")
+    p.add_argument("--model", help="face_landmarker.task path")
+
+
+def run(args) -> int:
+    import signal
+    import sys
+    from pathlib import Path
+
+    from realtime.tracking.model_asset import resolve_model
+    from realtime.recorder import RecordOptions, record
+    from realtime.sinks.session import check_writable
+
+    def _term(signum, frame):
+        raise KeyboardInterrupt  # SIGTERM stops the recording cleanly, like Ctrl+C
+    signal.signal(signal.SIGTERM, _term)
+
+    check_writable(Path(args.out))
+    timeline = None
+    if args.timeline:
+        from realtime.clinical.assessment import load_timeline
+        try:
+            timeline = load_timeline(args.timeline)
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"timeline {args.timeline}: {exc}") from None
+    opts = RecordOptions(source=args.source, out=Path(args.out), model=resolve_model(args.model),
+                         duration=args.duration, fast=args.fast, profile=args.profile,
+                         subject=args.subject, days_since_onset=args.days_since_onset,
+                         save_video=args.save_video, timeline=timeline)
+    meta = record(opts)
+    print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
+          f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "
+          f"{meta['processing_fps']} fps; session in {args.out}", )
+    return 0

@@ -1,0 +1,17 @@
+"""``run.py report DIR``: one self-contained HTML page for a session or analysis folder."""
+
+NAME = "report"
+HELP = "write DIR/report.html (traces, co-activation, indices, data quality) for a session folder"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("folder", help="a recorded session folder or an analyze/assess output folder")
+
+
+def run(args) -> int:
+    from pathlib import Path
+    from realtime.reports.report import write_report
+    if not Path(args.folder).is_dir():
+        raise ValueError(f"{args.folder} is not a folder")
+    print(f"report written to {write_report(args.folder)}")
+    return 0

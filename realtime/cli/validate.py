@@ -1,0 +1,16 @@
+"""``run.py validate``: accuracy on demo-face videos with random, untuned settings."""
+
+NAME = "validate"
+HELP = "check detection and lag accuracy on random demo-face videos (prints a table)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--cases", type=int, default=6)
+    p.add_argument("--seed", type=int, default=2026, help="seed for drawing the case settings")
+    p.add_argument("--seconds", type=float, default=24.0)
+    p.add_argument("--model", help="face_landmarker.task path")
+
+
+def run(args) -> int:
+    from realtime.checks.validation import main
+    return main(args.cases, args.seed, args.seconds, args.model)

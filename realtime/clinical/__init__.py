@@ -1,0 +1,1 @@
+"""Clinical tasks, timelines and scores (eFACE/Sunnybrook-style indices) from measured signals."""

@@ -1,0 +1,433 @@
+"""Guided clinical assessment: the task sequence, its timeline, and per-side indices.
+
+Tasks follow the Sunnybrook / eFACE movements (rest, brow raise, gentle and tight eye closure,
+closed and open smile, lip pucker, "eee"). Each task is held ~5 s and relaxed, a few times.
+
+Timeline format (JSON, saved as ``timeline.json`` in a session folder or as the ``"timeline"``
+key of ``session.json``): a list of ``{"task", "rep", "start_s", "end_s", "phase"}`` with
+``phase`` one of ``"hold"`` or ``"relax"`` (the rest task has one ``"hold"`` phase).
+
+Indices (pure functions of the signals, see ``realtime/signals.py``):
+
+- ocular synkinesis (Auto-eFACE, Miller et al. 2021): ``100 x min(k1, k2)`` where k is the
+  palpebral fissure of one eye divided by that of the other eye during the big smile (k1) and
+  during the pucker (k2), clipped to 0..100; 100 = no synkinesis. Fissure = rest fissure x
+  (1 - eye_closure). Computed for each side as if it were the affected one (the healthy side
+  scores ~100). ``ocular_corrected`` divides k by the resting fissure ratio, so a constitutionally
+  narrower eye is not scored as synkinetic.
+- oral: median smile signal during eye-closure tasks as a fraction of the same side's smile in
+  the smile task (0 = no co-movement, 1 = as much as a voluntary smile).
+- brow: brow_raise during smile/pucker as a fraction of the brow-raise task.
+- chin: chin signal during smile/eye closure as a fraction of its largest task level.
+- resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric).
+
+Each task hold level is the median over the hold frames of a repetition (blinks and faceless
+frames removed); repetitions are combined with the median. No fixed cut-off separates healthy
+from synkinetic faces (healthy eyes narrow ~20 % in a smile), so compare sides and sessions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from realtime.landmarks import SIDES
+from realtime.signals.features import FEATURES, S, SIGNALS, F
+
+
+@dataclass(frozen=True)
+class Task:
+    key: str
+    label: str
+    instruction: str
+    driver: str | None       # the signal the task asks for (None for rest)
+    hold_s: float = 5.0
+    relax_s: float = 5.0
+    reps: int = 3
+
+
+TASKS: tuple[Task, ...] = (
+    Task("rest", "Rest", "Relax your face and look at the camera.", None, 10.0, 0.0, 1),
+    Task("brow_raise", "Brow raise", "Raise your eyebrows, as if surprised.", "brow_raise"),
+    Task("eye_gentle", "Gentle eye closure", "Close your eyes gently, as if asleep.", "eye_closure"),
+    Task("eye_tight", "Tight eye closure", "Squeeze your eyes shut tightly.", "eye_closure"),
+    Task("smile_closed", "Closed smile", "Smile with your lips closed.", "smile"),
+    Task("smile_open", "Open smile", "Give a big smile showing your teeth.", "smile"),
+    Task("pucker", "Lip pucker", "Pucker your lips, as if to whistle ('ooo').", "pucker"),
+    Task("eee", "Show bottom teeth", "Say 'eee' and show your bottom teeth.", "lower_lip"),
+)
+TASK_BY_KEY = {t.key: t for t in TASKS}
+TASK_LABEL = {t.key: t.label for t in TASKS}
+
+BIG_SMILE = ("smile_open", "smile_closed")   # first one present is the "big smile"
+EYE_CLOSURE = ("eye_gentle", "eye_tight")
+INDEX_NAMES = {
+    "ocular": "Ocular synkinesis (Auto-eFACE, 100 = none)",
+    "ocular_corrected": "Ocular, corrected for resting asymmetry (100 = none)",
+    "oral": "Oral: mouth-corner movement in eye closure (fraction of own smile)",
+    "brow": "Brow: brow raise in smile/pucker (fraction of brow-raise task)",
+    "chin": "Chin: chin movement in smile/eye closure (fraction of its max)",
+}
+# Resting-symmetry regions -> feature.
+REST_REGIONS = {"brow": "brow_height", "eye": "eye_aperture", "cheek": "cheek_height",
+                "nose": "ala_height", "mouth_corner_lat": "corner_lateral",
+                "mouth_corner_height": "corner_height", "lower_lip": "lower_lip_height",
+                "chin": "chin_height"}
+
+
+# ---------------------------------------------------------------- timeline
+
+def default_timeline(tasks: tuple[Task, ...] = TASKS, start_s: float = 0.0) -> list[dict]:
+    """The standard sequence, back to back from ``start_s``."""
+    out, t = [], float(start_s)
+    for task in tasks:
+        for rep in range(1, task.reps + 1):
+            out.append({"task": task.key, "rep": rep, "start_s": round(t, 3),
+                        "end_s": round(t + task.hold_s, 3), "phase": "hold"})
+            t += task.hold_s
+            if task.relax_s > 0:
+                out.append({"task": task.key, "rep": rep, "start_s": round(t, 3),
+                            "end_s": round(t + task.relax_s, 3), "phase": "relax"})
+                t += task.relax_s
+    return out
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """What the guided assessment asks for at one moment (for the on-screen prompt)."""
+    task: str
+    label: str
+    instruction: str
+    phase: str           # "hold" or "relax"
+    rep: int
+    reps: int
+    seconds_left: float
+    task_number: int     # 1-based position of the task in the sequence
+    tasks: int
+
+
+def prompt_at(timeline: list[dict], t: float) -> Prompt | None:
+    """The prompt at time ``t`` (seconds from the start of the recording), None before the
+    first entry and after the last."""
+    order = list(dict.fromkeys(e["task"] for e in timeline))
+    for e in timeline:
+        if e["start_s"] <= t < e["end_s"]:
+            task = TASK_BY_KEY.get(e["task"])
+            reps = max(x["rep"] for x in timeline if x["task"] == e["task"])
+            return Prompt(e["task"], task.label if task else e["task"], task.instruction if task else "",
+                          e["phase"], e["rep"], reps, e["end_s"] - t, order.index(e["task"]) + 1, len(order))
+    return None
+
+
+def validate_timeline(timeline) -> list[dict]:
+    if isinstance(timeline, dict):
+        timeline = timeline.get("timeline")
+    if not isinstance(timeline, list):
+        raise ValueError("a timeline is a list of {task, rep, start_s, end_s, phase}")
+    out = []
+    for i, e in enumerate(timeline):
+        try:
+            d = {"task": str(e["task"]), "rep": int(e.get("rep", 1)), "start_s": float(e["start_s"]),
+                 "end_s": float(e["end_s"]), "phase": str(e.get("phase", "hold"))}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"timeline entry {i}: {exc!r}") from None
+        if d["end_s"] <= d["start_s"]:
+            raise ValueError(f"timeline entry {i}: end_s must be after start_s")
+        if d["phase"] not in ("hold", "relax"):
+            raise ValueError(f"timeline entry {i}: phase must be 'hold' or 'relax'")
+        out.append(d)
+    return out
+
+
+def load_timeline(path: str | Path) -> list[dict]:
+    with open(path) as f:
+        return validate_timeline(json.load(f))
+
+
+def save_timeline(timeline: list[dict], path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps(validate_timeline(timeline), indent=1))
+    return path
+
+
+def rest_window(timeline: list[dict], default: tuple[float, float] = (0.0, 2.0)) -> tuple[float, float]:
+    """The first rest hold of the timeline (for the baseline), else ``default``."""
+    for e in timeline:
+        if e["task"] == "rest" and e["phase"] == "hold":
+            return e["start_s"], e["end_s"]
+    return default
+
+
+def task_mask(t: np.ndarray, timeline: list[dict], task: str, phase: str = "hold",
+              rep: int | None = None) -> np.ndarray:
+    m = np.zeros(len(t), bool)
+    for e in timeline:
+        if e["task"] == task and e["phase"] == phase and (rep is None or e["rep"] == rep):
+            m |= (t >= e["start_s"]) & (t < e["end_s"])
+    return m
+
+
+def task_span(t: np.ndarray, timeline: list[dict], task: str) -> np.ndarray:
+    """Contiguous mask from the task's first start to its last end (all phases)."""
+    ev = [e for e in timeline if e["task"] == task]
+    if not ev:
+        return np.zeros(len(t), bool)
+    return (t >= min(e["start_s"] for e in ev)) & (t < max(e["end_s"] for e in ev))
+
+
+def tasks_in(timeline: list[dict]) -> list[str]:
+    seen = []
+    for e in timeline:
+        if e["task"] not in seen:
+            seen.append(e["task"])
+    return seen
+
+
+# ---------------------------------------------------------------- levels
+
+def hold_levels(t: np.ndarray, x: np.ndarray, timeline: list[dict], task: str,
+                exclude: np.ndarray | None = None) -> list[float]:
+    """Median of x (T,) over each repetition's hold frames; NaN/excluded frames ignored."""
+    reps = sorted({e["rep"] for e in timeline if e["task"] == task and e["phase"] == "hold"})
+    out = []
+    for r in reps:
+        m = task_mask(t, timeline, task, "hold", r) & np.isfinite(x)
+        if exclude is not None:
+            m &= ~exclude
+        if m.sum() >= 2:
+            out.append(float(np.median(x[m])))
+    return out
+
+
+def task_level(t, x, timeline, task, exclude=None) -> float:
+    lv = hold_levels(t, x, timeline, task, exclude)
+    return float(np.median(lv)) if lv else float("nan")
+
+
+def _first_present(timeline, keys) -> str | None:
+    present = tasks_in(timeline)
+    return next((k for k in keys if k in present), None)
+
+
+def _ratio(num: float, den: float, min_den: float = 1e-3) -> float:
+    if not (np.isfinite(num) and np.isfinite(den)) or abs(den) < min_den:
+        return float("nan")
+    return float(num / den)
+
+
+def _clean(v: float, nd: int = 4):
+    return None if v is None or not np.isfinite(v) else round(float(v), nd)
+
+
+# ---------------------------------------------------------------- indices
+
+def ocular_indices(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
+                   rest_aperture: np.ndarray | None = None,
+                   exclude: np.ndarray | None = None) -> dict:
+    """Auto-eFACE ocular synkinesis per side (that side taken as the affected eye).
+
+    rest_aperture: (2,) resting eye aperture (left, right); None = assume symmetric (then the
+    corrected and uncorrected indices coincide). Returns per side: ``ocular``,
+    ``ocular_corrected``, ``k`` per task, ``eye_narrowing`` per task (fraction of own rest)."""
+    ap = np.ones(2) if rest_aperture is None else np.asarray(rest_aperture, float)
+    rest_ratio = np.array([ap[0] / ap[1], ap[1] / ap[0]])
+    tasks = [k for k in (_first_present(timeline, BIG_SMILE), "pucker") if k in tasks_in(timeline)]
+    closure = sig[:, :, S["eye_closure"]]
+    fiss = ap[None, :] * (1.0 - closure)           # (T, 2), rest fissure units of eye aperture
+    out = {side: {"k": {}, "k_corrected": {}, "eye_narrowing": {}} for side in SIDES}
+    for s, side in enumerate(SIDES):
+        ratio = fiss[:, s] / fiss[:, 1 - s]
+        for task in tasks:
+            k = task_level(t, ratio, timeline, task, exclude)
+            out[side]["k"][task] = _clean(k)
+            out[side]["k_corrected"][task] = _clean(k / rest_ratio[s])
+            out[side]["eye_narrowing"][task] = _clean(task_level(t, closure[:, s], timeline, task, exclude))
+        ks = [v for v in out[side]["k"].values() if v is not None]
+        kc = [v for v in out[side]["k_corrected"].values() if v is not None]
+        out[side]["ocular"] = _clean(100 * np.clip(min(ks), 0, 1), 1) if ks else None
+        out[side]["ocular_corrected"] = _clean(100 * np.clip(min(kc), 0, 1), 1) if kc else None
+        out[side]["tasks_used"] = tasks
+    return out
+
+
+def coactivation_fractions(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
+                           exclude: np.ndarray | None = None) -> dict:
+    """Oral, brow and chin co-movement per side as fractions of the voluntary movement."""
+    present = tasks_in(timeline)
+    smile_task = _first_present(timeline, BIG_SMILE)
+    eye_tasks = [k for k in EYE_CLOSURE if k in present]
+    out = {}
+    for s, side in enumerate(SIDES):
+        x = {g: sig[:, s, S[g]] for g in ("smile", "brow_raise", "chin")}
+        lvl = {}
+        for g in x:
+            lvl[g] = {task: task_level(t, x[g], timeline, task, exclude) for task in present}
+        own_smile = lvl["smile"].get(smile_task, np.nan) if smile_task else np.nan
+        oral = [_ratio(lvl["smile"][k], own_smile) for k in eye_tasks]
+        own_brow = lvl["brow_raise"].get("brow_raise", np.nan)
+        brow = [_ratio(lvl["brow_raise"][k], own_brow) for k in (smile_task, "pucker") if k in present]
+        chin_tasks = [k for k in (smile_task, *eye_tasks) if k in present]
+        # Its max over the task holds; needs at least one other task (pucker, "eee", ...) as a
+        # reference, else the fraction is 1 by construction and says nothing.
+        others = [v for k, v in lvl["chin"].items() if k not in ("rest", *chin_tasks) and np.isfinite(v)]
+        chin_levels = others + [v for k, v in lvl["chin"].items() if k in chin_tasks and np.isfinite(v)]
+        chin_max = max(chin_levels, default=np.nan) if others else np.nan
+        chin = [_ratio(lvl["chin"][k], chin_max) for k in chin_tasks]
+        d = {
+            "oral": _clean(np.nanmax(oral)) if np.isfinite(oral).any() else None,
+            "brow": _clean(np.nanmax(brow)) if np.isfinite(brow).any() else None,
+            "chin": _clean(np.nanmax(chin)) if np.isfinite(chin).any() else None,
+            "levels": {g: {k: _clean(v, 5) for k, v in lv.items()} for g, lv in lvl.items()},
+        }
+        out[side] = d
+    return out
+
+
+def resting_symmetry(rest_features: np.ndarray | None) -> dict | None:
+    """Left/right ratio of |feature| at rest per region (1 = symmetric) and the symmetry
+    percentage 100 x min/max. rest_features: (2, N_FEATURES) or None."""
+    if rest_features is None:
+        return None
+    rf = np.abs(np.asarray(rest_features, float))
+    out = {}
+    for region, feat in REST_REGIONS.items():
+        a, b = rf[0, F[feat]], rf[1, F[feat]]
+        ok = np.isfinite(a) and np.isfinite(b) and min(a, b) > 0
+        out[region] = {"ratio_lr": _clean(a / b) if ok else None,
+                       "symmetry_pct": _clean(100 * min(a, b) / max(a, b), 1) if ok else None}
+    vals = [v["symmetry_pct"] for v in out.values() if v["symmetry_pct"] is not None]
+    out["overall_pct"] = _clean(float(np.mean(vals)), 1) if vals else None
+    return out
+
+
+def estimate_noise(t: np.ndarray, sig: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """Rest noise (2, N_SIGNALS) from the signals themselves (1.4826 x MAD in the window)."""
+    from calibration.baseline import MIN_NOISE
+    m = (t >= window[0]) & (t <= window[1]) & np.isfinite(sig).all(axis=(1, 2))
+    if m.sum() < 3:
+        m = np.isfinite(sig).all(axis=(1, 2))
+    x = sig[m]
+    if len(x) < 3:
+        return np.full((2, len(SIGNALS)), MIN_NOISE)
+    mad = np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    return np.maximum(1.4826 * mad, MIN_NOISE)
+
+
+def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
+                      timeline: list[dict]) -> dict:
+    """``coactivation.analyse`` on each task's span. Returns {task: [coupling dicts]}; only
+    pairs with peak r >= 0.5 or a synkinesis verdict are kept, to keep the file small."""
+    from realtime.signals.coactivation import analyse
+    out = {}
+    for task in tasks_in(timeline):
+        if task == "rest":
+            continue
+        m = task_span(t, timeline, task)
+        if m.sum() < max(10, int(2 * fps)):
+            continue
+        couplings, _ = analyse(sig[m], fps, noise)
+        out[task] = [c.to_json() for c in couplings
+                     if c.synkinesis or (np.isfinite(c.peak_r) and c.peak_r >= 0.5)]
+    return out
+
+
+def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fps: float,
+                     rest_features: np.ndarray | None = None, noise: np.ndarray | None = None,
+                     blinks: np.ndarray | None = None) -> dict:
+    """All indices of one assessment. t: (T,), sig: (T, 2, N_SIGNALS) (NaN = no face);
+    rest_features: (2, N_FEATURES) raw features at rest, if known."""
+    from realtime.signals.coactivation import blink_mask, fill_gaps
+    timeline = validate_timeline(timeline)
+    rw = rest_window(timeline)
+    if noise is None:
+        noise = estimate_noise(t, sig, rw)
+    if blinks is None:
+        blinks = blink_mask(fill_gaps(sig[:, :, S["eye_closure"]]), fps, noise[:, S["eye_closure"]])
+    # Blinks are only excluded outside eye-closure tasks (there the closure is the task).
+    ap = None if rest_features is None else np.asarray(rest_features, float)[:, F["eye_aperture"]]
+    ocular = ocular_indices(t, sig, timeline, ap, exclude=blinks)
+    frac = coactivation_fractions(t, sig, timeline, exclude=None)
+    indices = {side: {"ocular": ocular[side]["ocular"],
+                      "ocular_corrected": ocular[side]["ocular_corrected"],
+                      "oral": frac[side]["oral"], "brow": frac[side]["brow"],
+                      "chin": frac[side]["chin"]} for side in SIDES}
+    notes = []
+    present = tasks_in(timeline)
+    missing = [k.key for k in TASKS if k.key not in present]
+    if missing:
+        notes.append("tasks not in the timeline: " + ", ".join(missing))
+    if "pucker" not in present:
+        notes.append("no pucker task: the ocular index uses the smile only")
+    if rest_features is None:
+        notes.append("raw rest features unknown: resting symmetry not available and the ocular "
+                     "index assumes equal resting fissures")
+    return {
+        "version": 1,
+        "tasks": present,
+        "rest_window_s": list(rw),
+        "indices": indices,
+        "ocular_detail": ocular,
+        "levels": {side: frac[side]["levels"] for side in SIDES},
+        "resting_symmetry": resting_symmetry(rest_features),
+        "rest_features": None if rest_features is None else {
+            side: dict(zip(FEATURES, map(float, np.asarray(rest_features)[i]))) for i, side in enumerate(SIDES)},
+        "task_coactivation": task_coactivation(t, sig, fps, noise, timeline),
+        "blink_frames": int(np.asarray(blinks).sum()),
+        "notes": notes,
+    }
+
+
+def rest_features_from(features: np.ndarray, t: np.ndarray, window: tuple[float, float]) -> np.ndarray | None:
+    m = (t >= window[0]) & (t <= window[1]) & np.isfinite(features).all(axis=(1, 2))
+    return np.median(features[m], axis=0) if m.sum() >= 3 else None
+
+
+def demo_timeline(truth, threshold: float = 0.8) -> list[dict]:
+    """A scripted assessment timeline for a demo-face video (``realtime.sources.demo_face``): the
+    leading still stretch is the rest task, each smile burst's plateau (truth.smile >=
+    threshold) is a hold of the open-smile task and the time to the next burst its relax."""
+    t, smile = np.asarray(truth.t), np.asarray(truth.smile)
+    dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
+    end = float(t[-1] + dt)
+    rest_end = max(dt, float(truth.config.rest_s) - 0.3)
+    out = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": round(rest_end, 3), "phase": "hold"}]
+    on = smile >= threshold
+    edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
+    holds = [(float(t[a]), float(t[b - 1] + dt)) for a, b in zip(edges[::2], edges[1::2])]
+    for i, (a, b) in enumerate(holds):
+        out.append({"task": "smile_open", "rep": i + 1, "start_s": round(a, 3), "end_s": round(b, 3),
+                    "phase": "hold"})
+        nxt = holds[i + 1][0] if i + 1 < len(holds) else end
+        if nxt > b:
+            out.append({"task": "smile_open", "rep": i + 1, "start_s": round(b, 3),
+                        "end_s": round(nxt, 3), "phase": "relax"})
+    return out
+
+
+def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
+                 timeline: list[dict], *, show_progress: bool = True) -> dict:
+    """Analyse a recorded assessment video and write frames.csv, summary.json,
+    assessment.json and timeline.json into ``out_dir``."""
+    from realtime.analyze import run_analysis, write_outputs
+    timeline = validate_timeline(timeline)
+    rw = rest_window(timeline)
+    result = run_analysis(video, model_path, rest=rw, show_progress=show_progress)
+    out = Path(out_dir)
+    write_outputs(result, video, out)
+    rf = rest_features_from(result.features, result.timestamps, rw)
+    if rf is None:
+        rf = result.baseline.level
+    scores = score_assessment(result.timestamps, result.signals, timeline, fps=result.fps,
+                              rest_features=rf, noise=result.baseline.noise, blinks=result.blinks)
+    scores["video"] = str(video)
+    (out / "assessment.json").write_text(json.dumps(scores, indent=1))
+    save_timeline(timeline, out / "timeline.json")
+    return scores
+
+
+__all__ = ["Task", "TASKS", "default_timeline", "load_timeline", "save_timeline", "score_assessment",
+           "assess_video", "ocular_indices", "coactivation_fractions", "resting_symmetry",
+           "task_coactivation", "demo_timeline"]

@@ -1,0 +1,1 @@
+"""HTML pages from measured sessions: the session report and the progress page."""

@@ -1,0 +1,250 @@
+"""Co-activation between regional signals: cross-correlation, lag, gain and a verdict.
+
+Pure functions on arrays. Signals: shape (T, 2, N_SIGNALS) as in ``signals.py``, sampled at
+``fps``; NaN marks frames without a face.
+
+Verdict rules (why each exists):
+- coupling: peak correlation >= ``min_r`` and the response moved clearly beyond its own rest
+  noise, and by a clinically visible amount (``MIN_AMPLITUDE``), while the driver moved;
+- causality: a response that precedes its driver (lag < -1 frame) is not synkinesis;
+- blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
+- laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
+  only if it is clearly stronger than the same pair on the other side (``laterality_ratio``,
+  doubled for normal synergies such as smile -> cheek), or exceeds the healthy range where the
+  literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
+- direction: at near-zero lag the voluntary movement is the one that uses more of its own
+  range (calibrated maximum, else a typical adult range), so only that direction is flagged;
+- primary driver: signals that move together at zero lag with a task movement (cheek and nose
+  wing in a smile) are not reported as separate drivers of the same response.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from realtime.landmarks import SIDES
+from realtime.signals.features import S, SIGNALS
+
+# Upper limit of healthy co-activation where published (fraction of rest fissure).
+HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
+# Smallest co-activation worth reporting, in response units: below this a movement is not
+# clinically visible. 0.02 IOD is ~1.3 mm (one Sunnybrook point is ~0.8-1.0 mm of fissure
+# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry.
+MIN_AMPLITUDE = {"eye_closure": 0.05}
+DEFAULT_MIN_AMPLITUDE = 0.02
+# Typical full voluntary excursion of each signal in adults (eye: fully closed; displacements
+# in IOD, ~63 mm: commissure ~10 mm, brow ~9 mm, ...). Used when no calibrated maximum exists
+# to tell, at zero lag, which of two co-moving regions made the (voluntary) bigger movement.
+TYPICAL_RANGE = {"brow_raise": 0.15, "eye_closure": 1.0, "cheek_raise": 0.08, "nose_wrinkle": 0.06,
+                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06}
+# Co-movements every healthy face makes (a smile lifts the cheek and nose wing through the
+# modiolus and levator labii; a pucker moves the lower lip). They are measured in the same
+# region, and only a strongly one-sided difference (twice the usual ratio) is flagged.
+_LOWER_SYNERGY = ("smile", "cheek_raise", "nose_wrinkle")
+SYNERGY = ({(a, b) for a in _LOWER_SYNERGY for b in _LOWER_SYNERGY if a != b}
+           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise")})
+# The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
+# move along with them; lower number = more likely the voluntary driver.
+PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
+            "lower_lip": 5, "cheek_raise": 6, "chin": 7}
+
+
+@dataclass
+class Coupling:
+    driver: str
+    response: str
+    side: str
+    peak_r: float
+    lag_s: float        # positive: the response follows the driver
+    gain: float         # response units per driver unit, at the peak lag
+    amplitude: float    # response change explained by the driver's activity (response units)
+    synkinesis: bool
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        for k in ("peak_r", "lag_s", "gain", "amplitude"):
+            d[k] = None if not np.isfinite(d[k]) else round(float(d[k]), 4)
+        return d
+
+
+@dataclass
+class CoactivationConfig:
+    max_lag_s: float = 1.0
+    min_r: float = 0.5
+    laterality_ratio: float = 1.5
+    min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
+    blink_max_s: float = 0.5
+
+
+def fill_gaps(x: np.ndarray) -> np.ndarray:
+    """Linearly interpolate NaNs along axis 0 (edges held). Shape kept."""
+    x = np.array(x, dtype=np.float64, order="C", copy=True)  # reshape below must be a view
+    flat = x.reshape(x.shape[0], -1)
+    t = np.arange(x.shape[0])
+    for j in range(flat.shape[1]):
+        bad = np.isnan(flat[:, j])
+        if bad.all():
+            flat[:, j] = 0.0
+        elif bad.any():
+            flat[bad, j] = np.interp(t[bad], t[~bad], flat[~bad, j])
+    return x
+
+
+def _rolling_median(x: np.ndarray, n: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+    return median_filter(x, size=n, mode="nearest")
+
+
+def blink_mask(eye_closure: np.ndarray, fps: float, noise: np.ndarray,
+               max_s: float = 0.5, k: float = 4.0) -> np.ndarray:
+    """Frames inside a blink: both eyes close briefly (< max_s) above k rest-noise SDs,
+    relative to their running level. eye_closure: (T, 2). Returns (T,) bool."""
+    win = max(3, int(round(2 * max_s * fps)) | 1)
+    fast = eye_closure - np.stack([_rolling_median(eye_closure[:, i], win) for i in range(2)], axis=1)
+    thr = k * np.maximum(noise, 1e-3)
+    both = (fast > thr).all(axis=1)
+    mask = np.zeros_like(both)
+    t, n = 0, len(both)
+    pad = max(1, int(round(0.1 * fps)))
+    while t < n:
+        if both[t]:
+            e = t
+            while e < n and both[e]:
+                e += 1
+            if (e - t) <= max_s * fps:
+                mask[max(0, t - pad):min(n, e + pad)] = True
+            t = e
+        else:
+            t += 1
+    return mask
+
+
+def remove_blinks(sig: np.ndarray, fps: float, noise: np.ndarray,
+                  max_s: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Signals with blink frames interpolated over, and the blink mask."""
+    eye = fill_gaps(sig[:, :, S["eye_closure"]])
+    mask = blink_mask(eye, fps, noise[:, S["eye_closure"]], max_s)
+    out = np.array(sig, dtype=np.float64, copy=True)
+    out[mask] = np.nan
+    return fill_gaps(out), mask
+
+
+def xcorr_matrix(x: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cross-correlation of every column with every other over lags -max_lag..max_lag.
+
+    x: (T, N). Returns (r, gain), both (2*max_lag+1, N, N): r[k, d, j] is the Pearson
+    correlation of x[t, d] with x[t + lag, j] over the overlapping samples (lag = k - max_lag),
+    gain[k, d, j] the least-squares slope of x[t + lag, j] on x[t, d]. One matrix product
+    per lag keeps a live update of all pairs to a few milliseconds."""
+    n, m = x.shape
+    lags = 2 * max_lag + 1
+    r = np.full((lags, m, m), np.nan)
+    gain = np.full((lags, m, m), np.nan)
+    for i, k in enumerate(range(-max_lag, max_lag + 1)):
+        a = x[max(0, -k):n - max(0, k)]
+        b = x[max(0, k):max(0, k) + len(a)]
+        if len(a) < 3:
+            continue
+        a = a - a.mean(axis=0)
+        b = b - b.mean(axis=0)
+        cov = a.T @ b
+        va = (a * a).sum(axis=0)
+        vb = (b * b).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r[i] = cov / np.sqrt(np.outer(va, vb))
+            gain[i] = cov / va[:, None]
+    r[~np.isfinite(r)] = np.nan
+    gain[~np.isfinite(gain)] = np.nan
+    return r, gain
+
+
+def xcorr(driver: np.ndarray, response: np.ndarray, max_lag: int) -> np.ndarray:
+    """Pearson correlation of driver(t) with response(t + k) for k = -max_lag..max_lag,
+    each over the overlapping samples. driver, response: (T,). Returns (2*max_lag+1,)."""
+    r, _ = xcorr_matrix(np.stack([driver, response], axis=1), max_lag)
+    return r[:, 0, 1]
+
+
+def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
+    """Highest positive correlation and its lag in frames, refined by a parabola."""
+    if np.all(np.isnan(r)):
+        return float("nan"), float("nan")
+    i = int(np.nanargmax(r))
+    lag = float(i - max_lag)
+    if 0 < i < len(r) - 1 and np.isfinite(r[i - 1]) and np.isfinite(r[i + 1]):
+        den = r[i - 1] - 2 * r[i] + r[i + 1]
+        if den < 0:
+            lag += 0.5 * (r[i - 1] - r[i + 1]) / den
+    return float(r[i]), lag
+
+
+def activity_range(x: np.ndarray) -> float:
+    """Robust extent of a signal's movement: 98th minus 50th percentile (rest is the median
+    most of the time, activity the upper tail)."""
+    return float(np.percentile(x, 98) - np.percentile(x, 50))
+
+
+def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
+            config: CoactivationConfig | None = None,
+            max_range: np.ndarray | None = None) -> tuple[list[Coupling], np.ndarray]:
+    """All ordered pairs of distinct signals on each side. sig: (T, 2, N) activations;
+    noise: (2, N) rest noise SD; max_range: optional (2, N) calibrated maximum voluntary
+    activation (NaN where unknown). Returns the couplings and the blink mask (T,)."""
+    cfg = config or CoactivationConfig()
+    clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
+    max_lag = max(1, int(round(cfg.max_lag_s * fps)))
+    tol = 1.0  # frames: a response may not precede its driver by more than this
+    noise = np.maximum(noise, 1e-4)
+    snr = np.array([[activity_range(clean[:, s, j]) / noise[s, j] for j in range(len(SIGNALS))]
+                    for s in range(2)])
+    full = np.tile([TYPICAL_RANGE[g] for g in SIGNALS], (2, 1)).astype(float)
+    if max_range is not None:
+        full = np.where(np.isfinite(max_range) & (max_range > 0), max_range, full)
+    effort = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))]
+                       for s in range(2)]) / full
+    raw: dict[tuple[int, int, int], Coupling] = {}
+    coupled: dict[tuple[int, int, int], bool] = {}
+    comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
+    for s, side in enumerate(SIDES):
+        rs, gains = xcorr_matrix(clean[:, s, :], max_lag)
+        for d, dname in enumerate(SIGNALS):
+            for r_, rname in enumerate(SIGNALS):
+                if d == r_:
+                    continue
+                pr, lag = peak_lag(rs[:, d, r_], max_lag)
+                g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
+                amp = g * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
+                ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
+                      and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
+                      and amp >= cfg.min_snr * noise[s, r_]
+                      and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
+                raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False)
+                coupled[(s, d, r_)] = bool(ok)
+                comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.min_r and abs(lag) <= tol)
+    for (s, d, r_), c in raw.items():
+        if not coupled[(s, d, r_)]:
+            continue
+        other = raw[(1 - s, d, r_)]
+        ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
+        lateral = c.amplitude >= ratio * max(other.amplitude, 0.0)
+        limit = HEALTHY_LIMIT.get((c.driver, c.response))
+        beyond_normal = limit is not None and c.amplitude > limit
+        # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
+        # used more of its own range.
+        direction_ok = not (comoves[(s, r_, d)] and effort[s, d] < effort[s, r_])
+        c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
+    # A driver that merely rides along with a task movement (the cheek and nose wing move with
+    # every smile) is part of that movement: report the task movement as the driver.
+    flagged = {k for k, c in raw.items() if c.synkinesis}
+    for (s, d, r_) in flagged:
+        for d2 in range(len(SIGNALS)):
+            if d2 in (d, r_) or PRIORITY[SIGNALS[d2]] >= PRIORITY[SIGNALS[d]]:
+                continue
+            # d moves with the task movement d2, and so does the response: d2 explains both.
+            rides = comoves[(s, d2, d)]
+            if rides and ((s, d2, r_) in flagged or comoves[(s, d2, r_)]):
+                raw[(s, d, r_)].synkinesis = False
+                break
+    return list(raw.values()), blinks

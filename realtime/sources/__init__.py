@@ -1,0 +1,10 @@
+"""Where frames come from: camera, video file, the demo face, and an unpluggable test camera."""
+
+from .base import Frame, FrameSource, SourceError, SourceLost
+from .camera import CameraSource
+from .demo import DemoSource
+from .open import open_source
+from .video_file import VideoFileSource
+
+__all__ = ["Frame", "FrameSource", "SourceError", "SourceLost", "CameraSource", "DemoSource",
+           "VideoFileSource", "open_source"]

@@ -1,0 +1,31 @@
+"""The built-in demo face as a frame source, rendered on the fly."""
+
+from __future__ import annotations
+
+import time
+
+from .base import Frame, FrameSource, Pacer
+from .demo_face import DemoConfig, DemoFace
+
+
+class DemoSource(FrameSource):
+    """The demo face rendered on the fly; loops forever when ``loop``."""
+
+    def __init__(self, config: DemoConfig | None = None, *, realtime: bool = True, loop: bool = True):
+        self.config = config or DemoConfig(seconds=120.0, synkinesis="left", head_motion=True)
+        self.face = DemoFace(self.config)
+        self.name = "demo"
+        self.fps = self.config.fps
+        self.live = realtime
+        self._index = 0
+        self._loop = loop
+        self._pacer = Pacer(self.fps) if realtime else None
+
+    def read(self) -> Frame | None:
+        if not self._loop and self._index >= self.face.n_frames:
+            return None
+        if self._pacer:
+            self._pacer.wait(self._index)
+        f = Frame(self._index, self._index / self.fps, self.face.render(self._index), time.perf_counter())
+        self._index += 1
+        return f

@@ -1,0 +1,155 @@
+"""``run.py record``: a --fast recording of the demo face, and a recording killed with SIGKILL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from realtime.sinks.framefile import read_frames
+from realtime.tracking.model_asset import sha256_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo8(demo_videos):
+    return demo_videos("rec_left8", seconds=8, synkinesis="left")
+
+
+def test_record_fast_demo(demo8, model_path, tmp_path):
+    from realtime.cli import main
+    video, truth = demo8
+    out = tmp_path / "session"
+    code = main(["record", str(video), "--out", str(out), "--fast", "--model", str(model_path),
+                 "--subject", "P-017", "--days-since-onset", "42", "--save-video"])
+    assert code == 0
+    meta = json.loads((out / "session.json").read_text())
+    assert meta["status"] == "complete" and meta["started"] and meta["ended"]
+    assert meta["subject_id"] == "P-017" and meta["days_since_onset"] == 42
+    assert meta["model"]["sha256"] == sha256_of(model_path)
+    assert meta["calibration"]["mode"] == "auto from first seconds"
+    assert meta["calibration"]["rest_baseline"]["frames"] >= 30
+    assert meta["fps"] == 30.0 and meta["frames_dropped"] == 0
+
+    idx, ts, sig = read_frames(out / "frames.csv")
+    n = len(truth.t)
+    assert list(idx) == list(range(n)) and meta["frames"] == n  # --fast: every frame
+    face = ~np.isnan(sig).any(axis=(1, 2))
+    assert face.mean() > 0.95 and meta["face_frames"] == int(face.sum())
+
+    with open(out / "events.csv", newline="") as f:
+        events = list(csv.DictReader(f))
+    planted = [e for e in events if (e["driver"], e["response"], e["side"]) == ("smile", "eye_closure", "left")]
+    assert planted, events
+    first_smile = float(truth.t[np.argmax(truth.smile > 0.05)])
+    assert abs(float(planted[0]["start_s"]) - first_smile) < 1.0
+    assert float(planted[0]["end_s"]) > float(planted[0]["start_s"])
+    assert float(planted[0]["peak"]) > 0.05
+    assert not [e for e in events if e["side"] == "right" and e["response"] == "eye_closure"]
+    assert (out / "video.mkv").stat().st_size > 10_000
+    for p in out.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
+
+
+def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tmp_path):
+    video, _ = demo_videos("rec_kill", seconds=14, synkinesis="left")
+    out = tmp_path / "killed"
+    env = dict(os.environ, SYNKINESIS_FACE_MODEL=str(model_path))
+    proc = subprocess.Popen([sys.executable, "run.py", "record", str(video), "--out", str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    frames = out / "frames.csv"
+    seen: list[tuple[float, int]] = []  # (wall time, rows readable by another process)
+    t0 = time.monotonic()
+    first = None
+    try:
+        while time.monotonic() - t0 < 30:
+            now = time.monotonic()
+            rows = len(read_frames(frames)[0]) if frames.exists() else 0
+            seen.append((now, rows))
+            if rows and first is None:
+                first = now
+            if first is not None and now - first >= 4.0:  # ~4 s of live recording
+                break
+            assert proc.poll() is None, "recorder exited early"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert first is not None, "no rows reached the disk"
+    meta = json.loads((out / "session.json").read_text())  # written at start, still valid
+    assert meta["status"] == "recording" and "ended" not in meta
+    idx, ts, sig = read_frames(frames)
+    kill_t = seen[-1][0]
+    # Nothing that was readable before the kill is lost, and rows are in order with no hole
+    # longer than a dropped-frame gap.
+    assert len(idx) >= seen[-1][1] and np.all(np.diff(idx) > 0) and np.all(np.diff(ts) > 0)
+    # After the calibration stretch (the first 2 s with a face, then ~2 s to set up the meter,
+    # while frames are dropped), no hole as long as a second (the 1-s co-activation pass
+    # and 2 cores make real-time drops of a few frames normal).
+    live = ts > ts[0] + 2.5
+    assert live.sum() > 10 and np.diff(ts[live]).max() < 1.0
+    # The file grew at least every second while recording (flush interval 0.5 s): every
+    # complete second before the kill was on disk.
+    grew = [t for (t, n), (_, m) in zip(seen[1:], seen) if n > m and t >= first]
+    gaps = np.diff([first] + grew + [kill_t])
+    assert gaps.max() < 1.2, gaps
+    # Real time: media time advanced about as fast as the wall clock (frames dropped, not queued).
+    span = ts[-1] - ts[np.searchsorted(idx, idx[0])]
+    assert span >= (kill_t - first) - 1.5
+
+
+def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_path):
+    from realtime.recorder import RecordOptions, record
+    from realtime.sources import SourceError
+    from realtime.sources.unplugged import UnpluggedCamera
+    out = tmp_path / "s"
+    with pytest.raises(SourceError, match="unplugged.*recorded up to then"):
+        record(RecordOptions(source=UnpluggedCamera(150), out=out, model=model_path, log=None))
+    meta = json.loads((out / "session.json").read_text())
+    assert meta["status"].startswith("stopped:") and "unplugged" in meta["status"]
+    assert meta["source"] == "camera:0"
+    idx, t, sig = read_frames(out / "frames.csv")
+    assert len(idx) > 30 and np.isfinite(sig).all(axis=(1, 2)).sum() > 30
+
+
+def test_episode_starts_at_the_visible_onset_not_at_a_rest_offset():
+    """Synthetic signals with known answer: left eye narrows 0.2 s after each smile; before the
+    first smile the eye rests 0.006 above its baseline (a quiet tracker's offset, far above 4
+    rest-noise SDs but not a visible movement); the left lower lip moves *up* with each smile
+    (negative activation: not the depressor's own movement)."""
+    from realtime.recorder import EpisodeDetector
+    from realtime.signals.features import S, SIGNALS
+    fps, n = 30.0, 600
+    rng = np.random.default_rng(3)
+    sig = rng.normal(0, 0.0005, (n, 2, len(SIGNALS)))
+    noise = np.full((2, len(SIGNALS)), 0.0005)
+    smile = np.zeros(n)
+    for s0 in (150, 300, 450):
+        smile[s0:s0 + 60] = 0.1 * np.sin(np.pi * np.arange(60) / 60) ** 2
+    sig[:, :, S["smile"]] += smile[:, None]
+    sig[:, 0, S["eye_closure"]] += 2.0 * np.roll(smile, 6)
+    sig[:150, 0, S["eye_closure"]] += 0.006
+    sig[:, 0, S["lower_lip"]] -= 0.5 * smile
+    det = EpisodeDetector(fps, noise)
+    episodes = []
+    for i in range(n):
+        episodes += det.feed(i / fps, sig[i])
+    episodes += det.finish()
+    keys = {(e.driver, e.response, e.side) for e in episodes}
+    assert ("smile", "eye_closure", "left") in keys
+    assert not any(e.response == "lower_lip" for e in episodes), episodes
+    first = min(e.start_s for e in episodes if e.response == "eye_closure")
+    assert 150 / fps <= first <= 150 / fps + 1.0          # the first smile (+ delay, rise time)
+    assert all(e.side == "left" for e in episodes)

@@ -1,0 +1,148 @@
+"""Session report and progress pages built from real analyses of the demo face: the numbers
+on the page match the session data, and each page is one self-contained file."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+from realtime.clinical.assessment import demo_timeline, save_timeline
+
+DEMO = dict(seconds=14, fps=15, seed=3, strength=0.5, delay_s=0.15)
+
+
+class Page(HTMLParser):
+    """Collects tags with src/href and cells with data-* attributes."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.cells, self._cell = [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for k in ("src", "href"):
+            if k in a:
+                self.links.append((tag, a[k]))
+        if tag == "td" and any(k.startswith("data-") for k in a):
+            self._cell = {"attrs": a, "text": ""}
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._cell is not None:
+            self.cells.append(self._cell)
+            self._cell = None
+
+    def cell(self, **attrs) -> str:
+        hits = [c["text"].strip() for c in self.cells
+                if all(c["attrs"].get(f"data-{k}") == v for k, v in attrs.items())]
+        assert len(hits) == 1, (attrs, hits)
+        return hits[0]
+
+
+def parse(path) -> Page:
+    p = Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p
+
+
+def assert_self_contained(page: Page):
+    assert page.links, "expected embedded figures"
+    for tag, url in page.links:
+        assert url.startswith("data:image/png;base64,") or url.startswith("#"), (tag, url[:60])
+
+
+@pytest.fixture(scope="module")
+def session_dir(analysed, tmp_path_factory):
+    """An ``analyze`` output of the left-synkinesis demo, turned into an assessment session by
+    adding a timeline and a session.json (as the recorder writes)."""
+    summary, out, truth = analysed("report_left", synkinesis="left", **DEMO)
+    d = tmp_path_factory.mktemp("sessions") / "2025-03-01"
+    shutil.copytree(out, d)
+    save_timeline(demo_timeline(truth), d / "timeline.json")
+    (d / "session.json").write_text(json.dumps({
+        "start": "2025-03-01T09:30:00+00:00", "source": "demo", "software": {"name": "synkinesis"},
+        "subject": "demo-patient", "days_since_onset": 120, "fps": 15.0}))
+    (d / "events.csv").write_text("start_s,end_s,driver,response,side,peak\n4.0,5.5,smile,eye_closure,left,0.12\n")
+    return d
+
+
+def test_report_matches_session_data(session_dir):
+    from realtime.cli import main
+    from realtime.reports.report import load_session, session_scores
+    assert main(["report", str(session_dir)]) == 0
+    html_path = session_dir / "report.html"
+    page = parse(html_path)
+    assert_self_contained(page)
+    text = html_path.read_text()
+    assert "demo-patient" in text and "2025-03-01 09:30" in text
+    scores = session_scores(load_session(session_dir))
+    for side in ("left", "right"):
+        shown = page.cell(index="ocular", side=side)
+        assert float(shown) == pytest.approx(scores["indices"][side]["ocular"], abs=0.5)
+    # the planted left synkinesis reads worse on the page too
+    assert float(page.cell(index="ocular", side="left")) < float(page.cell(index="ocular", side="right"))
+    # co-activation: flagged smile -> eye_closure on the left, as in summary.json
+    summary = json.loads((session_dir / "summary.json").read_text())
+    assert any(c["driver"] == "smile" and c["response"] == "eye_closure" and c["side"] == "left"
+               for c in summary["synkinesis"])
+    assert re.search(r"left</td><td>smile &rarr; eye_closure", text)
+    # data quality numbers come from frames.csv
+    assert int(page.cell(quality="Frames")) == summary["frames"]
+    assert int(page.cell(quality="Frames with a face")) == summary["face_frames"]
+    assert "events.csv" in text and "left smile&rarr;eye_closure: 1" in text
+
+
+def test_report_on_incomplete_folder_says_what_is_missing(session_dir, tmp_path):
+    from realtime.reports.report import write_report
+    d = tmp_path / "partial"
+    d.mkdir()
+    shutil.copy(session_dir / "frames.csv", d / "frames.csv")  # a recording cut short: frames only
+    page_path = write_report(d)
+    text = page_path.read_text()
+    assert_self_contained(parse(page_path))
+    assert "No assessment timeline" in text
+    assert "summary.json" in text and "session.json" in text  # listed as missing
+    assert "co-activation matrix" in text  # computed from frames.csv alone
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "nothing to report" in write_report(empty).read_text()
+
+
+def test_progress_page_over_sessions(session_dir, tmp_path):
+    from realtime.cli import main
+    from realtime.reports.report import load_session, session_scores
+    patient = tmp_path / "patient"
+    patient.mkdir()
+    days = {"s1": (60, "2025-01-01T10:00:00Z"), "s2": (120, "2025-03-01T09:30:00Z"),
+            "s3": (200, "2025-05-21T11:00:00Z")}
+    for name, (dso, start) in days.items():
+        shutil.copytree(session_dir, patient / name)
+        meta = json.loads((patient / name / "session.json").read_text())
+        meta.update(days_since_onset=dso, start=start)
+        (patient / name / "session.json").write_text(json.dumps(meta))
+    (patient / "s3" / "timeline.json").unlink()          # a plain recording: no indices
+    (patient / "s3" / "report.html").unlink(missing_ok=True)
+    (patient / "not_a_session").mkdir()
+    assert main(["progress", str(patient)]) == 0
+    page_path = patient / "progress.html"
+    page = parse(page_path)
+    assert_self_contained(page)
+    rows = re.findall(r"<tr data-session='([^']+)'", page_path.read_text())
+    assert rows == ["s1", "s2", "s3"]  # ordered by days since onset
+    expected = session_scores(load_session(patient / "s1"))
+    days_cells = [c["text"] for c in page.cells if c["attrs"].get("data-col") == "days"]
+    assert days_cells == ["60", "120", "200"]
+    oc = [c["text"] for c in page.cells if c["attrs"].get("data-col") == "ocular"
+          and c["attrs"].get("data-side") == "left"]
+    assert float(oc[0]) == pytest.approx(expected["indices"]["left"]["ocular"], abs=0.05)
+    assert oc[2] == "–"
+    sym = [c["text"] for c in page.cells if c["attrs"].get("data-col") == "symmetry"]
+    assert float(sym[0]) == pytest.approx(expected["resting_symmetry"]["overall_pct"], abs=0.05)
+    assert "no assessment timeline" in page_path.read_text()

@@ -1,0 +1,118 @@
+"""Co-activation maths and verdicts on synthetic signals with known coupling."""
+
+import numpy as np
+import pytest
+
+from realtime.signals.coactivation import analyse, blink_mask, peak_lag, xcorr
+from realtime.signals.features import S, SIGNALS
+
+FPS = 30.0
+
+
+def bursts(n, starts, width=45, amp=1.0):
+    x = np.zeros(n)
+    for s in starts:
+        t = np.arange(width)
+        x[s:s + width] += amp * np.sin(np.pi * t / width) ** 2
+    return x
+
+
+def scenario(delay_frames=6, side=0, gain=0.3, both=False, seed=0, n=900):
+    rng = np.random.default_rng(seed)
+    noise = np.full((2, len(SIGNALS)), 0.005)
+    sig = rng.normal(0, 0.005, (n, 2, len(SIGNALS)))
+    smile = bursts(n, [90, 230, 380, 520, 700], width=60, amp=0.12)
+    sig[:, :, S["smile"]] += smile[:, None]
+    eye = gain * np.roll(smile, delay_frames) / 0.12
+    for s in ([0, 1] if both else [side]):
+        sig[:, s, S["eye_closure"]] += eye
+    return sig, noise
+
+
+def find(cs, driver, response, side):
+    return next(c for c in cs if (c.driver, c.response, c.side) == (driver, response, side))
+
+
+def test_xcorr_finds_exact_shift():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=500)
+    b = np.roll(a, 7)
+    r = xcorr(a, b, 20)
+    peak, lag = peak_lag(r, 20)
+    assert peak == pytest.approx(1.0, abs=0.03)
+    assert lag == pytest.approx(7, abs=0.2)
+
+
+def test_every_ordered_pair_and_side_is_reported():
+    sig, noise = scenario()
+    cs, _ = analyse(sig, FPS, noise)
+    assert len(cs) == len(SIGNALS) * (len(SIGNALS) - 1) * 2
+    assert {(c.driver, c.response, c.side) for c in cs} == {
+        (d, r, s) for d in SIGNALS for r in SIGNALS if d != r for s in ("left", "right")}
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_one_sided_delayed_coupling_is_flagged_on_that_side_only(side):
+    sig, noise = scenario(delay_frames=6, side=side)
+    cs, _ = analyse(sig, FPS, noise)
+    name, other = ("left", "right") if side == 0 else ("right", "left")
+    hit = find(cs, "smile", "eye_closure", name)
+    assert hit.synkinesis
+    assert hit.lag_s == pytest.approx(6 / FPS, abs=0.05)
+    assert hit.gain == pytest.approx(0.3 / 0.12, rel=0.15)
+    assert not find(cs, "smile", "eye_closure", other).synkinesis
+    # the reverse direction has the response leading: never synkinesis
+    assert not find(cs, "eye_closure", "smile", name).synkinesis
+    assert [c for c in cs if c.synkinesis] == [hit]
+
+
+def test_response_that_precedes_driver_is_not_flagged():
+    sig, noise = scenario(delay_frames=-9, side=0)
+    cs, _ = analyse(sig, FPS, noise)
+    c = find(cs, "smile", "eye_closure", "left")
+    assert c.lag_s < 0
+    assert not c.synkinesis
+
+
+def test_symmetric_healthy_coupling_is_not_flagged():
+    sig, noise = scenario(gain=0.15, both=True)   # 15 % narrowing on both sides: normal
+    cs, _ = analyse(sig, FPS, noise)
+    assert not [c for c in cs if c.synkinesis]
+
+
+def test_symmetric_coupling_beyond_healthy_range_is_flagged():
+    sig, noise = scenario(gain=0.7, both=True)    # 70 % narrowing with smiles, both sides
+    cs, _ = analyse(sig, FPS, noise)
+    flagged = {(c.driver, c.response, c.side) for c in cs if c.synkinesis}
+    assert flagged == {("smile", "eye_closure", "left"), ("smile", "eye_closure", "right")}
+
+
+def test_blinks_are_found_and_ignored():
+    n = 900
+    rng = np.random.default_rng(3)
+    sig = rng.normal(0, 0.005, (n, 2, len(SIGNALS)))
+    noise = np.full((2, len(SIGNALS)), 0.005)
+    smile = bursts(n, [100, 400, 700], width=60, amp=0.12)
+    sig[:, :, S["smile"]] += smile[:, None]
+    blinks = bursts(n, [120, 420, 720, 300, 550], width=8, amp=0.8)  # blinks during each smile
+    sig[:, :, S["eye_closure"]] += blinks[:, None]
+    mask = blink_mask(sig[:, :, S["eye_closure"]], FPS, noise[:, S["eye_closure"]])
+    assert mask[[124, 424, 724, 304, 554]].all()
+    assert mask.sum() < 120
+    cs, found = analyse(sig, FPS, noise)
+    assert found.sum() == mask.sum()
+    assert not [c for c in cs if c.synkinesis]
+
+
+def test_passengers_of_a_smile_are_not_reported_as_drivers():
+    # The cheek rises with every smile on both sides (normal synergy); the right eye narrows
+    # with the smile at zero delay. Only smile -> eye_closure on the right is synkinesis.
+    sig, noise = scenario(delay_frames=0, side=1, gain=0.3)
+    smile = sig[:, :, S["smile"]].copy()
+    sig[:, :, S["cheek_raise"]] += 0.25 * smile
+    sig[:, :, S["chin"]] += 0.3 * smile
+    cs, _ = analyse(sig, FPS, noise)
+    assert [(c.driver, c.response, c.side) for c in cs if c.synkinesis] == [("smile", "eye_closure", "right")]
+    # the passengers are still reported with their numbers
+    c = find(cs, "eye_closure", "cheek_raise", "right")
+    assert c.peak_r > 0.8 and not c.synkinesis
