@@ -6,9 +6,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from realtime.landmarks import SIDES
 from realtime.signals.features import FEATURES, SIGNALS, activations
 
 MIN_NOISE = 1e-3  # floor: a perfectly still synthetic face must not give infinite SNR
+# Seconds of rest (relaxed face) measured for the baseline when no rest stretch is given.
+REST_S = 2.0
 
 
 @dataclass
@@ -20,14 +23,12 @@ class RestBaseline:
     frames: int
 
     def to_json(self) -> dict:
-        from realtime.landmarks import SIDES
         return {"frames": self.frames,
                 "level": {side: dict(zip(FEATURES, map(float, self.level[i]))) for i, side in enumerate(SIDES)},
                 "noise": {side: dict(zip(SIGNALS, map(float, self.noise[i]))) for i, side in enumerate(SIDES)}}
 
     @classmethod
     def from_json(cls, d: dict) -> "RestBaseline":
-        from realtime.landmarks import SIDES
         level = np.array([[d["level"][s][f] for f in FEATURES] for s in SIDES])
         noise = np.array([[d["noise"][s][g] for g in SIGNALS] for s in SIDES])
         return cls(level, noise, int(d.get("frames", 0)))

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from calibration.baseline import RestBaseline
+from realtime.files import atomic_write
 from realtime.landmarks import SIDES
 from realtime.signals.features import SIGNALS
-
-from calibration.baseline import RestBaseline
 
 PROFILE_VERSION = 1
 
@@ -52,11 +51,7 @@ class Profile:
 def save_profile(profile: Profile, path: str | os.PathLike) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(profile.to_json(), f, indent=1)
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, lambda f: json.dump(profile.to_json(), f, indent=1))
 
 
 def load_profile(path: str | os.PathLike) -> Profile:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def demo_videos(tmp_path_factory):
 @pytest.fixture(scope="session")
 def analysed(demo_videos, model_path, tmp_path_factory):
     """Factory: analysed(name, **DemoConfig) -> (summary dict, out dir, truth); cached."""
-    from realtime.analyze import analyze
+    from realtime.jobs.analyze import analyze
     cache = {}
 
     def run(name: str, **cfg):

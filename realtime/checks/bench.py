@@ -18,7 +18,23 @@ import tempfile
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
+
+from calibration.baseline import rest_baseline
+from realtime.jobs.analyze import analyze
+from realtime.live.engine import LiveEngine
+from realtime.pipeline.analysis import Analysis
+from realtime.pipeline.calibrate import Calibrator
+from realtime.signals.coactivation import analyse, peak_lag, xcorr
+from realtime.signals.features import S, activations
+from realtime.sinks.analysis_files import write_outputs
+from realtime.sources import DemoSource, VideoFileSource
+from realtime.sources.demo_face import DemoConfig, DemoFace, write_demo_video
+from realtime.tracking.landmarker import Landmarker
+from realtime.tracking.meter import FaceMeter, Reference
+from realtime.tracking.model_asset import resolve_model
+from realtime.tracking.roi_landmarker import Box, RoiLandmarker, read_network
 
 
 def rss_mb() -> float:
@@ -39,16 +55,7 @@ def line(name: str, values_ms) -> str:
 
 
 def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
-    import cv2
 
-    from calibration.baseline import rest_baseline
-    from realtime.analyze import Analysis, analyze, choose_reference, write_outputs
-    from realtime.signals.coactivation import analyse
-    from realtime.sources.demo_face import DemoConfig, write_demo_video
-    from realtime.tracking.meter import FaceMeter
-    from realtime.tracking.roi_landmarker import Box, RoiLandmarker, read_network
-    from realtime.signals.features import activations
-    from realtime.tracking.landmarker import Landmarker
 
     video = workdir / "bench.mp4"
     write_demo_video(video, DemoConfig(seconds=seconds, synkinesis="left", head_motion=True, seed=7))
@@ -96,7 +103,12 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
     stages: dict[str, list[float]] = {"decode": decode_ms, "bare FaceLandmarker call": bare_ms,
                                       "landmark network, fixed box": net_ms}
     with Landmarker(model_path) as full:
-        ref, _ = choose_reference(video, full, (0.0, 2.0))
+        cal = Calibrator(full, window=(0.0, 2.0))
+        with VideoFileSource(video) as src:
+            for f in src:
+                if cal.offer(f) == Calibrator.DONE:
+                    break
+        ref, _ = cal.reference()
         feats = []
         with FaceMeter(model_path, ref, workers=2, full_landmarker=full) as meter:
             for i, f in enumerate(frames):
@@ -130,11 +142,6 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
 
 def bench_mode_delay(model_path: Path) -> None:
     """Delay each tracking mode adds: lag of the measured signal behind the planted one."""
-    from realtime.signals.coactivation import peak_lag, xcorr
-    from realtime.sources.demo_face import DemoConfig, DemoFace
-    from realtime.tracking.meter import FaceMeter, Reference
-    from realtime.signals.features import S, activations
-    from realtime.tracking.landmarker import Landmarker
 
     demo = DemoFace(DemoConfig(seconds=16, seed=31, synkinesis="left", strength=0.5, delay_s=0.0,
                                blinks_per_min=0))
@@ -158,9 +165,6 @@ def bench_mode_delay(model_path: Path) -> None:
 
 
 def bench_live(model_path: Path, fps: float, seconds: float) -> dict:
-    from realtime.sources.demo_face import DemoConfig
-    from realtime.live.engine import LiveEngine
-    from realtime.sources import DemoSource
 
     src = DemoSource(DemoConfig(seconds=120, fps=fps, synkinesis="left", head_motion=True))
     eng = LiveEngine(model_path, src).start()
@@ -183,9 +187,6 @@ def bench_live(model_path: Path, fps: float, seconds: float) -> dict:
 
 
 def bench_memory(model_path: Path, minutes: float) -> None:
-    from realtime.sources.demo_face import DemoConfig
-    from realtime.live.engine import LiveEngine
-    from realtime.sources import DemoSource
 
     eng = LiveEngine(model_path, DemoSource(DemoConfig(seconds=120, synkinesis="left"))).start()
     samples = []
@@ -206,7 +207,6 @@ def bench_memory(model_path: Path, minutes: float) -> None:
 
 def main(seconds: float = 20.0, live_seconds: float = 10.0, memory_minutes: float = 10.0,
          model: str | None = None) -> int:
-    from realtime.tracking.model_asset import resolve_model
     model_path = resolve_model(model)
     with tempfile.TemporaryDirectory() as tmp:
         bench_offline(model_path, seconds, Path(tmp))

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.analyze import run_analysis
+from realtime.jobs.analyze import run_analysis
 from realtime.sources.demo_face import DemoConfig, write_demo_video
+from realtime.tracking.model_asset import resolve_model
 
 
 @dataclass
@@ -51,7 +52,6 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> CaseResult:
 
 
 def main(n: int = 6, seed: int = 2026, seconds: float = 24.0, model: str | None = None) -> int:
-    from realtime.tracking.model_asset import resolve_model
     model_path = resolve_model(model)
     results = []
     with tempfile.TemporaryDirectory() as tmp:

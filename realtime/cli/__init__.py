@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
+
+from calibration.profile import ProfileError
+from realtime.pipeline.analysis import AnalysisError
+from realtime.sources import SourceError
+from realtime.tracking.model_asset import ModelError
 
 # Sub-command modules, in the order shown by --help.
 COMMANDS = [
@@ -37,7 +43,6 @@ def rest_window(text: str) -> tuple[float, float]:
 
 def subject_id(text: str) -> str:
     """argparse type: a pseudonymous subject code, never a name."""
-    import re
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
         raise argparse.ArgumentTypeError("use a pseudonymous code of letters, digits, . _ - "
                                          "(up to 64), never a name")
@@ -67,10 +72,6 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from calibration.profile import ProfileError
-    from realtime.analyze import AnalysisError
-    from realtime.tracking.model_asset import ModelError
-    from realtime.sources import SourceError
 
     # FFmpeg prints its own complaint before OpenCV reports a bad file; ours says what to do.
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")

@@ -15,9 +15,11 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from realtime.clinical.assessment import assess_video, default_timeline, load_timeline
-    from realtime.tracking.model_asset import resolve_model
+    # A command's modules load only when it runs: --help and argument errors answer at once.
+    from realtime.clinical.assessment import default_timeline, load_timeline
+    from realtime.jobs.assess import assess_video
     from realtime.sources import VideoFileSource
+    from realtime.tracking.model_asset import resolve_model
     VideoFileSource(args.video).close()
     timeline = load_timeline(args.timeline) if args.timeline else default_timeline()
     scores = assess_video(args.video, args.out, resolve_model(args.model), timeline,

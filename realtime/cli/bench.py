@@ -12,5 +12,6 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     from realtime.checks.bench import main
     return main(args.seconds, args.live_seconds, args.memory_minutes, args.model)

@@ -9,13 +9,15 @@ HELP = "save a rest-baseline profile (JSON) from a video's rest stretch"
 def add_arguments(p) -> None:
     p.add_argument("video")
     p.add_argument("--profile", required=True, help="profile to write (JSON)")
-    p.add_argument("--rest", type=rest_window, default=(0.0, 2.0), help="rest stretch START:END in s")
+    p.add_argument("--rest", type=rest_window, default=None,
+                   help="rest stretch START:END in s (default: the first 2 s in which a face is seen)")
     p.add_argument("--model", help="face_landmarker.task path")
 
 
 def run(args) -> int:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     from calibration.profile import Profile, max_voluntary_range, save_profile
-    from realtime.analyze import run_analysis
+    from realtime.jobs.analyze import run_analysis
     from realtime.tracking.model_asset import resolve_model
     result = run_analysis(args.video, resolve_model(args.model), rest=args.rest)
     profile = Profile(rest=result.baseline, max_range=max_voluntary_range(result.signals),

@@ -17,6 +17,7 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     from realtime.sources.demo_face import DemoConfig, write_demo_video
     cfg = DemoConfig(seconds=args.seconds, fps=args.fps, seed=args.seed, synkinesis=args.synkinesis,
                      strength=args.strength, delay_s=args.delay, head_motion=args.head_motion)

@@ -26,6 +26,7 @@ def add_arguments(p) -> None:
 def _quiet_offscreen_warning() -> None:
     """The offscreen platform warns on every window that it "does not support
     propagateSizeHints()"; that is expected there and reads like an error in a headless log."""
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     import sys
 
     from PySide6.QtCore import qInstallMessageHandler
@@ -37,6 +38,7 @@ def _quiet_offscreen_warning() -> None:
 
 
 def run(args) -> int:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     import os
     import sys
     from pathlib import Path
@@ -98,6 +100,7 @@ def _yield_to_measurement(niceness: int = 5) -> None:
     """Lower the GUI thread's scheduling priority (Linux: niceness is per thread, and threads
     already started keep theirs): when the two cores are saturated, drawing waits and display
     updates are dropped, but capture and measurement keep the camera's pace."""
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     import os
     import threading
     try:

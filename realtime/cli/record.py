@@ -7,6 +7,7 @@ HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ v
 
 
 def _positive(text: str) -> float:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     import argparse
     try:
         v = float(text)
@@ -35,12 +36,13 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    # A command's modules load only when it runs: --help and argument errors answer at once.
     import signal
     import sys
     from pathlib import Path
 
     from realtime.tracking.model_asset import resolve_model
-    from realtime.recorder import RecordOptions, record
+    from realtime.jobs.record import RecordOptions, record
     from realtime.sinks.session import check_writable
 
     def _term(signum, frame):

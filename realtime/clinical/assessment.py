@@ -29,13 +29,16 @@ from synkinetic faces (healthy eyes narrow ~20 % in a smile), so compare sides a
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from calibration.baseline import MIN_NOISE
+from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
-from realtime.signals.features import FEATURES, S, SIGNALS, F
+from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
+from realtime.signals.features import FEATURES, SIGNALS, F, S
 
 
 @dataclass(frozen=True)
@@ -148,9 +151,7 @@ def load_timeline(path: str | Path) -> list[dict]:
 
 
 def save_timeline(timeline: list[dict], path: str | Path) -> Path:
-    path = Path(path)
-    path.write_text(json.dumps(validate_timeline(timeline), indent=1))
-    return path
+    return atomic_write_text(path, json.dumps(validate_timeline(timeline), indent=1))
 
 
 def rest_window(timeline: list[dict], default: tuple[float, float] = (0.0, 2.0)) -> tuple[float, float]:
@@ -305,7 +306,6 @@ def resting_symmetry(rest_features: np.ndarray | None) -> dict | None:
 
 def estimate_noise(t: np.ndarray, sig: np.ndarray, window: tuple[float, float]) -> np.ndarray:
     """Rest noise (2, N_SIGNALS) from the signals themselves (1.4826 x MAD in the window)."""
-    from calibration.baseline import MIN_NOISE
     m = (t >= window[0]) & (t <= window[1]) & np.isfinite(sig).all(axis=(1, 2))
     if m.sum() < 3:
         m = np.isfinite(sig).all(axis=(1, 2))
@@ -320,7 +320,6 @@ def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndar
                       timeline: list[dict]) -> dict:
     """``coactivation.analyse`` on each task's span. Returns {task: [coupling dicts]}; only
     pairs with peak r >= 0.5 or a synkinesis verdict are kept, to keep the file small."""
-    from realtime.signals.coactivation import analyse
     out = {}
     for task in tasks_in(timeline):
         if task == "rest":
@@ -339,7 +338,6 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
                      blinks: np.ndarray | None = None) -> dict:
     """All indices of one assessment. t: (T,), sig: (T, 2, N_SIGNALS) (NaN = no face);
     rest_features: (2, N_FEATURES) raw features at rest, if known."""
-    from realtime.signals.coactivation import blink_mask, fill_gaps
     timeline = validate_timeline(timeline)
     rw = rest_window(timeline)
     if noise is None:
@@ -407,27 +405,6 @@ def demo_timeline(truth, threshold: float = 0.8) -> list[dict]:
     return out
 
 
-def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
-                 timeline: list[dict], *, show_progress: bool = True) -> dict:
-    """Analyse a recorded assessment video and write frames.csv, summary.json,
-    assessment.json and timeline.json into ``out_dir``."""
-    from realtime.analyze import run_analysis, write_outputs
-    timeline = validate_timeline(timeline)
-    rw = rest_window(timeline)
-    result = run_analysis(video, model_path, rest=rw, show_progress=show_progress)
-    out = Path(out_dir)
-    write_outputs(result, video, out)
-    rf = rest_features_from(result.features, result.timestamps, rw)
-    if rf is None:
-        rf = result.baseline.level
-    scores = score_assessment(result.timestamps, result.signals, timeline, fps=result.fps,
-                              rest_features=rf, noise=result.baseline.noise, blinks=result.blinks)
-    scores["video"] = str(video)
-    (out / "assessment.json").write_text(json.dumps(scores, indent=1))
-    save_timeline(timeline, out / "timeline.json")
-    return scores
-
-
 __all__ = ["Task", "TASKS", "default_timeline", "load_timeline", "save_timeline", "score_assessment",
-           "assess_video", "ocular_indices", "coactivation_fractions", "resting_symmetry",
+           "ocular_indices", "coactivation_fractions", "resting_symmetry",
            "task_coactivation", "demo_timeline"]

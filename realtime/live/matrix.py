@@ -11,8 +11,8 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNALS
 from realtime.palette import SIDE_RGB
+from realtime.signals.features import SIGNALS
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}

@@ -4,7 +4,6 @@ display updates and never measurements."""
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from datetime import datetime
@@ -14,17 +13,31 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QImage, QPixmap
-from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from realtime.clinical.assessment import default_timeline, prompt_at
 from realtime.landmarks import SIDES
-from realtime.palette import SIDE_HEX, SIDE_RGB
-from realtime.signals.features import SIGNALS
 from realtime.live import overlay
 from realtime.live.engine import LiveEngine
 from realtime.live.feedback import BlinkGate, RepCounter, keep_below
 from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
+from realtime.palette import SIDE_HEX, SIDE_RGB
+from realtime.reports.report import write_report
+from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
+from realtime.signals.features import SIGNALS
 
 TRACE_SECONDS = 10.0
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
@@ -224,7 +237,6 @@ class LiveWindow(QMainWindow):
     def start_assessment(self, timeline: list[dict] | None = None) -> None:
         """Prompt the standard task sequence on screen while recording; the timeline is saved
         in session.json (times from the recording's start) so the report can score it."""
-        from realtime.clinical.assessment import default_timeline
         e = self.engine
         if e.baseline is None:
             e.message = "calibrate first: hold still for the rest calibration, then start the assessment"
@@ -239,7 +251,6 @@ class LiveWindow(QMainWindow):
 
     def _assessment_prompt(self) -> str | None:
         """The banner text while an assessment runs; ends it (and writes the report) at the end."""
-        from realtime.clinical.assessment import prompt_at
         e, rec = self.engine, self.engine.recording
         if self.assessment is None:
             return None
@@ -354,7 +365,7 @@ class LiveWindow(QMainWindow):
         face = "face OK" if e.face_ok else "FACE LOST — face the camera"
         rec = e.recording
         if rec is not None:
-            secs = int(time.monotonic() - rec.started)
+            secs = int(time.monotonic() - rec.started_at)
             rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder.name} — "
             if rec.writer.warning:
                 rec_text += f"<b>{rec.writer.warning}</b> — "
@@ -385,8 +396,9 @@ class LiveWindow(QMainWindow):
                           f"{NAMES[c.driver]} (r {c.peak_r:.2f}, {c.lag_s:+.2f} s). Next: "
                           f"{NAMES[c.driver]} slowly and softly, keeping the gauge green; hold 5 s, relax.")
         if e.coactivation is None:
-            return msg + "Measuring… move as you would in an exercise; co-activation appears after ~3 s."
-        return msg + ("No involuntary co-activation in the last 10 s. Practise the chosen movement "
+            return msg + ("Measuring… move as you would in an exercise; co-activation appears after "
+                          f"~{MIN_WINDOW_S:.0f} s.")
+        return msg + (f"No involuntary co-activation in the last {WINDOW_S:.0f} s. Practise the chosen movement "
                       "slowly; keep the still region's gauge green.")
 
     def closeEvent(self, event) -> None:
@@ -396,7 +408,6 @@ class LiveWindow(QMainWindow):
 
 
 def _write_report(folder: Path, engine: LiveEngine) -> None:
-    from realtime.reports.report import write_report
     try:
         path = write_report(folder)
         engine.message = f"Assessment saved; report: {path}"

@@ -10,11 +10,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from realtime.landmarks import SIDES
-from realtime.reports.report import (SIDE_COLOURS, esc, fig_to_uri, fmt, load_session, page, session_couplings,
-                     session_scores, _plt)
+from realtime.reports.report import (
+    SIDE_COLOURS,
+    _plt,
+    esc,
+    fig_to_uri,
+    fmt,
+    load_session,
+    page,
+    session_couplings,
+    session_scores,
+)
 
 SESSION_FILES = ("frames.csv", "summary.json", "session.json", "assessment.json")
 

@@ -12,15 +12,28 @@ import csv
 import html
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
+from calibration.baseline import RestBaseline
+from realtime.clinical.assessment import (
+    INDEX_NAMES,
+    TASK_LABEL,
+    estimate_noise,
+    rest_window,
+    score_assessment,
+    tasks_in,
+    validate_timeline,
+)
 from realtime.landmarks import SIDES
 from realtime.palette import SIDE_HEX
-from realtime.signals.features import S, SIGNALS
+from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
+from realtime.signals.features import SIGNALS, S
+from realtime.sinks.framefile import read_frames
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
 TRACE_LABELS = {"brow_raise": "brow raise", "eye_closure": "eye closure", "smile": "smile",
@@ -94,8 +107,6 @@ def read_events(path: Path) -> list[dict]:
 
 
 def load_session(folder: str | Path) -> SessionData:
-    from realtime.clinical.assessment import validate_timeline
-    from realtime.sinks.framefile import read_frames
     p = Path(folder)
     d = SessionData(p)
     if (p / "frames.csv").is_file():
@@ -144,7 +155,6 @@ def load_session(folder: str | Path) -> SessionData:
 def _baseline(d: SessionData):
     """The rest baseline: summary.json "baseline" (analyze) or session.json
     "calibration" -> "rest_baseline" (recorder)."""
-    from calibration.baseline import RestBaseline
     cands = [(d.summary or {}).get("baseline"), (d.session or {}).get("baseline"),
              ((d.session or {}).get("calibration") or {}).get("rest_baseline")]
     for c in cands:
@@ -172,7 +182,6 @@ def session_scores(d: SessionData) -> dict | None:
         return d.assessment
     if d.sig is None or not d.timeline or not d.fps:
         return None
-    from realtime.clinical.assessment import score_assessment
     try:
         d.assessment = score_assessment(d.t, d.sig, d.timeline, fps=d.fps,
                                         rest_features=_rest_features(d), noise=_noise(d))
@@ -188,8 +197,6 @@ def session_couplings(d: SessionData) -> list[dict] | None:
         return d.summary["coactivation"]
     if d.sig is None or not d.fps or len(d.t) < 10:
         return None
-    from realtime.clinical.assessment import estimate_noise, rest_window
-    from realtime.signals.coactivation import analyse
     noise = _noise(d)
     if noise is None:
         noise = estimate_noise(d.t, d.sig, rest_window(d.timeline or [], (float(d.t[0]), float(d.t[0]) + 2)))
@@ -211,10 +218,8 @@ def quality(d: SessionData) -> dict:
             longest = max(longest, gap)
         q["longest_gap_s"] = round(longest / d.fps, 2) if d.fps else None
         if d.fps:
-            from realtime.signals.coactivation import blink_mask, fill_gaps
             noise = _noise(d)
             if noise is None:
-                from realtime.clinical.assessment import estimate_noise
                 noise = estimate_noise(d.t, d.sig, (float(d.t[0]), float(d.t[0]) + 2))
             m = blink_mask(fill_gaps(d.sig[:, :, S["eye_closure"]]), d.fps, noise[:, S["eye_closure"]])
             q["blink_frames"] = int(m.sum())
@@ -232,7 +237,7 @@ def quality(d: SessionData) -> dict:
 # ------------------------------------------------------------------ figures
 
 def fig_to_uri(fig) -> str:
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # matplotlib (~0.5 s to import) only when a figure is drawn
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
@@ -240,23 +245,21 @@ def fig_to_uri(fig) -> str:
 
 
 def _plt():
-    import matplotlib
+    import matplotlib  # only when a figure is drawn (~0.5 s to import)
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     return plt
 
 
 def task_colours(timeline: list[dict]) -> dict[str, str]:
-    from realtime.clinical.assessment import tasks_in
     return {k: TASK_COLOURS[i % len(TASK_COLOURS)] for i, k in enumerate(tasks_in(timeline))}
 
 
 def traces_figure(d: SessionData) -> str | None:
     if d.sig is None:
         return None
-    from realtime.clinical.assessment import TASK_LABEL
     plt = _plt()
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # see _plt
     fig, axes = plt.subplots(len(TRACE_SIGNALS), 1, figsize=(11, 1.55 * len(TRACE_SIGNALS) + 0.6),
                              sharex=True)
     colours = task_colours(d.timeline) if d.timeline else {}
@@ -301,7 +304,7 @@ def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray]:
 
 def matrix_figure(couplings: list[dict]) -> str:
     plt = _plt()
-    from matplotlib.patches import Rectangle
+    from matplotlib.patches import Rectangle  # see _plt
     r, flag = coupling_matrix(couplings)
     names = [g.replace("_", " ") for g in SIGNALS]
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.0))
@@ -359,7 +362,6 @@ def page(title: str, body: str) -> str:
 
 
 def indices_table(scores: dict) -> str:
-    from realtime.clinical.assessment import INDEX_NAMES
     ix = scores["indices"]
     rows = []
     for key, label in INDEX_NAMES.items():
@@ -419,7 +421,6 @@ def _software(sw) -> str:
 
 
 def build_report(folder: str | Path) -> str:
-    from realtime.clinical.assessment import TASK_LABEL
     d = load_session(folder)
     sess = d.session or {}
     title = f"Synkinesis session report – {sess.get('subject') or sess.get('subject_id') or d.path.name}"
@@ -484,7 +485,6 @@ def build_report(folder: str | Path) -> str:
         parts.append("<p>Per task window:</p><table><tr><th>task</th><th>flagged pairs</th></tr>"
                      + "".join(rows) + "</table>")
     if d.events:
-        from collections import Counter
         cnt = Counter((e["side"], e["driver"], e["response"]) for e in d.events)
         parts.append("<p>Live co-activation events (events.csv): " + "; ".join(
             f"{esc(s)} {esc(a)}&rarr;{esc(b)}: {n}" for (s, a, b), n in cnt.most_common()) + "</p>")

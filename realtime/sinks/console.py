@@ -1,34 +1,27 @@
-"""A one-line progress display on stderr (no extra dependency)."""
+"""The console progress bar of a long run (tqdm, on stderr)."""
 
 from __future__ import annotations
 
-import sys
-import time
+from tqdm import tqdm
+
+from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
 
 
-class Progress:
-    def __init__(self, label: str, total: int | None, *, enabled: bool = True, stream=None):
-        self.label, self.total, self.enabled = label, total, enabled
-        self.stream = stream or sys.stderr
-        self.start = time.perf_counter()
-        self._last = 0.0
+class ProgressBar(Sink):
+    def __init__(self, label: str, *, enabled: bool = True):
+        self.label, self.enabled = label, enabled
+        self._bar: tqdm | None = None
 
-    def update(self, done: int) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self._last < 0.2 and done != self.total):
-            return
-        self._last = now
-        rate = done / max(now - self.start, 1e-9)
-        if self.total:
-            frac = min(done / self.total, 1.0)
-            bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-            msg = f"\r{self.label} [{bar}] {frac * 100:3.0f}% {done}/{self.total} frames, {rate:.1f} fps"
-        else:
-            msg = f"\r{self.label} {done} frames, {rate:.1f} fps"
-        self.stream.write(msg)
-        self.stream.flush()
-
-    def close(self) -> None:
+    def started(self, info: LoopInfo) -> None:
         if self.enabled:
-            self.stream.write("\n")
-            self.stream.flush()
+            self._bar = tqdm(total=info.frame_count or None, desc=self.label, unit="frame",
+                             dynamic_ncols=True, leave=True, mininterval=0.5)
+
+    def measured(self, mf: MeasuredFrame) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def finished(self, result: LoopResult) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

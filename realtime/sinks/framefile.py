@@ -11,7 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from realtime.signals.features import column_names, columns_to_signals, signals_to_columns
+from realtime.signals.features import (
+    column_names,
+    columns_to_signals,
+    signals_to_columns,
+)
 
 HEADER = ["frame", "timestamp_s", "face"] + column_names()
 

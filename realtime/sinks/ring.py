@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 
+from realtime.pipeline.sink import CoactivationUpdate, LoopInfo, MeasuredFrame, Sink
 from realtime.signals.features import SIGNALS
 
 
@@ -57,3 +58,31 @@ class SignalRing:
             return t, s
         keep = t >= t[-1] - seconds
         return t[keep], s[keep]
+
+
+class DisplaySink(Sink):
+    """What a display needs from the loop, handed over without blocking it: every frame's
+    signals in a ``SignalRing``, the newest measured frame in a one-slot mailbox (a display
+    that is slower than the loop skips frames), and the newest sliding co-activation."""
+
+    def __init__(self, ring: SignalRing):
+        self.ring = ring
+        self.latest_coactivation: CoactivationUpdate | None = None
+        self.face_ok = False
+        self._packet: MeasuredFrame | None = None
+
+    def started(self, info: LoopInfo) -> None:
+        self.ring.push(float("nan"), None)   # a gap in the traces between sources
+
+    def measured(self, mf: MeasuredFrame) -> None:
+        self.face_ok = mf.face
+        self.ring.push(mf.frame.timestamp_s, mf.signals)
+        self._packet = mf
+
+    def coactivation(self, update: CoactivationUpdate) -> None:
+        self.latest_coactivation = update
+
+    def take(self) -> MeasuredFrame | None:
+        """The newest measured frame not yet taken (None if nothing new)."""
+        p, self._packet = self._packet, None
+        return p

@@ -46,8 +46,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, TextIO
 
+import cv2
 import numpy as np
 
+from realtime.files import DIR_MODE, FILE_MODE, atomic_write, fsync_dir
 from realtime.sinks.framefile import HEADER, format_row
 
 EVENTS_HEADER = ["start_s", "end_s", "driver", "response", "side", "peak"]
@@ -57,8 +59,6 @@ META = "session.json"
 VIDEO = "video.mkv"
 VIDEO_RESERVE_BYTES = 200_000_000   # free space kept for the signal files when saving video
 FORMAT_VERSION = 1
-DIR_MODE = 0o700
-FILE_MODE = 0o600
 
 
 class SessionError(OSError):
@@ -83,19 +83,6 @@ def describe(exc: OSError, what: Path, folder: Path) -> str:
         return f"cannot write {what}: permission denied (choose a folder you can write to with --out)"
     reason = exc.strerror or str(exc) or type(exc).__name__
     return f"cannot write {what}: {reason}; recording stopped, what was written before is kept in {folder}"
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 _STOP = object()
@@ -160,7 +147,7 @@ class SessionWriter:
                 self._csv[name] = csv.writer(f)
                 self._csv[name].writerow(header)
             self._flush()
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         except SessionError:
             self._close_files()
             raise
@@ -252,22 +239,7 @@ class SessionWriter:
         os.chmod(f, DIR_MODE)  # also tightens an existing empty folder (and undoes the umask)
 
     def _write_meta(self) -> None:
-        path = self.folder / META
-        tmp = self.folder / f".{META}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self._meta, f, indent=1, default=_json_default)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        _fsync_dir(self.folder)
+        atomic_write(self.folder / META, lambda f: json.dump(self._meta, f, indent=1, default=_json_default))
 
     def _flush(self) -> None:
         for f in self._files.values():
@@ -291,7 +263,6 @@ class SessionWriter:
             self._video = None
 
     def _open_video(self, shape) -> None:
-        import cv2
         path = self.folder / VIDEO
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))  # keeps 0o600
         h, w = shape[:2]
@@ -328,7 +299,6 @@ class SessionWriter:
             self._csv[EVENTS].writerow(payload)
             self.events += 1
         elif kind == "video":
-            import cv2
             self._current = VIDEO
             if self.warning is not None:
                 return

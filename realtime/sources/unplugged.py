@@ -1,8 +1,8 @@
 """A stand-in for a camera that disconnects mid-session (like a USB cable pulled), built on
 the demo face, for tests of what the live window and the recorder do then."""
 
-from realtime.sources.demo_face import DemoConfig
 from realtime.sources import DemoSource, FrameSource, SourceLost
+from realtime.sources.demo_face import DemoConfig
 
 
 class UnpluggedCamera(FrameSource):

@@ -15,8 +15,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from realtime.landmarks import (ABOVE_BROWS, FACE_OVAL, FOREHEAD_TOP, LOWER_REGION, MIDLINE, NOSE_BRIDGE,
-                        REGIONS, SIDES, UPPER_REGION)
+from realtime.landmarks import (
+    ABOVE_BROWS,
+    FACE_OVAL,
+    FOREHEAD_TOP,
+    LOWER_REGION,
+    MIDLINE,
+    NOSE_BRIDGE,
+    REGIONS,
+    SIDES,
+    UPPER_REGION,
+)
 from realtime.signals.features import FaceFrame
 
 PARTS = ("upper", "lower")

@@ -9,12 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.landmarks import (
+    FOREHEAD,
+    NOSE_BRIDGE,
+    REGIONS,
+    SIDES,
+    UPPER_REGION,
+)
+from realtime.signals.features import FaceFrame, frame_features
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
-from realtime.landmarks import FOREHEAD, LOWER_REGION, NOSE_BRIDGE, REGIONS, SIDES, UPPER_REGION
+from realtime.tracking.landmarker import Landmarker, nearest_face
 from realtime.tracking.registration import Registrar, apply_warp, similarity_seed
 from realtime.tracking.roi_landmarker import Box, RoiLandmarker, available, read_network
-from realtime.signals.features import FaceFrame, frame_features
-from realtime.tracking.landmarker import Landmarker, nearest_face
 
 # Landmarks that expressions move least: used to re-seed registration after a loss.
 _STABLE = FOREHEAD + NOSE_BRIDGE + [133, 362, 33, 263]

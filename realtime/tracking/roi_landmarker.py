@@ -21,8 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from realtime.tracking.model_asset import ModelError, check_model_file
 from realtime.tracking.landmarker import quiet_native_stderr
+from realtime.tracking.model_asset import ModelError, check_model_file
 
 _NETWORK = "face_landmarks_detector.tflite"
 _SIZE = 256            # the network's input side, pixels
@@ -113,7 +113,7 @@ class RoiLandmarker:
     ``run(pixels)`` does the same from pixels already sampled into the box (``Box.sample``)."""
 
     def __init__(self, network: bytes, box: Box, *, min_presence: float = 0.5):
-        from ai_edge_litert.interpreter import Interpreter
+        from ai_edge_litert.interpreter import Interpreter  # optional: no wheel on Linux ARM (see available())
 
         try:
             with quiet_native_stderr():

@@ -7,7 +7,7 @@ import pytest
 
 from calibration.baseline import RestBaseline, rest_baseline
 from calibration.profile import Profile, ProfileError, load_profile, save_profile
-from realtime.signals.features import F, FEATURES, S, SIGNALS
+from realtime.signals.features import FEATURES, SIGNALS, F, S
 
 
 def test_rest_baseline_level_is_median_and_noise_is_robust_sd():

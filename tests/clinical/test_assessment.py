@@ -8,10 +8,19 @@ import json
 import numpy as np
 import pytest
 
-from realtime.clinical.assessment import (TASKS, default_timeline, demo_timeline, load_timeline,
-                                    ocular_indices, resting_symmetry, save_timeline,
-                                    score_assessment, task_mask, validate_timeline)
-from realtime.signals.features import F, FEATURES, S, SIGNALS
+from realtime.clinical.assessment import (
+    TASKS,
+    default_timeline,
+    demo_timeline,
+    load_timeline,
+    ocular_indices,
+    resting_symmetry,
+    save_timeline,
+    score_assessment,
+    task_mask,
+    validate_timeline,
+)
+from realtime.signals.features import FEATURES, SIGNALS, F, S
 
 DEMO = dict(seconds=14, fps=15, seed=3, strength=0.5, delay_s=0.15)
 

@@ -100,6 +100,7 @@ def test_record_button_writes_a_private_session(live, app, tmp_path):
 
 def test_guided_assessment_prompts_records_and_reports(live, app, tmp_path):
     import json
+
     from realtime.clinical.assessment import prompt_at
     # The smile span (4 s) must hold >= 2 s of frames even when a loaded machine measures at
     # ~20 fps: the report scores a task window only then.

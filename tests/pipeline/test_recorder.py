@@ -111,7 +111,7 @@ def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tm
 
 
 def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_path):
-    from realtime.recorder import RecordOptions, record
+    from realtime.jobs.record import RecordOptions, record
     from realtime.sources import SourceError
     from realtime.sources.unplugged import UnpluggedCamera
     out = tmp_path / "s"
@@ -129,8 +129,8 @@ def test_episode_starts_at_the_visible_onset_not_at_a_rest_offset():
     first smile the eye rests 0.006 above its baseline (a quiet tracker's offset, far above 4
     rest-noise SDs but not a visible movement); the left lower lip moves *up* with each smile
     (negative activation: not the depressor's own movement)."""
-    from realtime.recorder import EpisodeDetector
-    from realtime.signals.features import S, SIGNALS
+    from realtime.signals.episodes import EpisodeDetector
+    from realtime.signals.features import SIGNALS, S
     fps, n = 30.0, 600
     rng = np.random.default_rng(3)
     sig = rng.normal(0, 0.0005, (n, 2, len(SIGNALS)))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from realtime.signals.coactivation import analyse, blink_mask, peak_lag, xcorr
-from realtime.signals.features import S, SIGNALS
+from realtime.signals.features import SIGNALS, S
 
 FPS = 30.0
 

@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 
 from realtime.landmarks import REGIONS
-from realtime.signals.features import (F, FEATURES, S, SIGNALS, FaceFrame, activations, column_names,
-                              columns_to_signals, frame_features, side_features, signals_to_columns)
+from realtime.signals.features import (
+    FEATURES,
+    SIGNALS,
+    F,
+    FaceFrame,
+    S,
+    activations,
+    column_names,
+    columns_to_signals,
+    frame_features,
+    side_features,
+    signals_to_columns,
+)
 
 
 def neutral_face() -> np.ndarray:

@@ -15,9 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from realtime.sinks.framefile import HEADER, read_frames
-from realtime.sinks.session import EVENTS_HEADER, SessionError, SessionWriter, open_private
 from realtime.signals.features import SIGNALS
+from realtime.sinks.framefile import read_frames
+from realtime.sinks.session import (
+    EVENTS_HEADER,
+    SessionError,
+    SessionWriter,
+    open_private,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -176,7 +181,7 @@ def test_unwritable_folder_gives_one_line_error(readonly_dir):
     assert list(readonly_dir.iterdir()) == []
     # The command fails before loading the model: exit 2, one "error:" line. Import what it
     # needs first (nobody cannot read this interpreter's standard library).
-    import realtime.recorder  # noqa: F401
+    import realtime.jobs.record  # noqa: F401
     from realtime.cli import build_parser, main
     from realtime.sources import open_source
     build_parser()

@@ -5,8 +5,8 @@ import time
 import numpy as np
 import pytest
 
-from realtime.sources.demo_face import DemoConfig
 from realtime.sources import DemoSource, SourceError, VideoFileSource, open_source
+from realtime.sources.demo_face import DemoConfig
 
 
 def test_missing_camera_says_what_to_do():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from realtime.sources.demo_face import DemoConfig, DemoFace
-from realtime.tracking.model_asset import ModelError
 from realtime.tracking.landmarker import Landmarker, nearest_face
+from realtime.tracking.model_asset import ModelError
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ must not.
 import numpy as np
 import pytest
 
+from realtime.signals.features import FaceFrame, S, activations, frame_features
 from realtime.sources.demo_face import DemoConfig, DemoFace
+from realtime.tracking.landmarker import Landmarker
 from realtime.tracking.meter import FaceMeter, Reference
 from realtime.tracking.registration import apply_warp
-from realtime.signals.features import S, FaceFrame, activations, frame_features
-from realtime.tracking.landmarker import Landmarker
 from tests.conftest import corr
 
 

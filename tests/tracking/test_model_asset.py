@@ -4,7 +4,14 @@ import shutil
 
 import pytest
 
-from realtime.tracking.model_asset import MODEL_ENV, MODEL_SHA256, MODEL_URL, ModelError, resolve_model, sha256_of
+from realtime.tracking.model_asset import (
+    MODEL_ENV,
+    MODEL_SHA256,
+    MODEL_URL,
+    ModelError,
+    resolve_model,
+    sha256_of,
+)
 
 
 def test_explicit_path_wins(model_path, monkeypatch, tmp_path):

@@ -8,9 +8,14 @@ import numpy as np
 import pytest
 
 from realtime.sources.demo_face import DemoConfig, DemoFace
-from realtime.tracking.model_asset import ModelError
-from realtime.tracking.roi_landmarker import Box, RoiLandmarker, read_network, roi_from_landmarks
 from realtime.tracking.landmarker import Landmarker
+from realtime.tracking.model_asset import ModelError
+from realtime.tracking.roi_landmarker import (
+    Box,
+    RoiLandmarker,
+    read_network,
+    roi_from_landmarks,
+)
 
 
 def test_box_of_a_tilted_rectangle_is_exact():

@@ -1,0 +1,1 @@
+"""What each command runs: a source, the frame loop and the sinks it needs."""

@@ -1,0 +1,48 @@
+"""Offline analysis of a video file: every frame measured, the whole recording co-activated,
+``frames.csv`` and ``summary.json`` written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from calibration.profile import Profile
+from realtime.pipeline.analysis import Analysis, AnalysisError
+from realtime.pipeline.calibrate import CalibrationError
+from realtime.pipeline.capture import FAST
+from realtime.pipeline.loop import FrameLoop, LoopOptions
+from realtime.pipeline.sink import Sink
+from realtime.sinks.analysis_files import AnalysisFiles
+from realtime.sinks.console import ProgressBar
+from realtime.sources import SourceError, VideoFileSource
+
+
+def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile | None = None,
+                 rest: tuple[float, float] | None = None, workers: int = 2, show_progress: bool = True,
+                 sinks: list[Sink] | tuple[Sink, ...] = ()) -> Analysis:
+    """``rest``: the rest stretch in seconds; None: the first 2 s in which a face is seen."""
+    video = Path(video)
+    try:
+        src = VideoFileSource(video)       # fails early, with a clear message, on a bad file
+    except SourceError as exc:
+        raise AnalysisError(str(exc)) from None
+    opts = LoopOptions(pace=FAST, rest=rest, profile=profile, workers=workers, sliding=False,
+                       whole_recording=True)
+    loop = FrameLoop(src, model_path, opts, [ProgressBar(f"analyze {video.name}", enabled=show_progress),
+                                             *sinks])
+    try:
+        result = loop.run()
+    except SourceError as exc:
+        raise AnalysisError(str(exc)) from None
+    except CalibrationError as exc:
+        raise AnalysisError(f"{video}: {exc}") from None
+    if result.analysis is None:
+        raise AnalysisError(f"no face could be measured in {video}")
+    return result.analysis
+
+
+def analyze(video: str | Path, out_dir: str | Path, model_path: str | Path, *,
+            profile: Profile | None = None, rest: tuple[float, float] | None = None,
+            show_progress: bool = True) -> dict:
+    files = AnalysisFiles(video, out_dir)
+    run_analysis(video, model_path, profile=profile, rest=rest, show_progress=show_progress, sinks=[files])
+    return files.summary

@@ -1,0 +1,76 @@
+"""Headless recording: a source through the frame loop into a crash-safe session folder.
+
+Real-time sources (camera, demo, a video without ``fast``) are captured newest-frame-only:
+when measuring is slower than the source, frames are dropped (counted in session.json) rather
+than queued, so the recording keeps up with the subject. With ``fast`` a video is measured
+frame by frame, none dropped.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from calibration.baseline import REST_S
+from calibration.profile import load_profile
+from realtime.pipeline.calibrate import CalibrationError
+from realtime.pipeline.capture import FAST, REAL_TIME
+from realtime.pipeline.loop import FrameLoop, LoopOptions
+from realtime.sinks.session import SessionError
+from realtime.sinks.session_folder import SessionFolder
+from realtime.sources import FrameSource, SourceError, VideoFileSource, open_source
+
+
+class RecordingError(ValueError):
+    """The recording could not produce measurements (e.g. no face). One-line message."""
+
+
+@dataclass
+class RecordOptions:
+    source: str | FrameSource
+    out: Path
+    model: Path
+    duration: float | None = None
+    fast: bool = False
+    profile: str | None = None
+    subject: str | None = None
+    days_since_onset: int | None = None
+    save_video: bool = False
+    timeline: list | None = None      # assessment timeline stored in session.json
+    rest_s: float = REST_S
+    workers: int = 2
+    flush_interval_s: float = 0.5
+    log: object = field(default=sys.stderr)
+
+
+def record(opts: RecordOptions) -> dict:
+    """Record one session into ``opts.out``; returns the final session.json content.
+    Raises SessionError/SourceError/RecordingError with a one-line message on failure
+    (whatever was written before stays in the folder)."""
+    profile = load_profile(opts.profile) if opts.profile else None
+    # a FrameSource object stands in for a device (tests: a camera that gets unplugged)
+    src = opts.source if isinstance(opts.source, FrameSource) else open_source(opts.source, realtime=not opts.fast)
+    if opts.fast and not isinstance(src, VideoFileSource):
+        src.close()
+        raise ValueError("--fast only applies to a video file (a camera or the demo runs in real time)")
+    session = SessionFolder(opts.out, model=Path(opts.model), playback="fast" if opts.fast else "real time",
+                            save_video=opts.save_video, subject=opts.subject,
+                            days_since_onset=opts.days_since_onset, timeline=opts.timeline,
+                            essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
+    loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
+                            profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
+                            workers=opts.workers, duration_s=opts.duration)
+    loop = FrameLoop(src, opts.model, loop_opts, [session])
+    try:
+        loop.run()
+    except SourceError as exc:
+        meta = session.result or {}
+        raise SourceError(f"{exc} (recorded up to then: {meta.get('frames', 0)} frames in {opts.out})") from None
+    except CalibrationError as exc:
+        raise RecordingError(f"{src.name}: {exc}") from None
+    finally:
+        src.close()
+    if session.writer is not None and session.writer.error:
+        raise SessionError(session.writer.error)
+    return session.result

@@ -1,0 +1,136 @@
+"""The reference/calibration stage: the subject's neutral reference frame and rest baseline.
+
+Candidates are frames spread over the rest stretch (``CANDIDATES`` of them, one every
+``rest_s / CANDIDATES`` seconds); the reference is the most typical face among them (blinks
+and twitches are outliers, never chosen), and the rest baseline comes from the rest frames
+measured against that reference. One ``Calibrator`` serves every source: fed inline from a
+live source, or from a pre-scan of a video file before its main pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from calibration.baseline import REST_S, RestBaseline, rest_baseline
+from calibration.profile import Profile
+from calibration.reference import typical_index
+from realtime.sources import Frame
+from realtime.tracking.landmarker import Landmarker
+from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
+
+CANDIDATES = 15
+
+
+class CalibrationError(ValueError):
+    """No usable rest stretch. One-line message that says what to do."""
+
+
+@dataclass
+class Calibration:
+    reference: Reference
+    reference_frame: int
+    baseline: RestBaseline
+    mode: str                        # "auto from first seconds", "rest window", "profile"
+    rest: tuple[float, float]        # media seconds of the rest stretch
+    profile: str | None = None       # path of the profile used, if any
+
+    def to_json(self) -> dict:
+        return {"mode": self.mode, "rest_s": [round(self.rest[0], 3), round(self.rest[1], 3)],
+                "reference_frame": self.reference_frame, "profile": self.profile,
+                "rest_baseline": self.baseline.to_json()}
+
+
+class Calibrator:
+    """Collects rest candidates frame by frame.
+
+    ``window``: the rest stretch in media seconds; None means the first ``rest_s`` seconds
+    after a face first appears. ``offer`` says what became of each frame."""
+
+    BEFORE, CANDIDATE, SKIP, DONE = "before", "candidate", "skip", "done"
+
+    def __init__(self, detector: Landmarker, *, window: tuple[float, float] | None = None,
+                 rest_s: float = REST_S):
+        self.detector = detector
+        self.window = window
+        self.rest_s = float(rest_s if window is None else window[1] - window[0])
+        self.step = self.rest_s / CANDIDATES
+        self.found: list[tuple[Frame, np.ndarray]] = []
+        self._start = None if window is None else float(window[0])
+        self._next = -np.inf
+
+    @property
+    def started_at(self) -> float | None:
+        return self._start
+
+    @property
+    def progress(self) -> float:
+        if self._start is None or not self.found:
+            return 0.0
+        return min(1.0, (self.found[-1][0].timestamp_s - self._start) / self.rest_s)
+
+    def offer(self, f: Frame) -> str:
+        t = f.timestamp_s
+        if self._start is not None and t < self._start:
+            return self.BEFORE
+        if self._start is not None and (t >= self._start + self.rest_s or len(self.found) >= CANDIDATES):
+            return self.DONE if self.found else self._fail()
+        if t < self._next:
+            return self.SKIP if self._start is not None else self.BEFORE
+        self._next = t + self.step
+        faces = self.detector.detect(f.image)
+        if not faces:
+            return self.SKIP if self._start is not None else self.BEFORE
+        if self._start is None:
+            self._start = t
+        self.found.append((f, faces[0]))
+        return self.CANDIDATE
+
+    def _fail(self) -> str:
+        a, b = self.window or (self._start, self._start + self.rest_s)
+        raise CalibrationError(f"no face in the rest stretch {a:g}-{b:g} s: choose another with --rest")
+
+    def reference(self) -> tuple[Reference, int]:
+        if not self.found:
+            raise CalibrationError("no face found: the face must be visible and frontal")
+        i = typical_index([lm for _, lm in self.found])
+        f, lm = self.found[i]
+        return Reference(f.image, lm, f.timestamp_s), f.index
+
+    def rest_span(self) -> tuple[float, float]:
+        if self.window is not None:
+            return self.window
+        return (self._start or 0.0, (self._start or 0.0) + self.rest_s)
+
+
+def measure_rest(meter: FaceMeter, frames: list[Frame]) -> list[FrameMeasurement]:
+    """Each rest frame measured against the new reference, in the frames' order; measuring
+    starts at the frame nearest the reference, where registration is easiest."""
+    ref_t = meter.reference.timestamp_s
+    order = sorted(range(len(frames)), key=lambda k: (frames[k].timestamp_s < ref_t, frames[k].timestamp_s))
+    out: list[FrameMeasurement | None] = [None] * len(frames)
+    for k in order:
+        out[k] = meter.measure(frames[k].image, frames[k].index, frames[k].timestamp_s)
+    return out
+
+
+def baseline_from(features: np.ndarray, profile: Profile | None, where: str) -> RestBaseline:
+    """The rest baseline: level from these rest frames (features are relative to this session's
+    reference, so a profile's level from another session would not fit), noise from the
+    profile when there is one (measured over a longer, deliberate rest)."""
+    try:
+        base = rest_baseline(features)
+    except ValueError as exc:
+        raise CalibrationError(f"{where}: {exc}; keep the face still and visible there, or choose "
+                               "another stretch with --rest") from None
+    if profile is not None:
+        base = RestBaseline(base.level, profile.rest.noise, base.frames)
+    return base
+
+
+def calibration_mode(window: tuple[float, float] | None, profile_path: str | Path | None) -> str:
+    if profile_path is not None:
+        return "profile"
+    return "rest window" if window is not None else "auto from first seconds"

@@ -1,0 +1,464 @@
+"""The one frame loop behind every command: analyze, record, assess, validate, bench and live.
+
+Stages, in this order for every frame:
+
+1. capture        ``Capture``: read on demand (fast) or newest-frame-only (real time)
+2. reference      ``Calibrator``: rest candidates -> neutral reference -> rest baseline
+3. measurement    ``FaceMeter``: registration, per-region composites, landmarks, features
+4. signals        ``activations``: features relative to the rest baseline
+5. co-activation  ``EpisodeDetector`` on the last seconds (sliding), and optionally the whole
+                  recording at the end
+
+and then every attached ``Sink`` receives the measured frame. Options choose what differs
+between commands (pace, frames in flight, what happens when a source ends), never a copy of
+a stage. Commands from other threads (attach or detach a sink, switch source, recalibrate,
+stop) are queued and applied between frames, in one place.
+
+A video file measured as fast as possible is calibrated by a pre-scan of its rest stretch,
+so every frame of the main pass is measured against the final reference; a real-time source
+is calibrated inline from its first seconds with a face (frames before then are passed on
+unmeasured; in real time, only the rest candidates of the calibration stretch are kept).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from calibration.baseline import REST_S
+from calibration.profile import Profile
+from realtime.pipeline.analysis import Analysis, whole_recording
+from realtime.pipeline.calibrate import (
+    Calibration,
+    CalibrationError,
+    Calibrator,
+    baseline_from,
+    calibration_mode,
+    measure_rest,
+)
+from realtime.pipeline.capture import FAST, REAL_TIME, Capture
+from realtime.pipeline.sink import (
+    CoactivationUpdate,
+    LoopInfo,
+    LoopResult,
+    MeasuredFrame,
+    Sink,
+)
+from realtime.signals.episodes import EpisodeDetector
+from realtime.signals.features import FEATURES, activations
+from realtime.sources import Frame, FrameSource, SourceError, VideoFileSource
+from realtime.tracking.landmarker import Landmarker
+from realtime.tracking.meter import FaceMeter
+
+# Most frames of a video's rest stretch measured for its baseline (evenly spread beyond that).
+MAX_REST_FRAMES = 120
+
+
+@dataclass
+class LoopOptions:
+    pace: str = FAST                 # FAST: every frame, as fast as measured; REAL_TIME: newest frame
+    in_flight: int = 2               # frames whose model calls overlap (two keep both cores busy)
+    workers: int = 2                 # threads for the four region composites of a frame
+    duration_s: float | None = None  # stop at this media time
+    rest: tuple[float, float] | None = None   # rest stretch in media s; None: first rest_s s with a face
+    rest_s: float = REST_S
+    profile: Profile | None = None
+    profile_path: str | None = None
+    sliding: bool = True             # online co-activation: episodes and the live matrix
+    whole_recording: bool = False    # co-activation over the whole recording at the end
+    wait_for_source: bool = False    # live: when a source ends or is lost, wait for another
+
+
+@dataclass
+class LoopStats:
+    processed: int = 0
+    dropped: int = 0
+    first: float | None = None
+    last: float | None = None
+    signal_latencies_ms: deque = field(default_factory=lambda: deque(maxlen=2000))  # capture -> signals
+    process_ms: deque = field(default_factory=lambda: deque(maxlen=120))           # submit -> signals
+
+    @property
+    def fps(self) -> float:
+        if self.first is None or self.last is None or self.last <= self.first or self.processed < 2:
+            return 0.0
+        return (self.processed - 1) / (self.last - self.first)
+
+
+class SinkFailed(RuntimeError):
+    pass
+
+
+class FrameLoop:
+    def __init__(self, source: FrameSource, model_path: str | Path, options: LoopOptions | None = None,
+                 sinks: list[Sink] | tuple[Sink, ...] = ()):
+        self.model_path = Path(model_path)
+        self.opts = options or LoopOptions()
+        self.sinks: list[Sink] = list(sinks)
+        self.source = source
+        self.stats = LoopStats()
+        self.calibration: Calibration | None = None
+        self.calibrating: str | None = "auto"    # "auto", "manual" or None
+        self.message = ""                        # what the loop wants the user to know
+        self.source_lost = False
+        self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
+        self._stop = threading.Event()
+        self._capture: Capture | None = None
+        self._calibrator: Calibrator | None = None
+        self._held: list[Frame] = []
+        self._meter: FaceMeter | None = None
+        self._detector: Landmarker | None = None
+        self._episodes: EpisodeDetector | None = None
+        self._inflight: deque = deque()
+        self._emitted = 0
+        self._face_frames = 0
+        self._t: list[float] = []
+        self._feats: list[np.ndarray] = []
+        self._last_analysis = 0
+        self._calibration_span = self.opts.rest_s
+        self._nan_feat = np.full((2, len(FEATURES)), np.nan)
+
+    # ---- commands (any thread) ---------------------------------------------------------
+    def attach(self, sink: Sink) -> None:
+        """Add a sink between frames; its ``started`` is told the current calibration."""
+        def do():
+            self._call(sink, "started", self.info())
+            self.sinks.append(sink)
+        self._commands.put(do)
+
+    def detach(self, sink: Sink, status: str = "complete") -> threading.Event:
+        """Remove a sink between frames and finish it; the event is set once it is finished."""
+        done = threading.Event()
+
+        def do():
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+                self._finish_sink(sink, status)
+            done.set()
+        self._commands.put(do)
+        if self._stop.is_set():
+            do()
+        return done
+
+    def switch_source(self, source: FrameSource) -> None:
+        """Measure another source; a new face and framing, so calibration starts again."""
+        self._commands.put(lambda: self._switch(source))
+
+    def recalibrate(self, kind: str = "manual", seconds: float | None = None) -> None:
+        self._commands.put(lambda: self._start_calibration(kind, seconds))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def baseline(self):
+        return None if self.calibration is None else self.calibration.baseline
+
+    @property
+    def calibration_progress(self) -> float:
+        c = self._calibrator
+        return 0.0 if c is None else c.progress
+
+    # ---- the loop ------------------------------------------------------------------------
+    def run(self) -> LoopResult:
+        """Run until the source ends, ``duration_s``, ``stop()`` or an error; every sink is
+        finished before this returns. KeyboardInterrupt ends the loop with "interrupted"; a lost
+        source or an unusable rest stretch with "stopped: <why>" (re-raised once the sinks are
+        finished)."""
+        status, error = "complete", None
+        started = time.monotonic()
+        for s in list(self.sinks):   # a sink that cannot start (an unusable folder) fails the run now
+            s.started(self.info())
+        try:
+            self._detector = Landmarker(self.model_path)   # before capture starts: loading takes ~1 s
+            if self._prescan_possible():
+                self._prescan()
+            self._open_capture()
+            status = self._frames()
+        except KeyboardInterrupt:
+            status = "interrupted"
+        except SinkFailed as exc:
+            status = f"stopped: {exc}"
+        except (SourceError, CalibrationError) as exc:   # e.g. a camera unplugged: keep what was measured
+            status, error = f"stopped: {exc}", exc
+        finally:
+            result = self._finish(status, started)
+        if error is not None:
+            raise error
+        return result
+
+    def _frames(self) -> str:
+        while not self._stop.is_set():
+            self._apply_commands()
+            cap = self._capture
+            if cap is None:                      # live: waiting for a new source
+                time.sleep(0.05)
+                continue
+            try:
+                f = cap.read(timeout=0.05 if self.opts.pace == REAL_TIME else None)
+            except SourceError as exc:
+                if not self.opts.wait_for_source:
+                    raise
+                self._source_ended(str(exc), lost=True)
+                continue
+            if f is None:
+                if self._inflight:
+                    self._publish()
+                if cap.ended:
+                    if not self.opts.wait_for_source:
+                        return "complete"
+                    self._source_ended(f"{self.source.name}: end of video. Choose another source.")
+                continue
+            if self.opts.duration_s is not None and f.timestamp_s >= self.opts.duration_s:
+                return "complete"
+            self._step(f)
+        return "complete"
+
+    def _step(self, f: Frame) -> None:
+        cal = self._calibrator
+        if cal is not None:
+            try:
+                what = cal.offer(f)
+            except CalibrationError as exc:
+                if self.calibration is None and not self.opts.wait_for_source:
+                    raise
+                self.message = f"{exc}"
+                what = None
+                self._start_calibration(self.calibrating or "auto")
+            if what == Calibrator.DONE:
+                self._complete_calibration()
+            elif what is not None and self.calibration is None:
+                # Not measurable yet. Fast: the frames of the rest stretch are held and passed on,
+                # measured, once the reference exists. Real time: every frame is passed on now,
+                # unmeasured (the display and a recording keep up; the candidates give the baseline).
+                if what != Calibrator.BEFORE and self.opts.pace == FAST:
+                    self._held.append(f)
+                else:
+                    self._emit(f, None, face=what == Calibrator.CANDIDATE)
+                return
+        if self._meter is None:
+            self._emit(f, None, face=False)
+            return
+        t0 = time.perf_counter()
+        self._inflight.append((f, t0, self._meter.submit(f.image, f.index, f.timestamp_s)))
+        if len(self._inflight) >= self.opts.in_flight:
+            self._publish()
+
+    def _publish(self) -> None:
+        f, t0, pending = self._inflight.popleft()
+        m = pending.result()
+        self._emit(f, m, face=m.face, started=t0)
+
+    def _drain(self) -> None:
+        while self._inflight:
+            self._publish()
+
+    def _emit(self, f: Frame, m, *, face: bool, started: float | None = None) -> None:
+        cal = self.calibration
+        sig = None
+        if m is not None and m.face and cal is not None:
+            sig = activations(m.features, cal.baseline.level)
+        now = time.perf_counter()
+        st = self.stats
+        st.processed += 1
+        st.first = now if st.first is None else st.first
+        st.last = now
+        if sig is not None:
+            st.signal_latencies_ms.append((now - f.captured) * 1000)
+            if started is not None:
+                st.process_ms.append((now - started) * 1000)
+        self._emitted += 1
+        self._face_frames += sig is not None
+        if self.opts.whole_recording:
+            self._t.append(f.timestamp_s)
+            self._feats.append(m.features if m is not None and m.face else self._nan_feat)
+        mf = MeasuredFrame(f, m, sig, bool(face), now)
+        for s in list(self.sinks):
+            self._call(s, "measured", mf)
+        ep = self._episodes
+        if ep is not None:
+            for e in ep.feed(f.timestamp_s, sig):
+                self._to_sinks("episode", e)
+            if ep.analyses != self._last_analysis and ep.latest is not None:
+                self._last_analysis = ep.analyses
+                self._to_sinks("coactivation", CoactivationUpdate(ep.latest[0], ep.latest[1], now))
+
+    # ---- calibration ---------------------------------------------------------------------
+    def _start_calibration(self, kind: str, seconds: float | None = None) -> None:
+        self.calibrating = kind
+        self._held = []
+        self._calibration_span = seconds or self.opts.rest_s
+        self._calibrator = Calibrator(self._detector, window=self.opts.rest if kind == "auto" else None,
+                                      rest_s=self._calibration_span)
+
+    def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> None:
+        """Reference from the candidates, a new meter, the rest baseline from ``held`` frames
+        (default: the frames held while uncalibrated, else the candidates); frames held while
+        uncalibrated are passed on now, measured, unless ``emit_held`` is False."""
+        cal = self._calibrator
+        reference, ref_index = cal.reference()
+        emit = emit_held and self.calibration is None and bool(self._held) and held is None
+        if held is None:
+            held = self._held or [f for f, _ in cal.found]
+        self._drain()                           # the old meter finishes its frames first
+        meter = FaceMeter(self.model_path, reference, workers=self.opts.workers,
+                          full_landmarker=self._detector, in_flight=self.opts.in_flight)
+        ms = measure_rest(meter, held)
+        a, b = cal.rest_span()
+        try:
+            feats = np.array([m.features if m.face else self._nan_feat for m in ms])
+            baseline = baseline_from(feats, self.opts.profile, f"rest stretch {a:g}-{b:g} s")
+        except CalibrationError:
+            meter.close()
+            raise
+        if self._meter is not None:
+            self._meter.close()
+        self._meter = meter
+        self.calibration = Calibration(reference, ref_index, baseline,
+                                       calibration_mode(self.opts.rest, self.opts.profile_path),
+                                       (a, b), self.opts.profile_path)
+        self._calibrator, self.calibrating, self._held = None, None, []
+        max_range = None if self.opts.profile is None else self.opts.profile.max_range
+        if self.opts.sliding:
+            self._episodes = EpisodeDetector(self.fps, baseline.noise, max_range=max_range)
+            self._last_analysis = 0
+        self._to_sinks("calibrated", self.calibration)
+        if emit:
+            for f, m in zip(held, ms):
+                self._emit(f, m, face=m.face)
+
+    def _prescan_possible(self) -> bool:
+        return self.opts.pace == FAST and isinstance(self.source, VideoFileSource)
+
+    def _prescan(self) -> None:
+        """Calibrate from the rest stretch of a video file before its main pass (which measures
+        those frames again and passes them on in order)."""
+        self._start_calibration("auto")
+        cal = self._calibrator
+        every = max(1, int(np.ceil(cal.rest_s * self.fps / MAX_REST_FRAMES)))
+        stretch: list[Frame] = []
+        with VideoFileSource(self.source.path) as pre:
+            for f in pre:
+                what = cal.offer(f)
+                if what == Calibrator.DONE:
+                    break
+                if what == Calibrator.CANDIDATE or (what == Calibrator.SKIP and f.index % every == 0):
+                    stretch.append(f)
+        self._complete_calibration(stretch, emit_held=False)
+
+    # ---- sources -------------------------------------------------------------------------
+    @property
+    def fps(self) -> float:
+        return float(self.source.fps)
+
+    def info(self) -> LoopInfo:
+        return LoopInfo(self.source.name, self.fps, int(getattr(self.source, "frame_count", 0) or 0),
+                        self.opts.pace, self.calibration)
+
+    def _open_capture(self) -> None:
+        self._capture = Capture(self.source, self.opts.pace, on_frame=self._captured)
+        if self.calibration is None and self._calibrator is None:
+            self._start_calibration("auto")
+
+    def _captured(self, f: Frame) -> None:
+        for s in list(self.sinks):
+            self._call(s, "captured", f)
+
+    def _source_ended(self, message: str, lost: bool = False) -> None:
+        self._drain()
+        self.message, self.source_lost = message, lost
+        self._close_capture()
+
+    def _close_capture(self) -> None:
+        if self._capture is not None:
+            self.stats.dropped += self._capture.dropped
+            self._capture.close()
+            self._capture = None
+
+    def _switch(self, source: FrameSource) -> None:
+        self._drain()
+        self._close_capture()
+        self.source, self.source_lost, self.message = source, False, ""
+        if self._meter is not None:
+            self._meter.close()
+        self._meter, self.calibration, self._episodes = None, None, None
+        self._calibrator = None
+        self._open_capture()
+
+    # ---- sinks ---------------------------------------------------------------------------
+    def _call(self, sink: Sink, method: str, *args) -> None:
+        try:
+            getattr(sink, method)(*args)
+        except Exception as exc:
+            if sink.essential:
+                raise SinkFailed(str(exc)) from exc
+            if sink in self.sinks:
+                self.sinks.remove(sink)
+            self.message = f"{type(sink).__name__.lower()} stopped: {exc}"
+            self._finish_sink(sink, f"stopped: {exc}")
+
+    def _to_sinks(self, method: str, *args) -> None:
+        for s in list(self.sinks):
+            self._call(s, method, *args)
+
+    def _finish_sink(self, sink: Sink, status: str) -> None:
+        try:
+            sink.finished(LoopResult(status, self._emitted, self._face_frames, self.dropped_frames(),
+                                     None, self.calibration))
+        except Exception:
+            pass   # finishing must not take the loop (or the other sinks) down
+
+    def dropped_frames(self) -> int:
+        return self.stats.dropped + (self._capture.dropped if self._capture is not None else 0)
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                cmd = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            cmd()
+
+    def _finish(self, status: str, started: float) -> LoopResult:
+        try:
+            self._drain()
+        except Exception:
+            pass
+        self._apply_commands()
+        dropped = self.dropped_frames()
+        self._close_capture()
+        for m in (self._meter,):
+            if m is not None:
+                m.close()
+        self._meter = None
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+        if self._episodes is not None:
+            for e in self._episodes.finish():
+                self._to_sinks("episode", e)
+        elapsed = time.monotonic() - started
+        analysis: Analysis | None = None
+        if self.opts.whole_recording and self.calibration is not None:
+            max_range = None if self.opts.profile is None else self.opts.profile.max_range
+            analysis = whole_recording(np.array(self._t), np.array(self._feats), self.fps,
+                                       self.calibration.baseline, self.calibration.reference_frame, max_range)
+        result = LoopResult(status, self._emitted, self._face_frames, dropped,
+                            round(self._emitted / elapsed, 2) if elapsed > 0 else None,
+                            self.calibration, analysis)
+        for s in list(self.sinks):
+            try:
+                s.finished(result)
+            except Exception as exc:
+                if s.essential:
+                    raise
+                self.message = f"{type(s).__name__.lower()} failed: {exc}"
+        self.sinks.clear()
+        return result

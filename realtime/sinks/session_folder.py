@@ -1,0 +1,132 @@
+"""A recording as a sink: every measured frame, episode and the calibration into a session
+folder (``SessionWriter``, crash-safe); the raw video too when asked."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TextIO
+
+from realtime import __version__
+from realtime.pipeline.calibrate import Calibration
+from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
+from realtime.signals.episodes import Episode
+from realtime.signals.features import column_names
+from realtime.sinks.session import VIDEO, SessionWriter
+from realtime.sources import Frame
+from realtime.tracking.model_asset import sha256_of
+
+
+def _source_kind(spec: str) -> str:
+    return "camera" if spec.startswith("camera") else ("demo" if spec == "demo" else "video")
+
+
+def session_meta(source: str, fps: float, model: Path, calibration: dict, *, playback: str,
+                 subject: str | None = None, days_since_onset: float | None = None,
+                 save_video: bool = False) -> dict:
+    """The session.json fields written when a recording starts (headless or live)."""
+    return {
+        "source": source, "source_kind": _source_kind(source), "playback": playback,
+        "fps": round(float(fps), 4),
+        "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
+        "model": {"file": model.name, "sha256": sha256_of(model)},
+        "calibration": calibration,
+        "subject_id": subject, "days_since_onset": days_since_onset,
+        "signals": column_names(),
+        "files": {"frames": "frames.csv", "events": "events.csv",
+                  "video": VIDEO if save_video else None},
+    }
+
+
+class SessionFolder(Sink):
+    """``restart_clock``: frame numbers and times start at 0 with the recording (the live
+    window's Record button starts recording mid-stream); a headless recording keeps the
+    source's own. ``essential``: a write error stops the loop (headless) rather than only
+    this recording (live)."""
+
+    def __init__(self, folder: str | Path, *, model: Path, playback: str, save_video: bool = False,
+                 subject: str | None = None, days_since_onset: float | None = None,
+                 timeline: list | None = None, extra_meta: dict | None = None,
+                 restart_clock: bool = False, essential: bool = False,
+                 flush_interval_s: float = 0.5, log: TextIO | None = None, log_every_s: float = 10.0):
+        self.folder = Path(folder)
+        self.model, self.playback = Path(model), playback
+        self.save_video, self.subject, self.days = save_video, subject, days_since_onset
+        self.timeline, self.extra_meta = timeline, extra_meta or {}
+        self.restart_clock, self.essential = restart_clock, essential
+        self.flush_interval_s = flush_interval_s
+        self.log, self.log_every_s = log, log_every_s
+        self.writer: SessionWriter | None = None
+        self.episodes = 0
+        self.t0: float | None = None          # media time of the first recorded frame
+        self.i0 = 0
+        self.started_at = time.monotonic()
+        self.result: dict | None = None
+        self._last_log = time.monotonic()
+        self._warned = False
+
+    def started(self, info: LoopInfo) -> None:
+        """Opens the folder (a live recording calls this itself, so a bad folder fails at the
+        button); a second call is a no-op."""
+        if self.writer is not None:
+            return
+        calibration = info.calibration
+        w = SessionWriter(self.folder, save_video=self.save_video, fps=info.fps,
+                          flush_interval_s=self.flush_interval_s)
+        cal = calibration.to_json() if calibration is not None else {"mode": "auto from first seconds",
+                                                                      "rest_baseline": None}
+        meta = session_meta(info.source, info.fps, self.model, cal, playback=self.playback,
+                            subject=self.subject, days_since_onset=self.days, save_video=self.save_video)
+        if self.timeline is not None:
+            meta["timeline"] = self.timeline
+        if info.frame_count:
+            meta["source_frames"] = info.frame_count
+        meta.update(self.extra_meta)
+        w.start(meta)
+        self.writer = w
+        self.started_at = time.monotonic()
+
+    def captured(self, frame: Frame) -> None:
+        if self.save_video and (not self.restart_clock or self.t0 is not None):
+            self.writer.add_video_frame(frame.image)
+
+    def calibrated(self, calibration: Calibration) -> None:
+        self.writer.update_meta(calibration=calibration.to_json(),
+                                reference_frame=calibration.reference_frame)
+
+    def measured(self, mf: MeasuredFrame) -> None:
+        f = mf.frame
+        if self.t0 is None:
+            self.t0, self.i0 = (f.timestamp_s, f.index) if self.restart_clock else (0.0, 0)
+        self.writer.add_frame(f.index - self.i0, f.timestamp_s - self.t0, mf.signals)
+        if self.log is not None:
+            self._report(f.timestamp_s - self.t0)
+
+    def episode(self, ep: Episode) -> None:
+        t0 = self.t0 or 0.0
+        self.writer.add_event(max(0.0, ep.start_s - t0), ep.end_s - t0, ep.driver, ep.response,
+                              ep.side, ep.peak)
+        self.episodes += 1
+
+    def finished(self, result: LoopResult) -> None:
+        if self.writer is None:
+            return
+        cal = result.calibration
+        self.result = self.writer.close(status=result.status, frames_dropped=result.dropped,
+                                        episodes=self.episodes, processing_fps=result.processing_fps,
+                                        reference_frame=None if cal is None else cal.reference_frame)
+
+    @property
+    def warning(self) -> str | None:
+        return None if self.writer is None else self.writer.warning
+
+    def _report(self, t: float) -> None:
+        w = self.writer
+        if w.warning and not self._warned:
+            self._warned = True
+            print(w.warning, file=self.log, flush=True)
+        if time.monotonic() - self._last_log >= self.log_every_s:
+            self._last_log = time.monotonic()
+            print(f"recording: {t:.0f} s, {w.frames} frames, {self.episodes} episodes",
+                  file=self.log, flush=True)
+
