@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +38,37 @@ def quiet_native_stderr():
         os.close(devnull)
 
 
+@dataclass
+class FaceObservation:
+    """One face as FaceLandmarker sees it in a whole frame."""
+    landmarks: np.ndarray            # (478, 3) pixels (x, y; z scaled like x)
+    blendshapes: dict[str, float]    # MediaPipe's 52 expression scores, 0..1 (Left/Right: subject's sides)
+    yaw_deg: float                   # head turn, degrees (0: facing the camera)
+    pitch_deg: float                 # head nod, degrees
+    roll_deg: float
+
+    def expression(self) -> float:
+        """How far from neutral: the sum of the expression scores (gaze and the neutral score
+        itself left out)."""
+        return float(sum(v for k, v in self.blendshapes.items()
+                         if k != "_neutral" and not k.startswith("eyeLook")))
+
+
+def head_pose(matrix: np.ndarray) -> tuple[float, float, float]:
+    """(yaw, pitch, roll) in degrees from the 4x4 canonical-face -> camera transform."""
+    r = matrix[:3, :3] / np.linalg.norm(matrix[:3, :3], axis=0)
+    yaw = np.degrees(np.arcsin(np.clip(-r[2, 0], -1, 1)))
+    pitch = np.degrees(np.arctan2(r[2, 1], r[2, 2]))
+    roll = np.degrees(np.arctan2(r[1, 0], r[0, 0]))
+    return float(yaw), float(pitch), float(roll)
+
+
 class Landmarker:
     """One FaceLandmarker. ``detect`` returns faces as (478, 3) float arrays in pixels
     (x, y in the image; z scaled like x), largest face first."""
 
     def __init__(self, model_path: str | Path, *, mode: str = "image", num_faces: int = 2):
+        # mediapipe takes ~1 s to import: only when a model is loaded (--help, errors stay fast)
         import mediapipe as mp
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -50,8 +77,8 @@ class Landmarker:
         running = {"image": vision.RunningMode.IMAGE, "video": vision.RunningMode.VIDEO}[mode]
         options = vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)), running_mode=running,
-            num_faces=num_faces, output_face_blendshapes=False,
-            output_facial_transformation_matrixes=False,
+            num_faces=num_faces, output_face_blendshapes=True,
+            output_facial_transformation_matrixes=True,
             min_face_detection_confidence=0.5, min_face_presence_confidence=0.5,
             min_tracking_confidence=0.5)
         try:
@@ -70,7 +97,11 @@ class Landmarker:
         self._lock = threading.Lock()
 
     def detect(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list[np.ndarray]:
-        """Faces in an RGB uint8 image of shape (H, W, 3), largest first."""
+        """Faces in an RGB uint8 image of shape (H, W, 3), largest first: (478, 3) pixels."""
+        return [o.landmarks for o in self.observe(rgb, timestamp_ms)]
+
+    def observe(self, rgb: np.ndarray, timestamp_ms: int | None = None) -> list["FaceObservation"]:
+        """Faces with their expression scores and head pose, largest first."""
         h, w = rgb.shape[:2]
         image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         with self._lock:
@@ -83,15 +114,19 @@ class Landmarker:
                 result = self._lm.detect_for_video(image, ts)
             else:
                 result = self._lm.detect(image)
-        faces = []
-        for face in result.face_landmarks:
+        out = []
+        for i, face in enumerate(result.face_landmarks):
             a = np.array([(p.x, p.y, p.z) for p in face], dtype=np.float32)
             a[:, 0] *= w
             a[:, 1] *= h
             a[:, 2] *= w
-            faces.append(a)
-        faces.sort(key=lambda f: -float(np.ptp(f[:, 0]) * np.ptp(f[:, 1])))
-        return faces
+            shapes = {c.category_name: float(c.score) for c in result.face_blendshapes[i]} \
+                if result.face_blendshapes else {}
+            pose = head_pose(np.asarray(result.facial_transformation_matrixes[i])) \
+                if result.facial_transformation_matrixes else (np.nan, np.nan, np.nan)
+            out.append(FaceObservation(a, shapes, *pose))
+        out.sort(key=lambda o: -float(np.ptp(o.landmarks[:, 0]) * np.ptp(o.landmarks[:, 1])))
+        return out
 
     def close(self) -> None:
         with self._lock:
