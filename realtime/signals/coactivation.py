@@ -16,6 +16,14 @@ Verdict rules (why each exists):
   range (calibrated maximum, else a typical adult range), so only that direction is flagged;
 - primary driver: signals that move together at zero lag with a task movement (cheek and nose
   wing in a smile) are not reported as separate drivers of the same response.
+
+Evidence (a false verdict tells a healthy person something untrue): a pair that passes the rules
+above is called synkinesis only when the stretch holds enough measured time, the driver moved
+several distinct times, the lag lies well inside the search window (synkinetic responses follow
+within a few hundred ms; peaks near the window's edge are speech rhythm or chance) and the
+correlation beats what chance gives for signals of this smoothness and length (circularly
+shifted surrogates). Where the data are too few to decide, the pair is "undecided" with the
+reason, never silently "none".
 """
 
 from __future__ import annotations
@@ -23,9 +31,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import S, SIGNALS
+from realtime.signals.features import SIGNALS, S
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
@@ -51,6 +60,9 @@ PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wr
             "lower_lip": 5, "cheek_raise": 6, "chin": 7}
 
 
+SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
+
+
 @dataclass
 class Coupling:
     driver: str
@@ -61,21 +73,32 @@ class Coupling:
     gain: float         # response units per driver unit, at the peak lag
     amplitude: float    # response change explained by the driver's activity (response units)
     synkinesis: bool
+    verdict: str = NONE            # SYNKINESIS, UNDECIDED (too little evidence) or NONE
+    reason: str = ""               # why not called, for UNDECIDED and rejected candidates
+    activations: int = 0           # distinct activations of the driver
+    p_value: float = float("nan")  # chance of a peak r this high (circular-shift surrogates)
+    confidence: float = 0.0        # 0..1: 1 - p, scaled down with few activations
 
     def to_json(self) -> dict:
         d = asdict(self)
-        for k in ("peak_r", "lag_s", "gain", "amplitude"):
+        for k in ("peak_r", "lag_s", "gain", "amplitude", "p_value", "confidence"):
             d[k] = None if not np.isfinite(d[k]) else round(float(d[k]), 4)
         return d
 
 
 @dataclass
 class CoactivationConfig:
-    max_lag_s: float = 1.0
+    max_lag_s: float = 1.0          # search window: -max_lag_s .. +max_lag_s
+    max_plausible_lag_s: float = 0.5
     min_r: float = 0.5
     laterality_ratio: float = 1.5
     min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
     blink_max_s: float = 0.5
+    min_measured_s: float = 6.0     # measured time needed before any pair is called
+    min_activations: int = 2        # distinct driver movements needed
+    min_activation_s: float = 0.15  # shorter excursions are twitches, not movements
+    max_p: float = 0.01             # surrogate test
+    surrogate_min_shift_s: float = 2.0
 
 
 def fill_gaps(x: np.ndarray) -> np.ndarray:
@@ -93,7 +116,6 @@ def fill_gaps(x: np.ndarray) -> np.ndarray:
 
 
 def _rolling_median(x: np.ndarray, n: int) -> np.ndarray:
-    from scipy.ndimage import median_filter
     return median_filter(x, size=n, mode="nearest")
 
 
@@ -181,9 +203,46 @@ def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
 
 
 def activity_range(x: np.ndarray) -> float:
-    """Robust extent of a signal's movement: 98th minus 50th percentile (rest is the median
-    most of the time, activity the upper tail)."""
-    return float(np.percentile(x, 98) - np.percentile(x, 50))
+    """Robust extent of a signal's movement above rest: its 98th percentile above the lower of
+    the rest level (0: signals are relative to the rest baseline) and its 5th percentile. Not
+    above the median: a smile that fills most of a clip would make the median the smile."""
+    return float(np.percentile(x, 98) - min(np.percentile(x, 5), 0.0))
+
+
+def count_activations(x: np.ndarray, threshold: float, fps: float, min_s: float) -> int:
+    """Distinct movements: excursions above ``threshold`` lasting at least ``min_s``, each
+    ended by a return below half the threshold (hysteresis, so noise on a plateau is one)."""
+    n, i, count = len(x), 0, 0
+    min_len = max(1, int(round(min_s * fps)))
+    while i < n:
+        if x[i] > threshold:
+            j = i
+            while j < n and x[j] > threshold / 2:
+                j += 1
+            if (x[i:j] > threshold).sum() >= min_len:
+                count += 1
+            i = j
+        else:
+            i += 1
+    return count
+
+
+def surrogate_p(driver: np.ndarray, response: np.ndarray, max_lag: int, min_shift: int) -> tuple[float, int]:
+    """How often a circularly shifted response correlates with the driver as well as the real
+    one does, over the same lag window: the surrogates keep each signal's smoothness and
+    length, which decide how high r goes by chance. Returns (p, number of surrogates)."""
+    n = len(driver)
+    n_sur = n - 2 * min_shift + 1
+    if n_sur < 1:
+        return float("nan"), 0
+    x = (driver - driver.mean()) / (driver.std() + 1e-12)
+    y = (response - response.mean()) / (response.std() + 1e-12)
+    c = np.fft.irfft(np.conj(np.fft.rfft(x)) * np.fft.rfft(y), n) / n   # c[k] = mean x_t y_(t+k)
+    k = np.arange(-max_lag, max_lag + 1)
+    observed = c[k % n].max()
+    shifts = np.arange(min_shift, n - min_shift + 1)
+    null = c[(shifts[:, None] + k[None, :]) % n].max(axis=1)
+    return float((1 + (null >= observed).sum()) / (1 + len(null))), int(len(null))
 
 
 def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
@@ -247,4 +306,35 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             if rides and ((s, d2, r_) in flagged or comoves[(s, d2, r_)]):
                 raw[(s, d, r_)].synkinesis = False
                 break
+    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag)
     return list(raw.values()), blinks
+
+
+def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
+                    cfg: CoactivationConfig, max_lag: int) -> None:
+    """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
+    measured_s = float(np.isfinite(sig).all(axis=(1, 2)).sum()) / fps
+    min_shift = max(max_lag + 1, int(round(cfg.surrogate_min_shift_s * fps)))
+    for (s, d, r_), c in raw.items():
+        if not c.synkinesis:
+            continue
+        x = clean[:, s, d]
+        thr = max(cfg.min_snr * noise[s, d], 0.5 * activity_range(x))
+        c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
+        c.p_value, n_sur = surrogate_p(x, clean[:, s, r_], max_lag, min_shift)
+        c.synkinesis, c.verdict = False, UNDECIDED
+        if abs(c.lag_s) > cfg.max_plausible_lag_s:
+            c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "
+                                         "too late for synkinesis (speech rhythm or chance)")
+        elif measured_s < cfg.min_measured_s:
+            c.reason = f"not enough data: {measured_s:.1f} s measured, {cfg.min_measured_s:g} s needed"
+        elif c.activations < cfg.min_activations:
+            c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
+                        f"{cfg.min_activations} needed")
+        elif n_sur * cfg.max_p < 1:
+            c.reason = "not enough data: too short to test against chance"
+        elif not c.p_value < cfg.max_p:
+            c.verdict, c.reason = NONE, f"correlation within chance (p {c.p_value:.2f})"
+        else:
+            c.synkinesis, c.verdict, c.reason = True, SYNKINESIS, ""
+        c.confidence = (1 - c.p_value) * min(1.0, c.activations / 4) if c.synkinesis else 0.0

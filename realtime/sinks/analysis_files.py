@@ -14,20 +14,26 @@ from realtime import __version__
 from realtime.files import atomic_write
 from realtime.pipeline.analysis import Analysis
 from realtime.pipeline.sink import LoopResult, Sink
+from realtime.signals.coactivation import UNDECIDED
 from realtime.signals.features import column_names
 from realtime.sinks.framefile import HEADER, format_row
 
 
 def summary_of(result: Analysis, video: str | Path) -> dict:
+    cal = result.calibration
+    cal_json = None if cal is None else cal.to_json()
     return {
         "video": str(video), "frames": int(len(result.timestamps)), "fps": round(result.fps, 4),
         "face_frames": int((~np.isnan(result.signals).any(axis=(1, 2))).sum()),
         "signals": column_names(),
         "coactivation": [c.to_json() for c in result.couplings],
         "synkinesis": [c.to_json() for c in result.couplings if c.synkinesis],
+        "undecided": [c.to_json() for c in result.couplings if c.verdict == UNDECIDED],
         "blink_frames": int(result.blinks.sum()),
         "reference_frame": result.reference_frame,
         "baseline": result.baseline.to_json(),
+        "rest": None if cal is None else {k: cal_json[k] for k in ("mode", "rest_stretch_s", "rest_expression",
+                                                                  "warning")},
         "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
         "analysed": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -113,7 +113,8 @@ class RoiLandmarker:
     ``run(pixels)`` does the same from pixels already sampled into the box (``Box.sample``)."""
 
     def __init__(self, network: bytes, box: Box, *, min_presence: float = 0.5):
-        from ai_edge_litert.interpreter import Interpreter  # optional: no wheel on Linux ARM (see available())
+        # optional dependency: no wheel on Linux ARM (see available())
+        from ai_edge_litert.interpreter import Interpreter
 
         try:
             with quiet_native_stderr():

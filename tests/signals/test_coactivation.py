@@ -116,3 +116,55 @@ def test_passengers_of_a_smile_are_not_reported_as_drivers():
     # the passengers are still reported with their numbers
     c = find(cs, "eye_closure", "cheek_raise", "right")
     assert c.peak_r > 0.8 and not c.synkinesis
+
+
+# ---- evidence: a verdict needs enough of it -------------------------------------------------
+
+def _called(couplings, side="left"):
+    return [c for c in couplings if c.driver == "smile" and c.response == "eye_closure" and c.side == side]
+
+
+def test_a_clear_one_sided_coupling_is_called_with_its_evidence():
+    sig, noise = scenario(side=0)
+    (c,) = _called(analyse(sig, FPS, noise)[0])
+    assert c.synkinesis and c.verdict == "synkinesis"
+    assert c.activations == 5 and c.p_value < 0.01 and c.confidence > 0.9
+
+
+def test_too_short_a_stretch_is_undecided_not_none():
+    sig, noise = scenario(side=0)
+    short = sig[60:240]                        # 6 s with one and a half smiles
+    (c,) = _called(analyse(short[:150], FPS, noise)[0])
+    assert not c.synkinesis and c.verdict == "undecided" and "not enough data" in c.reason
+
+
+def test_a_single_driver_movement_is_undecided():
+    sig, noise = scenario(side=0)
+    one = sig.copy()
+    one[200:, :, :] = np.random.default_rng(3).normal(0, 0.005, one[200:].shape)   # only the first smile
+    (c,) = _called(analyse(one, FPS, noise)[0])
+    assert not c.synkinesis and c.verdict == "undecided" and "moved 1 time" in c.reason
+
+
+def test_a_lag_near_the_edge_of_the_window_is_not_synkinesis():
+    sig, noise = scenario(delay_frames=24, side=0)   # 0.8 s: speech rhythm, not synkinesis
+    (c,) = _called(analyse(sig, FPS, noise)[0])
+    assert abs(c.lag_s - 0.8) < 0.05 and not c.synkinesis and c.verdict == "none" and "too late" in c.reason
+
+
+def test_surrogates_tell_chance_from_coupling():
+    from realtime.signals.coactivation import surrogate_p
+    rng = np.random.default_rng(5)
+    n = 900
+    driver = bursts(n, [90, 230, 380, 520, 700], width=60)
+    coupled = np.roll(driver, 6) + rng.normal(0, 0.05, n)
+    unrelated = bursts(n, [150, 330, 610, 800], width=60) + rng.normal(0, 0.05, n)
+    p_coupled, n_sur = surrogate_p(driver, coupled, 30, 60)
+    p_unrelated, _ = surrogate_p(driver, unrelated, 30, 60)
+    assert n_sur > 700 and p_coupled < 0.01 and p_unrelated > 0.05
+
+
+def test_a_smile_filling_most_of_the_stretch_keeps_its_amplitude():
+    from realtime.signals.coactivation import activity_range
+    x = np.r_[np.zeros(300), np.full(600, 0.1)]   # smiling two thirds of the time
+    assert activity_range(x) == pytest.approx(0.1)

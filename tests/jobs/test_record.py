@@ -22,13 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def demo8(demo_videos):
-    return demo_videos("rec_left8", seconds=8, synkinesis="left")
+def demo14(demo_videos):
+    return demo_videos("rec_left14", seconds=14, synkinesis="left")   # two smiles or more: enough evidence
 
 
-def test_record_fast_demo(demo8, model_path, tmp_path):
+def test_record_fast_demo(demo14, model_path, tmp_path):
     from realtime.cli import main
-    video, truth = demo8
+    video, truth = demo14
     out = tmp_path / "session"
     code = main(["record", str(video), "--out", str(out), "--fast", "--model", str(model_path),
                  "--subject", "P-017", "--days-since-onset", "42", "--save-video"])

@@ -1,0 +1,402 @@
+"""Plant a one-sided eye narrowing, driven by the face's own smile, into a real video
+(``run.py demo-video OUT --from VIDEO``; ``validate --real`` uses it).
+
+Why: the product must be checked against a known narrowing on real faces, and real clips of
+synkinesis with ground truth do not exist. The planted narrowing follows the face's own smile
+(with a delay), so it looks like smile -> eye synkinesis on one side only.
+
+Truth definition (all in the truth JSON beside the video):
+  * visible palpebral fissure = distance from the upper lid margin to the lower lid margin,
+    perpendicular to the eye's corner-corner line. A margin is the strongest lid/globe edge of
+    the image (largest vertical intensity gradient: dark lid -> bright globe for the upper lid,
+    bright globe -> dark lid for the lower one) near the mesh lid contour, on rest frames
+    (lowest smile drive, no blink). It is stored as a profile across the eye in eye-width units
+    and as px at the rest frames' scale (at the column where it is widest).
+  * narrowing(t) = strength * d(t - delay_s): the fissure at every column across the eye is
+    reduced by that fraction of its rest height, 75 % by lowering the upper margin, 25 % by
+    raising the lower one. Where the original lids leave too little room (blinks), the
+    planted amount is clamped and the clamped value is what the JSON records.
+
+The displacement field lives in the eye's own axes (u along the corner-corner line, v
+perpendicular), built per frame from the raw mesh, so it follows head motion. In v it has a
+plateau around each margin (the tarsal plate moves as a unit with the margin, and the plateau
+absorbs the mesh's error in placing the margin), a smooth decay towards brow and cheek, and a
+linear squash of the globe between the margins. In u its amplitude is proportional to the
+rest fissure profile, so it vanishes at the corners. Pixels outside the field are copied
+unchanged; the output is FFV1 (lossless), so planted minus original is only the warp.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from realtime.tracking.landmarker import Landmarker
+
+UPPER = {"right": [33, 246, 161, 160, 159, 158, 157, 173, 133],
+         "left": [263, 466, 388, 387, 386, 385, 384, 398, 362]}
+LOWER = {"right": [33, 7, 163, 144, 145, 153, 154, 155, 133],
+         "left": [263, 249, 390, 373, 374, 380, 381, 382, 362]}
+CORNERS = {"right": (33, 133), "left": (362, 263)}      # (image-left, image-right) in unmirrored video
+U_GRID = np.linspace(-0.5, 0.5, 41)                     # eye-width units, corner to corner
+CANON = 64.0                                            # canonical px per eye width for edge search
+
+# Field shape, in units of the rest fissure F (see module docstring).
+TOL = 0.08          # plateau reaching past each margin into the globe
+TARSUS_UP = 0.45    # plateau above the upper margin
+DECAY_UP = 0.9      # then smooth decay to zero towards the brow
+TARSUS_LO = 0.25
+DECAY_LO = 0.6
+UPPER_SHARE = 0.75
+MIN_SQUASH = 0.6    # the globe between the lids is never squashed below this
+
+
+def eye_axes(lm: np.ndarray, side: str):
+    """origin (2,), ex (towards image right), ey (perpendicular, towards image down), width px."""
+    a, b = lm[CORNERS[side][0], :2].astype(np.float64), lm[CORNERS[side][1], :2].astype(np.float64)
+    w = float(np.linalg.norm(b - a))
+    ex = (b - a) / w
+    return (a + b) / 2, ex, np.array([-ex[1], ex[0]]), w
+
+
+def contour_uv(lm: np.ndarray, side: str):
+    """Mesh upper and lower lid contours as v(u) on U_GRID, eye-width units."""
+    o, ex, ey, w = eye_axes(lm, side)
+    out = []
+    for idx in (UPPER[side], LOWER[side]):
+        p = (lm[idx, :2].astype(np.float64) - o) / w
+        u, v = p @ ex, p @ ey
+        order = np.argsort(u)
+        out.append(np.interp(U_GRID, u[order], v[order]))
+    return out[0], out[1]
+
+
+def _eye_patch(gray: np.ndarray, lm: np.ndarray, side: str, half=(0.75, 0.55)):
+    """Eye-aligned patch, CANON px per eye width, centre at the corners' midpoint."""
+    o, ex, ey, w = eye_axes(lm, side)
+    k = w / CANON
+    pw, ph = int(2 * half[0] * CANON), int(2 * half[1] * CANON)
+    m = np.array([[ex[0] * k, ey[0] * k, 0.0], [ex[1] * k, ey[1] * k, 0.0]])
+    m[:, 2] = o - m[:, :2] @ np.array([(pw - 1) / 2, (ph - 1) / 2])
+    p = cv2.warpAffine(gray, m, (pw, ph), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                       borderMode=cv2.BORDER_REPLICATE)
+    return p.astype(np.float32), (pw, ph)
+
+
+def _peak(profile: np.ndarray, lo: int, hi: int):
+    lo, hi = max(lo, 1), min(hi, len(profile) - 2)
+    if hi <= lo:
+        return np.nan, 0.0
+    i = lo + int(np.argmax(profile[lo:hi + 1]))
+    a, b, c = profile[i - 1], profile[i], profile[i + 1]
+    den = a - 2 * b + c
+    off = 0.5 * (a - c) / den if den < 0 else 0.0
+    return i + float(np.clip(off, -0.5, 0.5)), float(b)
+
+
+def visible_margins(gray: np.ndarray, lm: np.ndarray, side: str):
+    """Upper and lower visible margins v(u) on U_GRID (eye-width units) from image edges,
+    with per-column edge strengths; NaN where not searched (near the corners)."""
+    up_m, lo_m = contour_uv(lm, side)
+    patch, (pw, ph) = _eye_patch(gray, lm, side)
+    gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    to_px = lambda v: v * CANON + (ph - 1) / 2            # noqa: E731
+    up, lo = np.full(len(U_GRID), np.nan), np.full(len(U_GRID), np.nan)
+    wu, wl = np.zeros(len(U_GRID)), np.zeros(len(U_GRID))
+    for j, u in enumerate(U_GRID):
+        if abs(u) > 0.42:
+            continue
+        gap = (lo_m[j] - up_m[j]) * CANON
+        if gap < 2:
+            continue
+        col = int(round(u * CANON + (pw - 1) / 2))
+        prof = gy[:, max(col - 1, 0):col + 2].mean(axis=1)
+        win = max(2.0, 0.35 * gap)
+        c = to_px(up_m[j])
+        y, s = _peak(prof, int(c - win), int(c + win))
+        up[j], wu[j] = (y - (ph - 1) / 2) / CANON, max(s, 0)
+        c = to_px(lo_m[j])
+        y, s = _peak(-prof, int(c - win), int(c + win))
+        lo[j], wl[j] = (y - (ph - 1) / 2) / CANON, max(s, 0)
+    return up, lo, wu, wl
+
+
+def rest_geometry(frames_gray, meshes, side: str):
+    """Offsets (visible margin - mesh contour) on U_GRID, and the rest fissure profile, both
+    in eye-width units, as medians over the given rest frames."""
+    offs_u, offs_l, ws_u, ws_l = [], [], [], []
+    for g, lm in zip(frames_gray, meshes):
+        up_m, lo_m = contour_uv(lm, side)
+        up, lo, wu, wl = visible_margins(g, lm, side)
+        offs_u.append(up - up_m)
+        offs_l.append(lo - lo_m)
+        ws_u.append(wu)
+        ws_l.append(wl)
+    off_u, off_l = np.nanmedian(offs_u, axis=0), np.nanmedian(offs_l, axis=0)
+    w_u, w_l = np.median(ws_u, axis=0), np.median(ws_l, axis=0)
+    # The offset is smooth across the eye: a weighted quadratic through the strong columns,
+    # which bridges weak ones (dark iris under dark lashes).
+    fit = lambda off, w: np.polyval(np.polyfit(U_GRID[np.isfinite(off)], off[np.isfinite(off)], 2,  # noqa: E731
+                                               w=np.sqrt(w[np.isfinite(off)] + 1e-6)), U_GRID)
+    off_u_s, off_l_s = fit(off_u, w_u), fit(off_l, w_l)
+    up_m = np.median([contour_uv(lm, side)[0] for lm in meshes], axis=0)
+    lo_m = np.median([contour_uv(lm, side)[1] for lm in meshes], axis=0)
+    prof = np.clip((lo_m + off_l_s) - (up_m + off_u_s), 0, None)
+    # Fade at the corners, where no edge was searched and the fit extrapolates.
+    prof *= np.clip((0.5 - np.abs(U_GRID)) / 0.08, 0, 1)
+    return {"off_up": off_u_s, "off_lo": off_l_s, "fissure": prof,
+            "raw_off_up": off_u, "raw_off_lo": off_l}
+
+
+def smile_drive(meshes: np.ndarray, fps: float) -> np.ndarray:
+    """0..1 per frame: mouth-corner distance / inter-iris distance, above its lowest decile,
+    over its 98th percentile, lightly smoothed (sigma 40 ms). NaN where no face."""
+    r = np.linalg.norm(meshes[:, 61, :2] - meshes[:, 291, :2], axis=1) / \
+        np.linalg.norm(meshes[:, 468, :2] - meshes[:, 473, :2], axis=1)
+    ok = np.isfinite(r)
+    base = np.percentile(r[ok], 10)
+    scale = np.percentile(r[ok] - base, 98)
+    d = np.full(len(r), np.nan)
+    d[ok] = np.clip((r[ok] - base) / max(scale, 1e-6), 0, 1)
+    filled = np.interp(np.arange(len(r)), np.flatnonzero(ok), d[ok])
+    sigma = max(0.04 * fps, 0.5)
+    k = np.exp(-0.5 * (np.arange(-3 * int(np.ceil(sigma)), 3 * int(np.ceil(sigma)) + 1) / sigma) ** 2)
+    k /= k.sum()
+    sm = np.convolve(np.pad(filled, len(k) // 2, mode="edge"), k, mode="valid")
+    sm[~ok] = np.nan
+    return np.clip(sm, 0, 1)
+
+
+def _source_1d(vout: np.ndarray, mu: float, ml: float, du: float, dl: float, f: float) -> np.ndarray:
+    """Backward map for one column: source v for each output v (px, down +).
+
+    Lid zones (up to TOL*f past each margin) move with their margin, with a tarsal plateau and
+    a smooth decay away from the eye. The globe between them is squashed, but no more than to
+    MIN_SQUASH of its height: beyond that the lids slide over it (the hidden strip sits at the
+    margin, as under a real lid) rather than crush the iris."""
+    tol = TOL * f
+    g = ml - mu - 2 * tol                            # source globe interior height
+    s = np.linspace(-3 * f, 3 * f, 1201)             # source offsets for the lid zones
+    a = -s                                           # height above the upper margin
+    k = np.clip((a - TARSUS_UP * f) / (DECAY_UP * f), 0, 1)
+    fu = du * (1 - k * k * (3 - 2 * k))
+    src_u = mu + s[s <= tol]
+    out_u = src_u + fu[s <= tol]
+    k = np.clip((s - TARSUS_LO * f) / (DECAY_LO * f), 0, 1)
+    fl = -dl * (1 - k * k * (3 - 2 * k))
+    src_l = ml + s[s >= -tol]
+    out_l = src_l + fl[s >= -tol]
+    top_out, bot_out = mu + tol + du, ml - tol - dl  # interior in the output
+    inner_out = max(bot_out - top_out, 0.0)
+    inner_src = min(g, inner_out / MIN_SQUASH) if g > 0 else 0.0
+    hidden = max(g - inner_src, 0.0)
+    top_src = mu + tol + UPPER_SHARE * hidden
+    res = np.empty_like(vout)
+    up = vout <= top_out
+    lo = vout >= bot_out
+    mid = ~(up | lo)
+    res[up] = np.interp(vout[up], out_u, src_u)
+    res[lo] = np.interp(vout[lo], out_l, src_l)
+    if inner_out > 0:
+        res[mid] = top_src + (vout[mid] - top_out) * (inner_src / inner_out)
+    else:
+        res[mid] = top_src
+    return res
+
+
+def warp_eye(rgb: np.ndarray, lm: np.ndarray, side: str, geom: dict, n: float):
+    """Narrow one eye by fraction n of its rest fissure. Returns (image, planted fraction)."""
+    o, ex, ey, w = eye_axes(lm, side)
+    up_m, lo_m = contour_uv(lm, side)
+    mu = (up_m + geom["off_up"]) * w                 # px, on U_GRID
+    ml = (lo_m + geom["off_lo"]) * w
+    frest = geom["fissure"] * w
+    fmax = float(frest.max())
+    if n <= 0 or fmax <= 0:
+        return rgb, 0.0
+    room = np.clip(ml - mu - 2 * TOL * fmax, 0, None)   # the lids may meet, not cross
+    want = n * frest
+    # Keep the fraction uniform over the open part of the eye (that is where the truth is
+    # defined); towards the corners, where the fissure closes, each column is capped alone.
+    central = frest >= 0.5 * fmax
+    scale = float(min(1.0, np.min(room[central] / np.maximum(want[central], 1e-9))))
+    total = np.minimum(want * scale, room)
+    du, dl = UPPER_SHARE * total, (1 - UPPER_SHARE) * total
+    v_top = float(mu.min() - (TARSUS_UP + DECAY_UP) * fmax - 3)
+    v_bot = float(ml.max() + (TARSUS_LO + DECAY_LO) * fmax + 3)
+    step = 0.1
+    vs = np.arange(v_top - 2, v_bot + 2, step)
+    u_px = U_GRID * w
+    inv = np.zeros((len(U_GRID), len(vs)), np.float32)
+    sig = max(0.5, 0.04 * fmax) / step               # soften seams and plateau joints
+    for j in range(len(U_GRID)):
+        if total[j] <= 1e-4:
+            continue
+        src = _source_1d(vs, mu[j], ml[j], du[j], dl[j], fmax) - vs
+        inv[j] = cv2.GaussianBlur(src[None].astype(np.float32), (0, 0), sigmaX=sig, sigmaY=0.01)[0]
+    corners = np.array([[ux, vy] for ux in (-0.56 * w, 0.56 * w) for vy in (v_top, v_bot)])
+    pts = o + corners[:, :1] * ex + corners[:, 1:] * ey
+    h_img, w_img = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(pts.min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(pts.max(axis=0)).astype(int) + 3, [w_img, h_img])
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    d = np.stack([xx - o[0], yy - o[1]], -1)
+    uu, vv = d @ ex, d @ ey
+    fu = (uu - u_px[0]) / (u_px[1] - u_px[0])
+    fv = (vv - vs[0]) / step
+    g = cv2.remap(inv, fv.astype(np.float32), fu.astype(np.float32),
+                  cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    mapx = (xx + g * ey[0]).astype(np.float32)
+    mapy = (yy + g * ey[1]).astype(np.float32)
+    out = rgb.copy()
+    moved = np.abs(g) > 1e-3
+    warped = cv2.remap(rgb, mapx, mapy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+    region = out[y0:y1, x0:x1]
+    region[moved] = warped[moved]
+    return out, n * scale
+
+
+def _blink_mask(meshes: np.ndarray, side: str) -> np.ndarray:
+    gaps = []
+    for lm in meshes:
+        if not np.isfinite(lm).all():
+            gaps.append(np.nan)
+            continue
+        up, lo = contour_uv(lm, side)
+        gaps.append(float(np.max(lo - up)))
+    gaps = np.array(gaps)
+    return gaps < 0.6 * np.nanmedian(gaps), gaps
+
+
+def read_video(path):
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames, float(fps)
+
+
+def mesh_per_frame(frames, model_path) -> np.ndarray:
+    """Raw FaceLandmarker mesh, IMAGE mode (no temporal smoothing, no delay); NaN where no face."""
+    out = np.full((len(frames), 478, 3), np.nan, np.float32)
+    with Landmarker(model_path, num_faces=1) as lmk:
+        for i, fr in enumerate(frames):
+            faces = lmk.detect(fr)
+            if faces:
+                out[i] = faces[0]
+    return out
+
+
+def choose_rest(drive: np.ndarray, blink: np.ndarray, max_frames: int = 15) -> np.ndarray:
+    ok = np.isfinite(drive) & ~blink
+    idx = np.flatnonzero(ok)
+    thr = max(0.05, np.percentile(drive[idx], 10))
+    cand = idx[drive[idx] <= thr]
+    if len(cand) > max_frames:
+        cand = cand[np.linspace(0, len(cand) - 1, max_frames).astype(int)]
+    return cand
+
+
+def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s: float,
+                        model_path, *, meshes: np.ndarray | None = None, sheet: str | None = None) -> dict:
+    """Write ``video_out`` (FFV1 .mkv) with ``side``'s eye narrowed by strength * d(t - delay);
+    write the truth JSON beside it (``video_out`` with suffix .json) and return it."""
+    if side not in ("left", "right"):
+        raise ValueError("side must be 'left' or 'right' (the subject's own side)")
+    frames, fps = read_video(video_in)
+    if meshes is None:
+        meshes = mesh_per_frame(frames, model_path)
+    drive = smile_drive(meshes, fps)
+    t = np.arange(len(frames)) / fps
+    filled = np.where(np.isfinite(drive), drive, 0.0)
+    delayed = np.interp(t - delay_s, t, filled, left=filled[0])
+    blink, _gaps = _blink_mask(meshes, side)
+    rest_idx = choose_rest(drive, blink)
+    grays = [cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in rest_idx]
+    geom = rest_geometry(grays, [meshes[i, :, :2] for i in rest_idx], side)
+    widths = np.array([eye_axes(meshes[i, :, :2], side)[3] for i in rest_idx])
+    w_rest = float(np.median(widths))
+    planted = np.zeros(len(frames))
+    out_path = Path(video_out)
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
+    if not writer.isOpened():
+        raise RuntimeError(f"cannot write {out_path} with FFV1")
+    out_frames = {}
+    for i, fr in enumerate(frames):
+        img = fr
+        if np.isfinite(meshes[i]).all() and delayed[i] > 0:
+            img, planted[i] = warp_eye(fr, meshes[i, :, :2], side, geom, strength * delayed[i])
+        writer.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        out_frames[i] = img if sheet else None
+    writer.release()
+    jmax = int(np.argmax(geom["fissure"]))
+    truth = {
+        "video_in": str(video_in), "video_out": str(out_path), "side": side,
+        "strength": strength, "delay_s": delay_s, "fps": fps, "n_frames": len(frames),
+        "definition": "narrowing = fraction of the rest visible fissure (upper to lower lid margin, "
+                      "strongest lid/globe image edge, perpendicular to the corner line), uniform "
+                      "across the eye; 75 % upper lid down, 25 % lower lid up",
+        "rest_frames": rest_idx.tolist(),
+        "rest_fissure_px": float(geom["fissure"][jmax] * w_rest),
+        "rest_eye_width_px": w_rest,
+        "rest_fissure_profile_eyewidths": geom["fissure"].round(5).tolist(),
+        "u_grid_eyewidths": U_GRID.round(4).tolist(),
+        "mesh_gap_over_visible": float(np.median([
+            (contour_uv(meshes[i, :, :2], side)[1] - contour_uv(meshes[i, :, :2], side)[0])[jmax]
+            for i in rest_idx]) / max(geom["fissure"][jmax], 1e-9)),
+        "drive": np.round(np.nan_to_num(drive, nan=-1), 5).tolist(),
+        "drive_delayed": np.round(delayed, 5).tolist(),
+        "planted_narrowing": np.round(planted, 5).tolist(),
+        "requested_narrowing": np.round(strength * delayed, 5).tolist(),
+        "face": np.isfinite(meshes[:, 0, 0]).tolist(),
+        "original_blink": blink.tolist(),
+    }
+    with open(out_path.with_suffix(".json"), "w") as f:
+        json.dump(truth, f)
+    if sheet:
+        contact_sheet(frames, out_frames, meshes, side, planted, geom, sheet, int(rest_idx[len(rest_idx) // 2]))
+    return truth
+
+
+def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, rest_frame, zoom=6):
+    """Original and planted eye at drive ~0 and at the peak, with the rest margins marked."""
+    peak = int(np.argmax(planted))
+    rows = []
+    for i in (rest_frame, peak):
+        lm = meshes[i, :, :2]
+        o, ex, ey, w = eye_axes(lm, side)
+        tiles = []
+        for which, img in enumerate((frames[i], planted_frames[i])):
+            # eye-aligned crop, upsampled
+            k = w / (CANON * 1.0)
+            pw, ph = int(1.6 * CANON), int(1.1 * CANON)
+            m = np.array([[ex[0] * k, ey[0] * k, 0.0], [ex[1] * k, ey[1] * k, 0.0]])
+            m[:, 2] = o - m[:, :2] @ np.array([(pw - 1) / 2, (ph - 1) / 2])
+            crop = cv2.warpAffine(img, m, (pw, ph), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
+            big = cv2.resize(crop, None, fx=zoom * 0.5, fy=zoom * 0.5, interpolation=cv2.INTER_CUBIC)
+            big = np.ascontiguousarray(big[:, :, ::-1])
+            up_m, lo_m = contour_uv(lm, side)
+            s = zoom * 0.5
+            # Red/green: rest-defined margins at this frame; on the planted tile, where the
+            # planted margins should be.
+            shift = planted[i] * geom["fissure"] * which
+            for v, col in ((up_m + geom["off_up"] + UPPER_SHARE * shift, (0, 0, 255)),
+                           (lo_m + geom["off_lo"] - (1 - UPPER_SHARE) * shift, (0, 255, 0))):
+                xs = (U_GRID * CANON + (pw - 1) / 2) * s
+                ys = (v * CANON + (ph - 1) / 2) * s
+                for x, y in zip(xs[::4], ys[::4]):
+                    cv2.circle(big, (int(x), int(y)), 2, col, -1)
+            cv2.putText(big, f"frame {i} planted {planted[i]:.2f}", (5, 18), cv2.FONT_HERSHEY_SIMPLEX,
+                        0.5, (255, 255, 255), 1)
+            tiles.append(big)
+        rows.append(np.hstack(tiles))
+    cv2.imwrite(str(path), np.vstack(rows))

