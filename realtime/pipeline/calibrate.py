@@ -152,14 +152,21 @@ class Calibrator:
         return (self._start or 0.0, (self._start or 0.0) + self.rest_s)
 
 
-def measure_rest(meter: FaceMeter, frames: list[Frame]) -> list[FrameMeasurement]:
-    """Each rest frame measured against the new reference, in the frames' order; measuring
+def measure_rest(meter: FaceMeter, frames: list[Frame], in_flight: int = 2) -> list[FrameMeasurement]:
+    """Each rest frame measured against the new reference, in the frames' order, with the model
+    calls of ``in_flight`` frames overlapping (a live source is not measured meanwhile). Measuring
     starts at the frame nearest the reference, where registration is easiest."""
     ref_t = meter.reference.timestamp_s
     order = sorted(range(len(frames)), key=lambda k: (frames[k].timestamp_s < ref_t, frames[k].timestamp_s))
     out: list[FrameMeasurement | None] = [None] * len(frames)
+    pending: list[tuple[int, object]] = []
     for k in order:
-        out[k] = meter.measure(frames[k].image, frames[k].index, frames[k].timestamp_s)
+        pending.append((k, meter.submit(frames[k].image, frames[k].index, frames[k].timestamp_s)))
+        if len(pending) >= in_flight:
+            i, p = pending.pop(0)
+            out[i] = p.result()
+    for i, p in pending:
+        out[i] = p.result()
     return out
 
 

@@ -98,6 +98,17 @@ class SinkFailed(RuntimeError):
     pass
 
 
+@dataclass
+class _RestBuild:
+    """A new reference's meter and the rest frames it still has to measure for the baseline."""
+    meter: FaceMeter
+    ref_index: int
+    frames: list[Frame]
+    span: tuple[float, float]
+    emit: bool                                   # pass the frames on once measured (fast pace)
+    measured: list = field(default_factory=list)
+
+
 class FrameLoop:
     def __init__(self, source: FrameSource, model_path: str | Path, options: LoopOptions | None = None,
                  sinks: list[Sink] | tuple[Sink, ...] = ()):
@@ -125,6 +136,7 @@ class FrameLoop:
         self._feats: list[np.ndarray] = []
         self._last_analysis = 0
         self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
+        self._building: _RestBuild | None = None     # a real-time calibration being finished
         self._nan_feat = np.full((2, len(FEATURES)), np.nan)
 
     # ---- commands (any thread) ---------------------------------------------------------
@@ -224,6 +236,8 @@ class FrameLoop:
         return "complete"
 
     def _step(self, f: Frame) -> None:
+        if self._building is not None and self._build_step(f):
+            return
         cal = self._calibrator
         if cal is not None:
             try:
@@ -303,7 +317,8 @@ class FrameLoop:
     def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> None:
         """Reference from the candidates, a new meter, the rest baseline from ``held`` frames
         (default: the frames held while uncalibrated, else the candidates); frames held while
-        uncalibrated are passed on now, measured, unless ``emit_held`` is False."""
+        uncalibrated are passed on now, measured, unless ``emit_held`` is False. In real time the
+        rest frames are measured one per captured frame, so rows keep reaching the sinks."""
         cal = self._calibrator
         reference, ref_index = cal.reference()
         emit = emit_held and self.calibration is None and bool(self._held) and held is None
@@ -312,31 +327,60 @@ class FrameLoop:
         self._drain()                           # the old meter finishes its frames first
         meter = FaceMeter(self.model_path, reference, workers=self.opts.workers,
                           full_landmarker=self._detector, in_flight=self.opts.in_flight)
-        ms = measure_rest(meter, held)
-        a, b = cal.rest_span()
+        build = _RestBuild(meter, ref_index, held, cal.rest_span(), emit)
+        self._calibrator, self._held = None, []
+        if self.opts.pace == REAL_TIME:
+            held.sort(key=lambda f: (f.timestamp_s < reference.timestamp_s, f.timestamp_s))
+            self._building, self.calibrating = build, "building"
+            return
+        build.measured = measure_rest(meter, held, self.opts.in_flight)
+        self._finish_calibration(build)
+
+    def _build_step(self, f: Frame) -> bool:
+        """Measure the next rest frame of a real-time calibration; True if ``f`` was passed on."""
+        b = self._building
+        nxt = b.frames[len(b.measured)]
+        b.measured.append(b.meter.measure(nxt.image, nxt.index, nxt.timestamp_s))
+        if len(b.measured) == len(b.frames):
+            self._building = None
+            try:
+                self._finish_calibration(b)
+            except CalibrationError as exc:
+                if not self.opts.wait_for_source:
+                    raise
+                self.message = f"{exc}"
+                self._start_calibration("auto")
+        if self._meter is None:
+            self._emit(f, None, face=True)
+            return True
+        return False
+
+    def _finish_calibration(self, b: "_RestBuild") -> None:
+        a, e = b.span
         try:
-            feats = np.array([m.features if m.face else self._nan_feat for m in ms])
-            baseline = baseline_from(feats, self.opts.profile, f"rest stretch {a:g}-{b:g} s")
+            feats = np.array([m.features if m.face else self._nan_feat for m in b.measured])
+            baseline = baseline_from(feats, self.opts.profile, f"rest stretch {a:g}-{e:g} s")
         except CalibrationError:
-            meter.close()
+            b.meter.close()
+            self.calibrating = None
             raise
         if self._meter is not None:
             self._meter.close()
-        self._meter = meter
+        self._meter = b.meter
         chosen = self._rest_choice
-        self.calibration = Calibration(reference, ref_index, baseline,
+        self.calibration = Calibration(b.meter.reference, b.ref_index, baseline,
                                        calibration_mode(self.opts.rest, self.opts.profile_path, chosen),
-                                       (a, b), self.opts.profile_path,
+                                       (a, e), self.opts.profile_path,
                                        None if chosen is None else chosen.warning,
                                        None if chosen is None else chosen.expression)
-        self._calibrator, self.calibrating, self._held = None, None, []
+        self.calibrating = None
         max_range = None if self.opts.profile is None else self.opts.profile.max_range
         if self.opts.sliding:
             self._episodes = EpisodeDetector(self.fps, baseline.noise, max_range=max_range)
             self._last_analysis = 0
         self._to_sinks("calibrated", self.calibration)
-        if emit:
-            for f, m in zip(held, ms):
+        if b.emit:
+            for f, m in zip(b.frames, b.measured):
                 self._emit(f, m, face=m.face)
 
     def _prescan_possible(self) -> bool:
@@ -398,8 +442,10 @@ class FrameLoop:
         self.source, self.source_lost, self.message = source, False, ""
         if self._meter is not None:
             self._meter.close()
+        if self._building is not None:
+            self._building.meter.close()
         self._meter, self.calibration, self._episodes = None, None, None
-        self._calibrator = None
+        self._calibrator, self._building = None, None
         self._open_capture()
 
     # ---- sinks ---------------------------------------------------------------------------
@@ -444,7 +490,7 @@ class FrameLoop:
         self._apply_commands()
         dropped = self.dropped_frames()
         self._close_capture()
-        for m in (self._meter,):
+        for m in (self._meter, None if self._building is None else self._building.meter):
             if m is not None:
                 m.close()
         self._meter = None

@@ -37,7 +37,7 @@ def test_record_fast_demo(demo14, model_path, tmp_path):
     assert meta["status"] == "complete" and meta["started"] and meta["ended"]
     assert meta["subject_id"] == "P-017" and meta["days_since_onset"] == 42
     assert meta["model"]["sha256"] == sha256_of(model_path)
-    assert meta["calibration"]["mode"] == "auto from first seconds"
+    assert meta["calibration"]["mode"] == "most neutral stretch"   # a file measured fast: the whole video is searched
     assert meta["calibration"]["rest_baseline"]["frames"] >= 30
     assert meta["fps"] == 30.0 and meta["frames_dropped"] == 0
 
