@@ -28,15 +28,33 @@ class Analysis:
     blinks: np.ndarray            # (T,) bool
     reference_frame: int
     calibration: Calibration | None = None
+    reasons: np.ndarray | None = None   # (T,) str: "" measurable, else why the frame is not
+
+    def usable(self) -> np.ndarray:
+        """(T,) bool: frames inside the measurable envelope (the ones co-activation uses)."""
+        ok = np.isfinite(self.signals).all(axis=(1, 2))
+        return ok if self.reasons is None else ok & (self.reasons == "")
 
 
-def whole_recording(timestamps: np.ndarray, features: np.ndarray, fps: float, calibration: Calibration,
-                    max_range: np.ndarray | None = None) -> Analysis:
-    """timestamps (T,) s; features (T, 2, N_FEATURES) with NaN rows where no face."""
+def whole_recording(timestamps: np.ndarray, features: np.ndarray, reasons: np.ndarray, fps: float,
+                    calibration: Calibration, max_range: np.ndarray | None = None) -> Analysis:
+    """timestamps (T,) s; features (T, 2, N_FEATURES) with NaN rows where no face; reasons (T,)
+    str, "" where the frame is measurable. Frames outside the envelope keep their signals but
+    are left out of co-activation."""
     if not len(features) or np.isnan(features).all():
         raise AnalysisError("no face could be measured in the video")
     baseline = calibration.baseline
     sig = activations(features, baseline.level)
-    couplings, blinks = analyse(sig, fps, baseline.noise, max_range=max_range)
+    usable = np.isfinite(sig).all(axis=(1, 2)) & (reasons == "")
+    if not usable.any():
+        raise AnalysisError("no frame of the video can be measured: "
+                            + _most_common_reason(reasons) + "; record the face closer, frontal and uncovered")
+    couplings, blinks = analyse(np.where(usable[:, None, None], sig, np.nan), fps, baseline.noise,
+                                max_range=max_range)
     return Analysis(fps, timestamps, features, sig, baseline, couplings, blinks,
-                    calibration.reference_frame, calibration)
+                    calibration.reference_frame, calibration, reasons)
+
+
+def _most_common_reason(reasons: np.ndarray) -> str:
+    vals, counts = np.unique(reasons[reasons != ""], return_counts=True)
+    return f"most frames are '{vals[np.argmax(counts)]}'" if len(vals) else "no usable frame"

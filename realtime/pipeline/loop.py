@@ -134,6 +134,7 @@ class FrameLoop:
         self._face_frames = 0
         self._t: list[float] = []
         self._feats: list[np.ndarray] = []
+        self._reasons: list[str] = []
         self._last_analysis = 0
         self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
         self._building: _RestBuild | None = None     # a real-time calibration being finished
@@ -281,6 +282,10 @@ class FrameLoop:
         sig = None
         if m is not None and m.face and cal is not None:
             sig = activations(m.features, cal.baseline.level)
+        if sig is not None:
+            reason = getattr(m, "reason", "")
+        else:
+            reason = "calibrating" if face and cal is None else "no face"
         now = time.perf_counter()
         st = self.stats
         st.processed += 1
@@ -292,15 +297,16 @@ class FrameLoop:
                 st.process_ms.append((now - started) * 1000)
         self._emitted += 1
         self._face_frames += sig is not None
+        mf = MeasuredFrame(f, m, sig, bool(face), now, reason)
         if self.opts.whole_recording:
             self._t.append(f.timestamp_s)
             self._feats.append(m.features if m is not None and m.face else self._nan_feat)
-        mf = MeasuredFrame(f, m, sig, bool(face), now)
+            self._reasons.append(reason)
         for s in list(self.sinks):
             self._call(s, "measured", mf)
         ep = self._episodes
         if ep is not None:
-            for e in ep.feed(f.timestamp_s, sig):
+            for e in ep.feed(f.timestamp_s, sig if mf.usable else None):
                 self._to_sinks("episode", e)
             if ep.analyses != self._last_analysis and ep.latest is not None:
                 self._last_analysis = ep.analyses
@@ -504,8 +510,8 @@ class FrameLoop:
         analysis: Analysis | None = None
         if self.opts.whole_recording and self.calibration is not None:
             max_range = None if self.opts.profile is None else self.opts.profile.max_range
-            analysis = whole_recording(np.array(self._t), np.array(self._feats), self.fps,
-                                       self.calibration, max_range)
+            analysis = whole_recording(np.array(self._t), np.array(self._feats), np.array(self._reasons, object),
+                                       self.fps, self.calibration, max_range)
         result = LoopResult(status, self._emitted, self._face_frames, dropped,
                             round(self._emitted / elapsed, 2) if elapsed > 0 else None,
                             self.calibration, analysis)

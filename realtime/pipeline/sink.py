@@ -31,6 +31,12 @@ class MeasuredFrame:
     signals: np.ndarray | None             # (2, N_SIGNALS) activations; None: no face or no baseline
     face: bool                             # a face was seen (measured, or detected while calibrating)
     measured_at: float                     # time.perf_counter() when the signals were ready
+    reason: str = ""                       # "" measurable; else why not ("turned", "calibrating", ...)
+
+    @property
+    def usable(self) -> bool:
+        """Inside the measurable envelope: these signals go into co-activation."""
+        return self.signals is not None and not self.reason
 
 
 @dataclass

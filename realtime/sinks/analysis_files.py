@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,9 +23,14 @@ from realtime.sinks.framefile import HEADER, format_row
 def summary_of(result: Analysis, video: str | Path) -> dict:
     cal = result.calibration
     cal_json = None if cal is None else cal.to_json()
+    usable = result.usable()
     return {
         "video": str(video), "frames": int(len(result.timestamps)), "fps": round(result.fps, 4),
         "face_frames": int((~np.isnan(result.signals).any(axis=(1, 2))).sum()),
+        "measured_frames": int(usable.sum()),
+        "measured_pct": round(100.0 * usable.mean(), 1) if len(usable) else 0.0,
+        "excluded_frames": dict(Counter(r for r in (result.reasons if result.reasons is not None else [])
+                                        if r)),
         "signals": column_names(),
         "coactivation": [c.to_json() for c in result.couplings],
         "synkinesis": [c.to_json() for c in result.couplings if c.synkinesis],
@@ -46,8 +52,9 @@ def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path) -> d
     def frames(f):
         w = csv.writer(f)
         w.writerow(HEADER)
-        for i, (t, s) in enumerate(zip(result.timestamps, result.signals)):
-            w.writerow(format_row(i, t, None if np.isnan(s).any() else s))
+        reasons = result.reasons if result.reasons is not None else [""] * len(result.timestamps)
+        for i, (t, s, why) in enumerate(zip(result.timestamps, result.signals, reasons)):
+            w.writerow(format_row(i, t, None if np.isnan(s).any() else s, why))
 
     summary = summary_of(result, video)
     atomic_write(out / "frames.csv", frames)

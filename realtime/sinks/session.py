@@ -158,9 +158,10 @@ class SessionWriter:
         self._thread = threading.Thread(target=self._run, name="session-writer", daemon=True)
         self._thread.start()
 
-    def add_frame(self, index: int, timestamp_s: float, sig: np.ndarray | None) -> None:
-        """Queue one frames.csv row; sig: (2, N_SIGNALS) activations, or None without a face."""
-        self._put(("frame", format_row(int(index), float(timestamp_s), sig)))
+    def add_frame(self, index: int, timestamp_s: float, sig: np.ndarray | None, reason: str = "") -> None:
+        """Queue one frames.csv row; sig: (2, N_SIGNALS) activations, or None without a face;
+        reason: "" when the frame is measurable, else why not."""
+        self._put(("frame", format_row(int(index), float(timestamp_s), sig, reason)))
 
     def add_event(self, start_s: float, end_s: float, driver: str, response: str, side: str,
                   peak: float) -> None:

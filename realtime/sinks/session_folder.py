@@ -98,7 +98,7 @@ class SessionFolder(Sink):
         f = mf.frame
         if self.t0 is None:
             self.t0, self.i0 = (f.timestamp_s, f.index) if self.restart_clock else (0.0, 0)
-        self.writer.add_frame(f.index - self.i0, f.timestamp_s - self.t0, mf.signals)
+        self.writer.add_frame(f.index - self.i0, f.timestamp_s - self.t0, mf.signals, mf.reason)
         if self.log is not None:
             self._report(f.timestamp_s - self.t0)
 

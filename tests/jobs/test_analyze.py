@@ -60,7 +60,10 @@ def test_output_formats(analysed):
         assert c["side"] in ("left", "right")
     with open(out / "frames.csv") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["frame", "timestamp_s", "face"] + column_names()
+    # the columns users already read, then the per-frame quality verdict
+    assert rows[0] == ["frame", "timestamp_s", "face"] + column_names() + ["quality", "reason"]
+    assert {r[-2] for r in rows[1:]} == {"1"} and {r[-1] for r in rows[1:]} == {""}
+    assert summary["measured_frames"] == n and summary["excluded_frames"] == {}
     assert len(rows) == n + 1
     assert [int(r[0]) for r in rows[1:]] == list(range(n))
     assert float(rows[31][1]) == pytest.approx(1.0, abs=1e-3)
