@@ -181,6 +181,11 @@ class LiveEngine:
         return self.display.face_ok
 
     @property
+    def quality_reason(self) -> str:
+        """Why the newest frame is outside the measurable envelope ("" when it is inside)."""
+        return self.display.reason
+
+    @property
     def fps(self) -> float:
         return self.loop.fps
 

@@ -38,6 +38,7 @@ from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import SIGNALS
+from realtime.tracking.quality import ADVICE
 
 TRACE_SECONDS = 10.0
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
@@ -390,6 +391,10 @@ class LiveWindow(QMainWindow):
             return msg + "Calibrating: building your rest reference…"
         if not e.face_ok:
             return msg + "Face lost: face the camera, well lit. What was measured is kept."
+        why = e.quality_reason
+        if why in ADVICE and why not in ("calibrating", "no face"):
+            return msg + (f"Not measuring ({why}): {ADVICE[why]}. These frames are left out of "
+                          "the co-activation.")
         if self.flagged:
             c = self.flagged[0]
             return msg + (f"Synkinesis: the subject's {c.side.upper()} {NAMES[c.response]} follows the "

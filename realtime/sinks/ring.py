@@ -69,6 +69,7 @@ class DisplaySink(Sink):
         self.ring = ring
         self.latest_coactivation: CoactivationUpdate | None = None
         self.face_ok = False
+        self.reason = ""                   # why the newest frame is not measurable ("" if it is)
         self._packet: MeasuredFrame | None = None
 
     def started(self, info: LoopInfo) -> None:
@@ -76,6 +77,7 @@ class DisplaySink(Sink):
 
     def measured(self, mf: MeasuredFrame) -> None:
         self.face_ok = mf.face
+        self.reason = mf.reason
         self.ring.push(mf.frame.timestamp_s, mf.signals)
         self._packet = mf
 

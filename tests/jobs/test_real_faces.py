@@ -9,7 +9,7 @@ import pytest
 from realtime.sinks.framefile import read_frames
 
 
-@pytest.mark.parametrize("name", ["single_face", "WolfgangLanger_Pexels", "carphone_pristine"])
+@pytest.mark.parametrize("name", ["single_face", "WolfgangLanger_Pexels"])
 def test_healthy_real_faces_get_no_synkinesis_verdict(real_analysed, name):
     summary, _ = real_analysed(name)
     assert summary["synkinesis"] == [], summary["synkinesis"]
@@ -44,3 +44,23 @@ def test_a_face_that_appears_late_is_measured_from_when_it_appears(real_analysed
     face = np.isfinite(sig).all(axis=(1, 2))
     assert face[t < 3.0].mean() < 0.05 and face[t > 4.5].mean() > 0.9
     assert summary["rest"]["rest_stretch_s"][0] >= 3.0
+
+
+def test_a_face_too_small_to_measure_says_so_instead_of_numbers(real_clips, model_path, tmp_path, capsys):
+    """carphone: 176x144, the eyes ~22 px apart (an eye opening of ~3 px): no numbers."""
+    from realtime.cli import main
+    code = main(["analyze", str(real_clips["carphone_pristine"]), "--out", str(tmp_path / "o"), "--quiet",
+                 "--model", str(model_path)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "too small" in err and "closer" in err and "\n" not in err
+    assert not (tmp_path / "o" / "summary.json").exists()
+
+
+def test_frames_outside_the_envelope_are_marked_with_their_reason(real_analysed):
+    """WolfgangLanger: crying with a hand over the face, head turned and tilted while laughing."""
+    from realtime.sinks.framefile import read_frames_with_quality
+    summary, out = real_analysed("WolfgangLanger_Pexels")
+    _, _, sig, reasons = read_frames_with_quality(out / "frames.csv")
+    assert summary["measured_frames"] == int((reasons == "").sum()) < summary["face_frames"]
+    assert {"turned", "tilted"} & set(summary["excluded_frames"])
+    assert summary["measured_pct"] < 100
