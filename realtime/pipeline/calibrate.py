@@ -18,8 +18,9 @@ from calibration.baseline import REST_S, RestBaseline, rest_baseline
 from calibration.profile import Profile
 from calibration.reference import NEUTRAL_ENOUGH, most_neutral_stretch, typical_index
 from realtime.sources import Frame, VideoFileSource
-from realtime.tracking.landmarker import Landmarker
+from realtime.tracking.landmarker import FaceObservation, Landmarker
 from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
+from realtime.tracking.quality import ENVELOPE
 
 CANDIDATES = 15
 
@@ -61,6 +62,10 @@ NEUTRAL_EVERY_S = 0.2
 MAX_NEUTRAL_SAMPLES = 300
 
 
+def _facing(o: FaceObservation) -> bool:
+    return abs(o.yaw_deg) <= ENVELOPE.max_yaw_deg and abs(o.pitch_deg) <= ENVELOPE.max_pitch_deg
+
+
 def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> RestChoice:
     """The most neutral stretch of a video file, from MediaPipe's expression scores of sampled
     frames. Short videos get a shorter stretch (a quarter of the video, at least 0.5 s), so that
@@ -69,17 +74,21 @@ def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> Res
         fps, n = src.fps, src.frame_count
         duration = n / fps if n else 0.0
         step = max(1, int(round(max(NEUTRAL_EVERY_S, duration / MAX_NEUTRAL_SAMPLES) * fps)))
-        times, scores = [], []
+        times, scores, facing = [], [], []
         for f in src:
             if f.index % step:
                 continue
             faces = detector.observe(f.image)
             times.append(f.timestamp_s)
             scores.append(faces[0].expression() if faces else np.nan)
+            facing.append(bool(faces) and _facing(faces[0]))
     duration = max(duration, times[-1] if times else 0.0)
     length = min(rest_s, max(0.5, duration / 4))
+    scores = np.array(scores)
+    if any(facing):    # a turned face is outside the measurable envelope: never the reference
+        scores = np.where(facing, scores, np.nan)
     try:
-        a, b, score = most_neutral_stretch(np.array(times), np.array(scores), length)
+        a, b, score = most_neutral_stretch(np.array(times), scores, length)
     except ValueError:
         raise CalibrationError(f"no face found in {path}: the face must be visible and frontal") from None
     warning = None
@@ -105,6 +114,7 @@ class Calibrator:
         self.rest_s = float(rest_s if window is None else window[1] - window[0])
         self.step = self.rest_s / CANDIDATES
         self.found: list[tuple[Frame, np.ndarray]] = []
+        self._facing: list[bool] = []     # candidate inside the envelope's head pose
         self._start = None if window is None else float(window[0])
         self._next = -np.inf
 
@@ -127,12 +137,13 @@ class Calibrator:
         if t < self._next:
             return self.SKIP if self._start is not None else self.BEFORE
         self._next = t + self.step
-        faces = self.detector.detect(f.image)
+        faces = self.detector.observe(f.image)
         if not faces:
             return self.SKIP if self._start is not None else self.BEFORE
         if self._start is None:
             self._start = t
-        self.found.append((f, faces[0]))
+        self.found.append((f, faces[0].landmarks))
+        self._facing.append(_facing(faces[0]))
         return self.CANDIDATE
 
     def _fail(self) -> str:
@@ -142,7 +153,9 @@ class Calibrator:
     def reference(self) -> tuple[Reference, int]:
         if not self.found:
             raise CalibrationError("no face found: the face must be visible and frontal")
-        i = typical_index([lm for _, lm in self.found])
+        # The reference must face the camera (a turned one puts every frame outside the envelope).
+        pool = [k for k, ok in enumerate(self._facing) if ok] or list(range(len(self.found)))
+        i = pool[typical_index([self.found[k][1] for k in pool])]
         f, lm = self.found[i]
         return Reference(f.image, lm, f.timestamp_s), f.index
 

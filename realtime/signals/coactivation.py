@@ -95,6 +95,7 @@ class CoactivationConfig:
     min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
     blink_max_s: float = 0.5
     min_measured_s: float = 6.0     # measured time needed before any pair is called
+    min_measured_share: float = 0.5  # of the stretch: beyond that, interpolated gaps decide r
     min_activations: int = 2        # distinct driver movements needed
     min_activation_s: float = 0.15  # shorter excursions are twitches, not movements
     max_p: float = 0.01             # surrogate test
@@ -313,7 +314,9 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
                     cfg: CoactivationConfig, max_lag: int) -> None:
     """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
-    measured_s = float(np.isfinite(sig).all(axis=(1, 2)).sum()) / fps
+    measured = np.isfinite(sig).all(axis=(1, 2))
+    measured_s = float(measured.sum()) / fps
+    share = float(measured.mean()) if len(measured) else 0.0
     min_shift = max(max_lag + 1, int(round(cfg.surrogate_min_shift_s * fps)))
     for (s, d, r_), c in raw.items():
         if not c.synkinesis:
@@ -328,6 +331,9 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
                                          "too late for synkinesis (speech rhythm or chance)")
         elif measured_s < cfg.min_measured_s:
             c.reason = f"not enough data: {measured_s:.1f} s measured, {cfg.min_measured_s:g} s needed"
+        elif share < cfg.min_measured_share:
+            c.reason = (f"not enough data: only {share:.0%} of the stretch could be measured "
+                        f"({cfg.min_measured_share:.0%} needed)")
         elif c.activations < cfg.min_activations:
             c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
                         f"{cfg.min_activations} needed")

@@ -168,3 +168,12 @@ def test_a_smile_filling_most_of_the_stretch_keeps_its_amplitude():
     from realtime.signals.coactivation import activity_range
     x = np.r_[np.zeros(300), np.full(600, 0.1)]   # smiling two thirds of the time
     assert activity_range(x) == pytest.approx(0.1)
+
+
+def test_a_mostly_unmeasured_stretch_is_undecided():
+    sig, noise = scenario(side=0)
+    holes = sig.copy()
+    for a in range(0, len(holes), 60):          # 36 of every 60 frames outside the envelope
+        holes[a + 12:a + 48] = np.nan
+    (c,) = _called(analyse(holes, FPS, noise)[0])
+    assert not c.synkinesis and c.verdict == "undecided" and "could be measured" in c.reason
