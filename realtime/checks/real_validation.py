@@ -39,6 +39,7 @@ class RealCase:
     gain: float | None = None
     still_eye_r: float | None = None
     error: str | None = None
+    measured_pct: float | None = None
 
 
 def _flagged(a: Analysis) -> list[tuple[str, str, str]]:
@@ -104,7 +105,8 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
                     cases.append(RealCase(v.name, "none", 0.0, [], True, error=str(exc)))
                     _row(cases[-1])
                     continue
-                cases.append(RealCase(v.name, "none", 0.0, _flagged(base), not _flagged(base)))
+                cases.append(RealCase(v.name, "none", 0.0, _flagged(base), not _flagged(base),
+                                      measured_pct=100.0 * float(base.usable().mean())))
                 _row(cases[-1])
                 for side in ("left", "right"):
                     for s in strengths:
@@ -124,9 +126,10 @@ def _fmt(v, spec, unit="") -> str:
 
 def _row(c: RealCase) -> None:
     if c.error:
-        verdict = f"error: {c.error[:60]}"
+        verdict = f"no numbers: {c.error[:60]}"
     elif c.planted == "none":
-        verdict = "none (OK)" if not c.flagged else f"FALSE POSITIVE {c.flagged}"
+        verdict = (f"none (OK), {c.measured_pct:.0f} % measured" if not c.flagged
+                   else f"FALSE POSITIVE {c.flagged}")
     else:
         verdict = ("found " if c.correct else "WRONG ") + (", ".join(f"{d}->{r} {s}" for d, r, s in c.flagged) or "nothing")
     print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:36]:<36} "
