@@ -20,6 +20,7 @@ from realtime.checks.planted import plant_eye_narrowing
 from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
+from realtime.signals.coactivation import UNDECIDED
 from realtime.signals.features import S
 from realtime.tracking.model_asset import resolve_model
 
@@ -40,6 +41,7 @@ class RealCase:
     still_eye_r: float | None = None
     error: str | None = None
     measured_pct: float | None = None
+    undecided: str | None = None     # the planted pair lacked the evidence to be called
 
 
 def _flagged(a: Analysis) -> list[tuple[str, str, str]]:
@@ -69,9 +71,12 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     fin = np.isfinite(still)
     still_r = float(np.corrcoef(still[fin], planted[fin])[0, 1]) if fin.sum() > 10 and planted.std() > 0 else None
     lag_err = abs(hit[0].lag_s - DELAY_S) if hit else None
+    pending = [c.reason for c in a.couplings if c.verdict == UNDECIDED and c.driver == "smile"
+               and c.response == "eye_closure" and c.side == side]
     fps = a.fps
     correct = bool(hit) and not wrong and lag_err is not None and lag_err <= 1.0 / fps + 1e-9
-    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, still_r)
+    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, still_r,
+                    undecided=pending[0] if pending and not hit else None)
 
 
 def videos_in(folder: Path) -> list[Path]:
@@ -94,7 +99,7 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
     all_ok = True
     for group, videos in groups.items():
         print(f"== {group}: {len(videos)} videos")
-        print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<36} {'lag err':>8} {'gain':>6} "
+        print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<44} {'lag err':>8} {'gain':>6} "
               f"{'still eye r':>11}")
         cases: list[RealCase] = []
         with tempfile.TemporaryDirectory() as tmp:
@@ -132,7 +137,9 @@ def _row(c: RealCase) -> None:
                    else f"FALSE POSITIVE {c.flagged}")
     else:
         verdict = ("found " if c.correct else "WRONG ") + (", ".join(f"{d}->{r} {s}" for d, r, s in c.flagged) or "nothing")
-    print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:36]:<36} "
+        if c.undecided and not c.flagged:
+            verdict = "undecided: " + c.undecided.replace("not enough data: ", "")
+    print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:44]:<44} "
           f"{_fmt(None if c.lag_error_s is None else c.lag_error_s * 1000, '.0f', ' ms'):>8} "
           f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.still_eye_r, '+.2f'):>11}", flush=True)
 
@@ -142,12 +149,14 @@ def _summary(cases: list[RealCase]) -> None:
     planted = [c for c in cases if c.planted != "none"]
     fp = sum(bool(c.flagged) for c in plain)
     found = sum(c.correct for c in planted)
+    undecided = sum(bool(c.undecided) and not c.flagged for c in planted)
     other = sum(any(f[2] != c.planted for f in c.flagged) for c in planted)
     lags = [c.lag_error_s for c in planted if c.lag_error_s is not None]
     gains = [c.gain for c in planted if c.gain is not None]
     still = [abs(c.still_eye_r) for c in planted if c.still_eye_r is not None]
     print(f"false positives on unplanted videos: {fp}/{len(plain)}; planted found on the right side "
-          f"(lag within a frame): {found}/{len(planted)}; other side flagged: {other}/{len(planted)}")
+          f"(lag within a frame): {found}/{len(planted)}; undecided (too little data): {undecided}/{len(planted)}; "
+          f"other side flagged: {other}/{len(planted)}")
     if lags:
         print(f"lag error median {np.median(lags) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms")
     if gains:
