@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 
 from realtime.landmarks import SIDES
 from realtime.palette import SIDE_RGB
+from realtime.signals.episodes import MIN_WINDOW_S
 from realtime.signals.features import SIGNALS
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
@@ -30,7 +31,7 @@ class CoactivationMatrix(QWidget):
         self.flag = np.zeros((2, n, n), bool)
         self.label_strongest = label_strongest
         self.updates = 0
-        self.note = "waiting for 3 s of signals"
+        self.note = f"waiting for {MIN_WINDOW_S:.0f} s of signals"
         self.setMinimumSize(420, 270)
 
     def set_couplings(self, couplings, seconds: float) -> None:
