@@ -380,9 +380,8 @@ class FrameLoop:
                                        None if chosen is None else chosen.warning,
                                        None if chosen is None else chosen.expression)
         self.calibrating = None
-        max_range = None if self.opts.profile is None else self.opts.profile.max_range
         if self.opts.sliding:
-            self._episodes = EpisodeDetector(self.fps, baseline.noise, max_range=max_range)
+            self._episodes = EpisodeDetector(self.fps, baseline.noise, max_range=self._max_range)
             self._last_analysis = 0
         self._to_sinks("calibrated", self.calibration)
         if b.emit:
@@ -417,6 +416,11 @@ class FrameLoop:
     @property
     def fps(self) -> float:
         return float(self.source.fps)
+
+    @property
+    def _max_range(self) -> np.ndarray | None:
+        """The profile's maximal voluntary ranges (which movement is the voluntary one)."""
+        return None if self.opts.profile is None else self.opts.profile.max_range
 
     def info(self) -> LoopInfo:
         return LoopInfo(self.source.name, self.fps, int(getattr(self.source, "frame_count", 0) or 0),
@@ -509,9 +513,8 @@ class FrameLoop:
         elapsed = time.monotonic() - started
         analysis: Analysis | None = None
         if self.opts.whole_recording and self.calibration is not None:
-            max_range = None if self.opts.profile is None else self.opts.profile.max_range
             analysis = whole_recording(np.array(self._t), np.array(self._feats), np.array(self._reasons, object),
-                                       self.fps, self.calibration, max_range)
+                                       self.fps, self.calibration, self._max_range)
         result = LoopResult(status, self._emitted, self._face_frames, dropped,
                             round(self._emitted / elapsed, 2) if elapsed > 0 else None,
                             self.calibration, analysis)
