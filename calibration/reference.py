@@ -51,3 +51,21 @@ def most_neutral_stretch(t: np.ndarray, expression: np.ndarray, length_s: float)
     if not np.isfinite(best[0]):
         best = (float(np.nanmean(e)), float(t[ok][0]))
     return best[1], best[1] + length_s, best[0]
+
+
+# Expression-score margin within which a longer rest stretch is preferred to a more neutral
+# shorter one (relaxed faces score 1.5-2.5, so 0.5 is within the spread of a relaxed face).
+LONGER_IF_WITHIN = 0.5
+SHORTEST_REST_S = 0.5
+
+
+def neutral_stretch(t: np.ndarray, expression: np.ndarray, longest_s: float) -> tuple[float, float, float]:
+    """The most neutral stretch, as long as the face allows: the longest of ``longest_s``,
+    3/4, 1/2 and 1/4 of it (never under SHORTEST_REST_S) whose mean expression is within
+    LONGER_IF_WITHIN of the most neutral stretch of any of those lengths. A video with only a
+    second of relaxed face between smiles gets that second, not two seconds that hold the
+    smile. Same arguments and result as ``most_neutral_stretch``."""
+    lengths = sorted({max(SHORTEST_REST_S, longest_s * k) for k in (1.0, 0.75, 0.5, 0.25)}, reverse=True)
+    found = [most_neutral_stretch(t, expression, length) for length in lengths]
+    best = min(f[2] for f in found)
+    return next(f for f in found if f[2] <= best + LONGER_IF_WITHIN)

@@ -7,23 +7,28 @@ synkinesis with ground truth do not exist. The planted narrowing follows the fac
 
 Truth definition (all in the truth JSON beside the video):
   * visible palpebral fissure = distance from the upper lid margin to the lower lid margin,
-    perpendicular to the eye's corner-corner line. A margin is the strongest lid/globe edge of
-    the image (largest vertical intensity gradient: dark lid -> bright globe for the upper lid,
-    bright globe -> dark lid for the lower one) near the mesh lid contour, on rest frames
-    (lowest smile drive, no blink). It is stored as a profile across the eye in eye-width units
-    and as px at the rest frames' scale (at the column where it is widest).
+    perpendicular to the eye's corner-corner line. A margin is the mesh lid contour shifted
+    to where the mean lid/globe edge along the whole curve is strongest (vertical intensity
+    gradient: dark lid -> bright globe for the upper lid, the reverse for the lower one),
+    measured on one frame: the most typical rest frame (lowest smile drive, typical eye
+    opening, no blink; the product's reference rule). Stored as a profile across the eye in
+    eye-width units and in px at the widest column; the same value on every rest frame is
+    also stored, as a measure of how well defined it is on this face.
   * narrowing(t) = strength * d(t - delay_s): the fissure at every column across the eye is
     reduced by that fraction of its rest height, 75 % by lowering the upper margin, 25 % by
     raising the lower one. Where the original lids leave too little room (blinks), the
-    planted amount is clamped and the clamped value is what the JSON records.
+    planted amount is clamped and the clamped value is what the JSON records; frames where
+    the original eye blinks are flagged (original_blink) and should be left out of gains.
 
-The displacement field lives in the eye's own axes (u along the corner-corner line, v
-perpendicular), built per frame from the raw mesh, so it follows head motion. In v it has a
-plateau around each margin (the tarsal plate moves as a unit with the margin, and the plateau
-absorbs the mesh's error in placing the margin), a smooth decay towards brow and cheek, and a
-linear squash of the globe between the margins. In u its amplitude is proportional to the
-rest fissure profile, so it vanishes at the corners. Pixels outside the field are copied
-unchanged; the output is FFV1 (lossless), so planted minus original is only the warp.
+The warp lives in the eye's own axes (u along the corner-corner line, v perpendicular),
+built per frame from the raw mesh, so it follows head motion. Each lid zone moves as a unit
+next to its margin (the tarsal plate) and fades smoothly towards brow and cheek; the globe
+between the lids stays in place and the lids slide over it (occlusion, as real lids do). The mesh follows lid margins
+at a fraction of their motion, so in frames where the eye itself is narrowed the margins are
+found again in the image (same edge rule, +/-CORR_MAX rest fissures) before warping. The
+amplitude across u is proportional to the rest fissure profile, so it vanishes at the
+corners. Pixels outside the field are copied unchanged; the output is FFV1 (lossless), so
+planted minus original is only the warp.
 """
 
 from __future__ import annotations
@@ -34,24 +39,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from calibration.reference import typical_index
+from realtime.tracking.eye_opening import CORNERS, LOWER, UPPER, peak_centre
 from realtime.tracking.landmarker import Landmarker
 
-UPPER = {"right": [33, 246, 161, 160, 159, 158, 157, 173, 133],
-         "left": [263, 466, 388, 387, 386, 385, 384, 398, 362]}
-LOWER = {"right": [33, 7, 163, 144, 145, 153, 154, 155, 133],
-         "left": [263, 249, 390, 373, 374, 380, 381, 382, 362]}
-CORNERS = {"right": (33, 133), "left": (362, 263)}      # (image-left, image-right) in unmirrored video
+
 U_GRID = np.linspace(-0.5, 0.5, 41)                     # eye-width units, corner to corner
 CANON = 64.0                                            # canonical px per eye width for edge search
 
 # Field shape, in units of the rest fissure F (see module docstring).
-TOL = 0.08          # plateau reaching past each margin into the globe
+TOL = 0.10          # plateau past each (tracked) margin into the globe: the margin's uncertainty
 TARSUS_UP = 0.45    # plateau above the upper margin
 DECAY_UP = 0.9      # then smooth decay to zero towards the brow
 TARSUS_LO = 0.25
 DECAY_LO = 0.6
 UPPER_SHARE = 0.75
-MIN_SQUASH = 0.6    # the globe between the lids is never squashed below this
+CORR_MAX = 0.15     # per-frame margin correction limit, rest fissures
+MIN_SQUASH = 1.0    # 1: the globe is not squashed at all, the lids slide over it (occlusion)
 
 
 def eye_axes(lm: np.ndarray, side: str):
@@ -97,58 +101,96 @@ def _peak(profile: np.ndarray, lo: int, hi: int):
     return i + float(np.clip(off, -0.5, 0.5)), float(b)
 
 
+def _fit_margin(gy: np.ndarray, cols: np.ndarray, mesh_v: np.ndarray, gap: float, sign: int):
+    """Best curve v(c) = mesh_v(c) + d0 (the mesh contour shifted) by the mean
+    directional gradient along it: all columns vote together, so a weak edge over a dark
+    iris is carried by the strong edge over the sclera, and a crease or lash tip that wins
+    in a single column cannot pull the curve away. Returns (v per column, mean strength)."""
+    x = (cols - cols.mean()) / CANON
+    d0s = np.arange(-0.35 * gap, 0.35 * gap + 1e-9, 0.25)
+    d1s = np.zeros(1)   # no tilt: it trades off against the offset and makes the optimum flip
+    grid = np.zeros((len(d0s), len(d1s)))
+    for i, d0 in enumerate(d0s):
+        for j, d1 in enumerate(d1s):
+            v = mesh_v + d0 + d1 * x
+            vals = cv2.remap(gy, cols.astype(np.float32)[None], v.astype(np.float32)[None],
+                             cv2.INTER_LINEAR)[0]
+            grid[i, j] = sign * float(vals.mean())
+    j = int(np.argmax(grid.max(axis=0)))
+    d0 = d0s[0] + 0.25 * peak_centre(grid[:, j])
+    return mesh_v + d0 + d1s[j] * x, float(grid[:, j].max())
+
+
 def visible_margins(gray: np.ndarray, lm: np.ndarray, side: str):
-    """Upper and lower visible margins v(u) on U_GRID (eye-width units) from image edges,
-    with per-column edge strengths; NaN where not searched (near the corners)."""
+    """Upper and lower visible margins v(u) on U_GRID (eye-width units) from image edges
+    (NaN near the corners, where they are not searched), and the two edge strengths."""
     up_m, lo_m = contour_uv(lm, side)
     patch, (pw, ph) = _eye_patch(gray, lm, side)
     gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3) / 8.0
+    inner = np.abs(U_GRID) <= 0.4
+    cols = U_GRID[inner] * CANON + (pw - 1) / 2
     to_px = lambda v: v * CANON + (ph - 1) / 2            # noqa: E731
+    gap = float(np.max(lo_m[inner] - up_m[inner])) * CANON
     up, lo = np.full(len(U_GRID), np.nan), np.full(len(U_GRID), np.nan)
-    wu, wl = np.zeros(len(U_GRID)), np.zeros(len(U_GRID))
-    for j, u in enumerate(U_GRID):
-        if abs(u) > 0.42:
+    vu, su = _fit_margin(gy, cols, to_px(up_m[inner]), gap, 1)
+    vl, sl = _fit_margin(gy, cols, to_px(lo_m[inner]), gap, -1)
+    up[inner] = (vu - (ph - 1) / 2) / CANON
+    lo[inner] = (vl - (ph - 1) / 2) / CANON
+    return up, lo, su, sl
+
+
+def frame_corrections(frames, meshes, side: str, geom: dict) -> np.ndarray:
+    """Per frame, (upper, lower) shifts in eye widths of the actual margins from the rest
+    rule (mesh contour + rest offset). The mesh follows lid motion at a fraction of its size,
+    so in a frame where the eye itself is narrowed (a Duchenne smile) the rest rule misses
+    the margin; the field's plateau must sit on the real margin or the planted amount is
+    not what the truth says. Found like the rest margins (strongest edge along the whole
+    curve, here shift only, within +/-0.35 rest fissures), then median-filtered over 3 frames."""
+    fmax = float(geom["fissure"].max())
+    inner = np.abs(U_GRID) <= 0.4
+    out = np.zeros((len(frames), 2))
+    for i, fr in enumerate(frames):
+        lm = meshes[i, :, :2]
+        if not np.isfinite(lm).all():
             continue
-        gap = (lo_m[j] - up_m[j]) * CANON
-        if gap < 2:
-            continue
-        col = int(round(u * CANON + (pw - 1) / 2))
-        prof = gy[:, max(col - 1, 0):col + 2].mean(axis=1)
-        win = max(2.0, 0.35 * gap)
-        c = to_px(up_m[j])
-        y, s = _peak(prof, int(c - win), int(c + win))
-        up[j], wu[j] = (y - (ph - 1) / 2) / CANON, max(s, 0)
-        c = to_px(lo_m[j])
-        y, s = _peak(-prof, int(c - win), int(c + win))
-        lo[j], wl[j] = (y - (ph - 1) / 2) / CANON, max(s, 0)
-    return up, lo, wu, wl
+        up_m, lo_m = contour_uv(lm, side)
+        gray = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)
+        patch, (pw, ph) = _eye_patch(gray, lm, side)
+        gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3) / 8.0
+        cols = (U_GRID[inner] * CANON + (pw - 1) / 2).astype(np.float32)
+        d0s = np.arange(-CORR_MAX, CORR_MAX + 1e-9, 0.02) * fmax   # eye widths
+        for k, (base, sign) in enumerate(((up_m + geom["off_up"], 1), (lo_m + geom["off_lo"], -1))):
+            v = (base[inner][None, :] + d0s[:, None]) * CANON + (ph - 1) / 2
+            vals = cv2.remap(gy, np.ascontiguousarray(np.broadcast_to(cols, v.shape)), v.astype(np.float32),
+                             cv2.INTER_LINEAR)
+            score = sign * vals.mean(axis=1)
+            out[i, k] = d0s[0] + 0.02 * fmax * peak_centre(score)
+    for k in range(2):
+        padded = np.pad(out[:, k], 1, mode="edge")
+        out[:, k] = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
+    return out
 
 
 def rest_geometry(frames_gray, meshes, side: str):
     """Offsets (visible margin - mesh contour) on U_GRID, and the rest fissure profile, both
     in eye-width units, as medians over the given rest frames."""
-    offs_u, offs_l, ws_u, ws_l = [], [], [], []
+    offs_u, offs_l = [], []
     for g, lm in zip(frames_gray, meshes):
         up_m, lo_m = contour_uv(lm, side)
-        up, lo, wu, wl = visible_margins(g, lm, side)
+        up, lo, _, _ = visible_margins(g, lm, side)
         offs_u.append(up - up_m)
         offs_l.append(lo - lo_m)
-        ws_u.append(wu)
-        ws_l.append(wl)
     off_u, off_l = np.nanmedian(offs_u, axis=0), np.nanmedian(offs_l, axis=0)
-    w_u, w_l = np.median(ws_u, axis=0), np.median(ws_l, axis=0)
-    # The offset is smooth across the eye: a weighted quadratic through the strong columns,
-    # which bridges weak ones (dark iris under dark lashes).
-    fit = lambda off, w: np.polyval(np.polyfit(U_GRID[np.isfinite(off)], off[np.isfinite(off)], 2,  # noqa: E731
-                                               w=np.sqrt(w[np.isfinite(off)] + 1e-6)), U_GRID)
-    off_u_s, off_l_s = fit(off_u, w_u), fit(off_l, w_l)
+    # Beyond the searched part (corners) carry the nearest offset.
+    for off in (off_u, off_l):
+        ok = np.isfinite(off)
+        off[:] = np.interp(U_GRID, U_GRID[ok], off[ok])
     up_m = np.median([contour_uv(lm, side)[0] for lm in meshes], axis=0)
     lo_m = np.median([contour_uv(lm, side)[1] for lm in meshes], axis=0)
-    prof = np.clip((lo_m + off_l_s) - (up_m + off_u_s), 0, None)
-    # Fade at the corners, where no edge was searched and the fit extrapolates.
+    prof = np.clip((lo_m + off_l) - (up_m + off_u), 0, None)
+    # Fade at the corners, where the fissure closes anyway.
     prof *= np.clip((0.5 - np.abs(U_GRID)) / 0.08, 0, 1)
-    return {"off_up": off_u_s, "off_lo": off_l_s, "fissure": prof,
-            "raw_off_up": off_u, "raw_off_lo": off_l}
+    return {"off_up": off_u, "off_lo": off_l, "fissure": prof}
 
 
 def smile_drive(meshes: np.ndarray, fps: float) -> np.ndarray:
@@ -207,12 +249,13 @@ def _source_1d(vout: np.ndarray, mu: float, ml: float, du: float, dl: float, f: 
     return res
 
 
-def warp_eye(rgb: np.ndarray, lm: np.ndarray, side: str, geom: dict, n: float):
-    """Narrow one eye by fraction n of its rest fissure. Returns (image, planted fraction)."""
+def warp_eye(rgb: np.ndarray, lm: np.ndarray, side: str, geom: dict, n: float, corr=(0.0, 0.0)):
+    """Narrow one eye by fraction n of its rest fissure. Returns (image, planted fraction).
+    ``corr``: this frame's margin shifts from the rest rule (frame_corrections)."""
     o, ex, ey, w = eye_axes(lm, side)
     up_m, lo_m = contour_uv(lm, side)
-    mu = (up_m + geom["off_up"]) * w                 # px, on U_GRID
-    ml = (lo_m + geom["off_lo"]) * w
+    mu = (up_m + geom["off_up"] + corr[0]) * w       # px, on U_GRID
+    ml = (lo_m + geom["off_lo"] + corr[1]) * w
     frest = geom["fissure"] * w
     fmax = float(frest.max())
     if n <= 0 or fmax <= 0:
@@ -295,11 +338,20 @@ def mesh_per_frame(frames, model_path) -> np.ndarray:
     return out
 
 
-def choose_rest(drive: np.ndarray, blink: np.ndarray, max_frames: int = 15) -> np.ndarray:
+def choose_rest(drive: np.ndarray, blink: np.ndarray, max_frames: int = 15,
+                meshes: np.ndarray | None = None) -> np.ndarray:
+    """Rest frames: lowest smile drive, no blink, and (with meshes) a typical eye opening on
+    both sides (low drive alone also picks downward glances and half-closed eyes)."""
     ok = np.isfinite(drive) & ~blink
     idx = np.flatnonzero(ok)
     thr = max(0.05, np.percentile(drive[idx], 10))
     cand = idx[drive[idx] <= thr]
+    if meshes is not None and len(cand) > 5:
+        score = np.zeros(len(cand))
+        for side in ("left", "right"):
+            g = np.array([np.max(np.subtract(*contour_uv(meshes[i, :, :2], side)[::-1])) for i in cand])
+            score += np.abs(g / np.median(g) - 1)
+        cand = cand[score <= np.percentile(score, 60)]
     if len(cand) > max_frames:
         cand = cand[np.linspace(0, len(cand) - 1, max_frames).astype(int)]
     return cand
@@ -319,11 +371,19 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
     filled = np.where(np.isfinite(drive), drive, 0.0)
     delayed = np.interp(t - delay_s, t, filled, left=filled[0])
     blink, _gaps = _blink_mask(meshes, side)
-    rest_idx = choose_rest(drive, blink)
-    grays = [cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in rest_idx]
-    geom = rest_geometry(grays, [meshes[i, :, :2] for i in rest_idx], side)
-    widths = np.array([eye_axes(meshes[i, :, :2], side)[3] for i in rest_idx])
-    w_rest = float(np.median(widths))
+    both_blink = _blink_mask(meshes, "left")[0] | _blink_mask(meshes, "right")[0]
+    rest_idx = choose_rest(drive, both_blink, meshes=meshes)
+    # The rest fissure is measured on one frame, the most typical rest frame (the rule the
+    # product uses for its reference). On small, blurred eyes the lower margin has two
+    # near-equal edge candidates and a median over frames mixes them; one frame keeps the
+    # margins consistent with each other. The spread over all rest frames is reported.
+    ref = int(rest_idx[typical_index([meshes[i] for i in rest_idx])])
+    geom = rest_geometry([cv2.cvtColor(frames[ref], cv2.COLOR_RGB2GRAY)], [meshes[ref, :, :2]], side)
+    w_rest = float(eye_axes(meshes[ref, :, :2], side)[3])
+    spread = []
+    for i in rest_idx:
+        g = rest_geometry([cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)], [meshes[i, :, :2]], side)
+        spread.append(float(g["fissure"].max() * eye_axes(meshes[i, :, :2], side)[3]))
     planted = np.zeros(len(frames))
     out_path = Path(video_out)
     h, w = frames[0].shape[:2]
@@ -331,10 +391,11 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
     if not writer.isOpened():
         raise RuntimeError(f"cannot write {out_path} with FFV1")
     out_frames = {}
+    corr = frame_corrections(frames, meshes, side, geom)
     for i, fr in enumerate(frames):
         img = fr
         if np.isfinite(meshes[i]).all() and delayed[i] > 0:
-            img, planted[i] = warp_eye(fr, meshes[i, :, :2], side, geom, strength * delayed[i])
+            img, planted[i] = warp_eye(fr, meshes[i, :, :2], side, geom, strength * delayed[i], corr[i])
         writer.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         out_frames[i] = img if sheet else None
     writer.release()
@@ -346,6 +407,8 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
                       "strongest lid/globe image edge, perpendicular to the corner line), uniform "
                       "across the eye; 75 % upper lid down, 25 % lower lid up",
         "rest_frames": rest_idx.tolist(),
+        "rest_reference_frame": ref,
+        "rest_fissure_px_each_rest_frame": np.round(spread, 3).tolist(),
         "rest_fissure_px": float(geom["fissure"][jmax] * w_rest),
         "rest_eye_width_px": w_rest,
         "rest_fissure_profile_eyewidths": geom["fissure"].round(5).tolist(),
@@ -359,15 +422,18 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
         "requested_narrowing": np.round(strength * delayed, 5).tolist(),
         "face": np.isfinite(meshes[:, 0, 0]).tolist(),
         "original_blink": blink.tolist(),
+        "margin_corrections_eyewidths": np.round(corr, 5).tolist(),
+        "field": {"tol": TOL, "min_squash": MIN_SQUASH, "tarsus_up": TARSUS_UP, "decay_up": DECAY_UP,
+                  "tarsus_lo": TARSUS_LO, "decay_lo": DECAY_LO, "upper_share": UPPER_SHARE},
     }
     with open(out_path.with_suffix(".json"), "w") as f:
         json.dump(truth, f)
     if sheet:
-        contact_sheet(frames, out_frames, meshes, side, planted, geom, sheet, int(rest_idx[len(rest_idx) // 2]))
+        contact_sheet(frames, out_frames, meshes, side, planted, geom, sheet, ref, corr)
     return truth
 
 
-def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, rest_frame, zoom=6):
+def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, rest_frame, corr, zoom=6):
     """Original and planted eye at drive ~0 and at the peak, with the rest margins marked."""
     peak = int(np.argmax(planted))
     rows = []
@@ -389,8 +455,8 @@ def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, res
             # Red/green: rest-defined margins at this frame; on the planted tile, where the
             # planted margins should be.
             shift = planted[i] * geom["fissure"] * which
-            for v, col in ((up_m + geom["off_up"] + UPPER_SHARE * shift, (0, 0, 255)),
-                           (lo_m + geom["off_lo"] - (1 - UPPER_SHARE) * shift, (0, 255, 0))):
+            for v, col in ((up_m + geom["off_up"] + corr[i, 0] + UPPER_SHARE * shift, (0, 0, 255)),
+                           (lo_m + geom["off_lo"] + corr[i, 1] - (1 - UPPER_SHARE) * shift, (0, 255, 0))):
                 xs = (U_GRID * CANON + (pw - 1) / 2) * s
                 ys = (v * CANON + (ph - 1) / 2) * s
                 for x, y in zip(xs[::4], ys[::4]):
@@ -400,3 +466,4 @@ def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, res
             tiles.append(big)
         rows.append(np.hstack(tiles))
     cv2.imwrite(str(path), np.vstack(rows))
+

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.checks.planted import plant_eye_narrowing
-from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch
+from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch, with_ping_pong
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
 from realtime.signals.coactivation import UNDECIDED
@@ -65,7 +65,8 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     n = min(len(a.signals), len(base.signals), len(truth["planted_narrowing"]))
     planted = np.asarray(truth["planted_narrowing"][:n], float)
     diff = _eye(a, side)[:n] - _eye(base, side)[:n]
-    ok = np.isfinite(diff) & (planted > 0.02)
+    blink = np.asarray(truth.get("original_blink", [False] * n)[:n], bool)   # the plant has no truth there
+    ok = np.isfinite(diff) & (planted > 0.02) & ~blink
     gain = float(np.polyfit(planted[ok], diff[ok], 1)[0]) if ok.sum() > 10 else None
     still = _eye(a, other)[:n]
     fin = np.isfinite(still)
@@ -86,7 +87,7 @@ def videos_in(folder: Path) -> list[Path]:
 def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> int:
     model_path = resolve_model(model)
     if folder is None:     # the registry clips, in their tuning and held-out parts
-        clips = fetch(default_cache())
+        clips = with_ping_pong(fetch(default_cache()))
         groups = {"TUNE": [clips[n] for n in TUNE if n in clips],
                   "HELD-OUT": [clips[n] for n in HELD_OUT if n in clips]}
     else:

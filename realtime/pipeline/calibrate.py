@@ -16,7 +16,7 @@ import numpy as np
 
 from calibration.baseline import REST_S, RestBaseline, rest_baseline
 from calibration.profile import Profile
-from calibration.reference import NEUTRAL_ENOUGH, most_neutral_stretch, typical_index
+from calibration.reference import NEUTRAL_ENOUGH, neutral_stretch, typical_index
 from realtime.sources import Frame, VideoFileSource
 from realtime.tracking.landmarker import FaceObservation, Landmarker
 from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
@@ -82,13 +82,16 @@ def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> Res
             times.append(f.timestamp_s)
             scores.append(faces[0].expression() if faces else np.nan)
             facing.append(bool(faces) and _facing(faces[0]))
-    duration = max(duration, times[-1] if times else 0.0)
-    length = min(rest_s, max(0.5, duration / 4))
     scores = np.array(scores)
+    # A quarter of the time the face is in view, not of the video: a face that leaves after
+    # 2.7 s of a 6.4 s clip (smiling for 2 of them) would otherwise get a stretch of 1.6 s, and
+    # every one that long holds the smile.
+    seen = float(np.isfinite(scores).sum()) * step / fps if fps else 0.0
+    length = min(rest_s, max(0.5, seen / 4))
     if any(facing):    # a turned face is outside the measurable envelope: never the reference
         scores = np.where(facing, scores, np.nan)
     try:
-        a, b, score = most_neutral_stretch(np.array(times), scores, length)
+        a, b, score = neutral_stretch(np.array(times), scores, length)
     except ValueError:
         raise CalibrationError(f"no face found in {path}: the face must be visible and frontal") from None
     warning = None

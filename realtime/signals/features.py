@@ -9,7 +9,9 @@ all frames are expressed in reference pixels and one face frame serves the whole
 Features array: shape (..., 2, N_FEATURES), sides in ``SIDES`` order (left, right).
 Signals array:  shape (..., 2, N_SIGNALS), 0 at rest, positive when the region activates.
 Units: eye_closure is a fraction of the rest fissure height (1 = closed); the others are
-displacements in IOD units (0.01 IOD is about 0.6 mm).
+displacements in IOD units (0.01 IOD is about 0.6 mm). eye_aperture (fissure height / eye width)
+is computed here from the mesh; tracking/meter.py replaces it with the fissure read from the
+image, because the mesh follows the lid margins at only ~0.4 of their motion.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from realtime.landmarks import (
@@ -16,8 +17,9 @@ from realtime.landmarks import (
     SIDES,
     UPPER_REGION,
 )
-from realtime.signals.features import FaceFrame, frame_features
+from realtime.signals.features import F, FaceFrame, frame_features
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
+from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
 from realtime.tracking.quality import (
     CONTOURS,
@@ -54,6 +56,7 @@ class FrameMeasurement:
     registration_cc: float = 0.0
     timings_ms: dict[str, float] = field(default_factory=dict)   # stage -> wall time
     quality: FrameQuality | None = None          # whenever the frame was registered (see quality.py)
+    eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
 
 
@@ -130,6 +133,36 @@ class FaceMeter:
         self._pose = (np.nan, np.nan, np.nan)
         self._faces = 1
         self._reg_error = np.nan
+        self._init_eyes(reference)
+
+    def _init_eyes(self, reference: Reference) -> None:
+        """The eye opening is read from the image (eye_opening.py) where it can be: the mesh
+        follows the lid margins at ~0.4 of their motion. Where the image cannot be read (a
+        frame without a fit, or a reference whose eyes are too small to model), the mesh's
+        change from the reference is scaled by that known gain instead, so the two sources
+        share one scale and switching between them does not step the signal."""
+        lm = reference.landmarks[:, :2].astype(np.float64)
+        self._eye_width = np.array([np.linalg.norm(lm[a] - lm[b]) for a, b in (CORNERS[s] for s in SIDES)])
+        self._mesh_rest = frame_features({s: lm for s in SIDES}, self.frame)[:, F["eye_aperture"]]
+        try:
+            self.eyes: EyeBand | None = EyeBand(reference.image, reference.landmarks)
+            rest = self.eyes.rest
+        except (ValueError, IndexError, cv2.error):     # no usable lid edges on the reference
+            self.eyes, rest = None, np.full(2, np.nan)
+        if not (np.isfinite(rest).all() and (rest >= 1.0).all()):
+            self.eyes = None
+            rest = self._mesh_rest * self._eye_width  # the mesh's scale then
+        self._image_rest = rest / self._eye_width       # eye_aperture units at the reference
+
+    def _eye_aperture(self, mesh: np.ndarray, band: np.ndarray | None,
+                      per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
+        """(2,) eye_aperture (fissure / eye width at rest), image where it fits, else the mesh."""
+        fallback = self._image_rest * (1 + (mesh / self._mesh_rest - 1) / MESH_GAIN)
+        if self.eyes is None or band is None:
+            return fallback, (False, False)
+        image = self.eyes.measure(band, per_side) / self._eye_width
+        ok = np.isfinite(image)
+        return np.where(ok, image, fallback), (bool(ok[0]), bool(ok[1]))
 
     def _in_view(self, pts: np.ndarray) -> np.ndarray:
         return np.asarray(pts, np.float64)[:, :2] @ self._to_view[:, :2].T + self._to_view[:, 2]
@@ -216,6 +249,7 @@ class FaceMeter:
         if warp is None:
             return PendingMeasurement(self, m, None, t1)
         aligned = self.boxed.view(rgb, warp) if self.mode == "roi" else self.composer.aligned(rgb, warp)
+        band = None if self.eyes is None else self.eyes.crop(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]
@@ -236,7 +270,7 @@ class FaceMeter:
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
                                  np.nan, 1)
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
-        return PendingMeasurement(self, m, calls, t2, probe, view)
+        return PendingMeasurement(self, m, calls, t2, probe, view, band)
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
@@ -254,7 +288,7 @@ class FaceMeter:
         return self._in_view(out)
 
     def _finish(self, m: FrameMeasurement, results: list, t2: float, probe=None,
-                view: np.ndarray | None = None) -> FrameMeasurement:
+                view: np.ndarray | None = None, band: np.ndarray | None = None) -> FrameMeasurement:
         t3 = time.perf_counter()
         m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if probe is not None:
@@ -280,7 +314,11 @@ class FaceMeter:
         m.features = frame_features(per_side, self.frame)
         m.landmarks = per_side
         m.face, m.status = True, "ok"
-        m.timings_ms["features"] = (time.perf_counter() - t3) * 1e3
+        t4 = time.perf_counter()
+        m.timings_ms["features"] = (t4 - t3) * 1e3
+        m.features[:, F["eye_aperture"]], m.eye_from_image = self._eye_aperture(
+            m.features[:, F["eye_aperture"]], band, per_side)
+        m.timings_ms["eye_opening"] = (time.perf_counter() - t4) * 1e3
         return m
 
 
@@ -298,14 +336,14 @@ class PendingMeasurement:
     """A frame whose model calls may still be running; ``result()`` waits for them."""
 
     def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float, probe=None,
-                 view: np.ndarray | None = None):
+                 view: np.ndarray | None = None, band: np.ndarray | None = None):
         self._meter, self._m, self._calls, self._started = meter, m, calls, started
-        self._probe, self._view = probe, view
+        self._probe, self._view, self._band = probe, view, band
         self._done: FrameMeasurement | None = m if calls is None else None
 
     def result(self) -> FrameMeasurement:
         if self._done is None:
             self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started,
-                                             self._probe, self._view)
-            self._probe = self._view = None
+                                             self._probe, self._view, self._band)
+            self._probe = self._view = self._band = None
         return self._done

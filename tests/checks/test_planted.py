@@ -26,7 +26,10 @@ def test_planted_narrowing_follows_the_smile_on_one_eye_only(real_clips, model_p
     eye = S["eye_closure"]
     diff = moved.signals[:n, :, eye] - base.signals[:n, :, eye]       # (n, 2): left, right
     ok = np.isfinite(diff).all(axis=1)
-    # the planted (left) eye reads the narrowing, in step with the truth; the right eye does not move
-    assert np.corrcoef(diff[ok, 0], planted[:n][ok])[0, 1] > 0.7
-    assert np.nanmax(diff[:, 0]) > 0.1
-    assert np.nanmax(np.abs(diff[:, 1])) < 0.5 * np.nanmax(diff[:, 0])
+    # the planted (left) eye reads the narrowing in step with the truth and at its size (the
+    # mesh alone reads ~0.4 of it); the right eye does not move
+    assert np.corrcoef(diff[ok, 0], planted[:n][ok])[0, 1] > 0.9
+    moving = ok & (planted[:n] > 0.02) & ~np.asarray(truth["original_blink"][:n], bool)
+    gain = np.polyfit(planted[:n][moving], diff[moving, 0], 1)[0]
+    assert 0.85 < gain < 1.15, gain
+    assert np.nanmax(np.abs(diff[:, 1])) < 0.1 * np.nanmax(diff[:, 0])
