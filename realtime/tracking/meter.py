@@ -28,6 +28,7 @@ from realtime.tracking.quality import (
     QualityGauge,
     judge,
     size_and_roll,
+    warp_distortion,
 )
 from realtime.tracking.registration import Registrar, apply_warp, similarity_seed
 from realtime.tracking.roi_landmarker import Box, RoiLandmarker, available, read_network
@@ -268,7 +269,7 @@ class FaceMeter:
         view = aligned if self.mode == "roi" else self._qbox.sample(rgb, warp)
         iod, roll = size_and_roll(warp, self.reference.landmarks)
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
-                                 np.nan, 1)
+                                 np.nan, 1, warp_distortion=warp_distortion(warp))
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
         return PendingMeasurement(self, m, calls, t2, probe, view, band)
 

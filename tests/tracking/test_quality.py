@@ -277,3 +277,16 @@ def test_every_registered_frame_gets_a_verdict(model_path, landmarker, clips):
     assert all(m.reason in ("",) + REASONS for m in ms)
     # A frontal, sharp, unoccluded face smiling: measurable throughout.
     assert sum(m.reason == "" for m in ms) >= 0.9 * len(ms)
+
+
+def test_warp_distortion_is_zero_for_a_similarity_and_the_stretch_otherwise():
+    from realtime.tracking.quality import warp_distortion
+    angle = np.radians(17.0)
+    sim = 1.3 * np.array([[np.cos(angle), -np.sin(angle), 40.0], [np.sin(angle), np.cos(angle), -7.0]])
+    assert warp_distortion(sim) < 1e-9
+    stretch = np.array([[1.1, 0.0, 0.0], [0.0, 0.9, 0.0]])
+    assert abs(warp_distortion(stretch) - 0.1) < 1e-9
+    # the registration that drifted on cap13_edit2 (its reference frame registered to itself)
+    drifted = np.array([[1.19, 0.10, -55.0], [-0.05, 0.99, 13.0]])
+    q = replace(GOOD, warp_distortion=warp_distortion(drifted))
+    assert judge(q) == "registration" and judge(GOOD) == ""
