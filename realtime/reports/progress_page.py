@@ -124,6 +124,10 @@ def progress_figure(rows: list[dict]) -> str | None:
     x = [r["days_since_onset"] if use_days else r["date"] for r in rows]
     fig, axes = plt.subplots(3, 1, figsize=(10, 8.2), sharex=True)
 
+    def legend(ax, **kw):
+        if ax.get_legend_handles_labels()[0]:   # a session list with no such values draws none
+            ax.legend(fontsize=8, loc="lower right", **kw)
+
     def series(ax, vals, **kw):
         xs = [a for a, v in zip(x, vals) if v is not None]
         ys = [v for v in vals if v is not None]
@@ -136,7 +140,7 @@ def progress_figure(rows: list[dict]) -> str | None:
     series(ax, [r["symmetry_mouth"] for r in rows], color="#2a8a5a", ls=":", label="mouth corner")
     ax.set_ylabel("resting symmetry %\n(100 = symmetric)")
     ax.set_ylim(min(80, ax.get_ylim()[0]), 100.5)
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     ax = axes[1]
     for s in SIDES:
         series(ax, [r["indices"][s].get("ocular") for r in rows], color=SIDE_COLOURS[s],
@@ -145,14 +149,14 @@ def progress_figure(rows: list[dict]) -> str | None:
                ls="--", alpha=0.6, label=f"ocular corrected, {s}")
     ax.set_ylabel("ocular index\n(100 = no synkinesis)")
     ax.set_ylim(min(50, ax.get_ylim()[0]), 102)
-    ax.legend(fontsize=8, loc="lower right", ncol=2)
+    legend(ax, ncol=2)
     ax = axes[2]
     for s in SIDES:
         series(ax, [r["coact"][s]["smile_eye_r"] for r in rows], color=SIDE_COLOURS[s],
                label=f"smile→eye closure, {s}")
     ax.set_ylabel("co-activation\npeak r")
     ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     axes[-1].set_xlabel("days since onset" if use_days else "session date")
     if not use_days:
         fig.autofmt_xdate()
