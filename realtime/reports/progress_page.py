@@ -63,7 +63,10 @@ def row_notes(d, scores) -> list[str]:
     why = coactivation_refusal(d)
     if why and not no_face(d):
         notes.append(f"no co-activation: {why}")
-    missing = [m for m in d.missing if m in ("frames.csv", "summary.json", "session.json", "timeline.json")]
+    # A recording has no summary.json and an analysis no session.json: only both missing matters.
+    missing = [m for m in ("frames.csv",) if m in d.missing]
+    if {"session.json", "summary.json"} <= set(d.missing):
+        missing.append("session.json and summary.json")
     if missing:
         notes.append("missing " + ", ".join(missing))
     notes += d.problems

@@ -42,12 +42,14 @@ from realtime.reports.session_data import (
     text,
 )
 from realtime.reports.timing import MIN_LAG_FPS
-from realtime.signals.coactivation import CoactivationConfig, analyse, blink_mask, fill_gaps
+from realtime.signals.coactivation import (
+    CoactivationConfig,
+    analyse,
+    blink_mask,
+    fill_gaps,
+)
 from realtime.signals.features import SIGNALS, S
 from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
-
-__all__ = ["load_session", "session_scores", "session_couplings", "build_report", "write_report",
-           "save_report", "SessionData"]
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
 TRACE_LABELS = {"brow_raise": "brow raise", "eye_closure": "eye closure", "smile": "smile",
@@ -335,7 +337,7 @@ def status_warning(d: SessionData) -> str | None:
                 "alive or wrote within the last 30 s): the page shows the rows written so far.")
     if st == INTERRUPTED:
         note = text((d.session or {}).get("status_note")) or "it ended without being closed"
-        return f"This recording was interrupted ({note}): the page shows the rows written up to then."
+        return f"This recording was interrupted ({note}). The page shows the rows written up to then."
     if st.startswith("stopped"):
         return f"This recording {st}: the page shows the rows written up to then."
     return None

@@ -73,7 +73,7 @@ def timing_of(t: np.ndarray, measured: np.ndarray, source_fps: float | None) -> 
     measured_fps = (n - 1) / duration if duration > 0 else None
     dropped = longest = None
     if source_fps:
-        dropped = max(0, int(round(duration * source_fps)) + 1 - n) if n else 0
+        dropped = max(0, round(duration * source_fps) + 1 - n) if n else 0
         ends = np.r_[t[0], t[measured], t[-1]] if n else np.zeros(0)
         longest = max(0.0, float(np.max(np.diff(ends), initial=0.0)) - 1.0 / source_fps)
         if n and not measured.any():

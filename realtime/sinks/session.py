@@ -441,8 +441,8 @@ def resolve_status(folder: str | os.PathLike, meta: dict, *, now: float | None =
     if writer_alive(folder) or written is None or now - written < stale_s:
         return meta
     out = {**meta, "status": INTERRUPTED,
-           "status_note": "the recording program ended without closing the session (killed, crashed "
-                          "or powered off); rows written up to then are kept",
+           "status_note": "the recording program ended without closing the session: killed, crashed "
+                          "or powered off",
            "interrupted_detected": utc_now()}
     out.setdefault("ended", datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds"))
     try:

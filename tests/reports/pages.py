@@ -48,4 +48,4 @@ def parse(path) -> Page:
 def assert_self_contained(page: Page):
     assert page.links, "expected embedded figures"
     for tag, url in page.links:
-        assert url.startswith("data:image/png;base64,") or url.startswith("#"), (tag, url[:60])
+        assert url.startswith(("data:image/png;base64,", "#")), (tag, url[:60])

@@ -44,7 +44,7 @@ def signals_at(t: np.ndarray, seed: int = 0) -> np.ndarray:
 
 
 def full_rate_times(seconds: float = SECONDS, fps: float = FPS) -> np.ndarray:
-    return np.arange(int(round(seconds * fps))) / fps
+    return np.arange(round(seconds * fps)) / fps
 
 
 def dropped_mask(n: int, seed: int = 1, p_start: float = 0.15, max_run: int = 5) -> np.ndarray:

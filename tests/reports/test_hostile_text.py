@@ -12,7 +12,14 @@ from realtime.cli import main
 from realtime.clinical.assessment import estimate_noise, save_timeline, score_assessment
 from realtime.signals.coactivation import analyse
 from tests.reports.pages import parse
-from tests.reports.synthetic import FPS, SMILE_W, SMILES_S, full_rate_times, signals_at, write_session
+from tests.reports.synthetic import (
+    FPS,
+    SMILE_W,
+    SMILES_S,
+    full_rate_times,
+    signals_at,
+    write_session,
+)
 
 HOSTILE = ["<script>alert(1)</script>", "'\" onmouseover=x a='", "\" onerror=alert(2) \"",
            "</td></tr></table><script>alert(3)</script>", "<img src=x onerror=alert(4)>",
@@ -72,7 +79,7 @@ def hostile_session(folder):
 def assert_no_markup_from_data(path):
     text = path.read_text(encoding="utf-8")
     page = parse(path)
-    assert not re.search(r"<\s*script", text, re.I), "a live <script> tag"
+    assert not re.search(r"<\s*script", text, re.IGNORECASE), "a live <script> tag"
     for tag, attrs in page.tags:
         assert tag != "script"
         for name in attrs:

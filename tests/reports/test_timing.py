@@ -11,6 +11,7 @@ from realtime.clinical.assessment import estimate_noise
 from realtime.reports.report import load_session, save_report, session_couplings
 from realtime.reports.timing import MIN_LAG_FPS, on_grid, timing_of
 from realtime.signals.coactivation import analyse
+from tests.reports.pages import parse
 from tests.reports.synthetic import (
     FPS,
     LAG_S,
@@ -20,7 +21,6 @@ from tests.reports.synthetic import (
     signals_at,
     write_session,
 )
-from tests.reports.pages import parse
 
 
 def smile_eye(couplings, side):

@@ -316,7 +316,7 @@ def test_a_live_writer_holds_its_session_open_however_quiet(tmp_path):
 
 
 def test_without_locks_the_quiet_time_decides_and_close_corrects_a_wrong_mark(tmp_path, monkeypatch):
-    import realtime.sinks.session as session
+    from realtime.sinks import session
     monkeypatch.setattr(session, "fcntl", None)      # as on Windows
     w = SessionWriter(tmp_path / "s")
     w.start({})
