@@ -110,13 +110,12 @@ def coactivation_refusal(d: SessionData) -> str | None:
     if tm is not None:
         if tm.measured_rows == 0:
             return "no frame with a measured face"
-        if not tm.lags_ok:
-            rate = f"{tm.measured_fps:.1f}" if tm.measured_fps else "0"
-            return (f"the frames were measured at {rate} frames/s; lags of 0.1-0.3 s need at least "
-                    f"{MIN_LAG_FPS:g} frames/s")
         if tm.measured_s < MIN_MEASURED_S:
             return (f"only {tm.measured_s:.1f} s of measured face ({tm.measured_rows} frames); "
                     f"{MIN_MEASURED_S:g} s are needed")
+        if not tm.lags_ok:
+            return (f"the frames were measured at {tm.measured_fps:.1f} frames/s; lags of 0.1-0.3 s need "
+                    f"at least {MIN_LAG_FPS:g} frames/s")
         return None
     fps = num((d.summary or {}).get("fps"))
     if fps is not None and fps < MIN_LAG_FPS:
@@ -350,10 +349,10 @@ def data_warnings(d: SessionData, q: dict) -> list[str]:
     st = status_warning(d)
     if st:
         out.append(st)
-    if not d.has_data:
+    if d.frames is None and "frames.csv" not in d.missing:
+        out.append("frames.csv holds no frames: nothing was measured (the recording ended at once?).")
+    elif not d.has_data:
         out.append("This folder holds no frames.csv, summary.json or assessment.json: nothing to report.")
-    elif d.frames is None and "frames.csv" not in d.missing:
-        out.append("frames.csv holds no frames: nothing was measured.")
     elif no_face(d):
         out.append(f"No face was measured in any of the {d.timing.rows} frames: check lighting, framing and "
                    "the camera; nothing on this page could be computed.")

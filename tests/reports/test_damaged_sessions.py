@@ -52,6 +52,13 @@ def test_a_session_without_a_face_says_so(tmp_path, capsys):
     assert parse(tmp_path / "s" / "report.html").cell(quality="Frames with a face") == "0"
 
 
+def test_a_session_killed_before_its_first_row_says_so(tmp_path, capsys):
+    write_session(tmp_path / "s", full_rate_times()[:0], None)
+    assert main(["report", str(tmp_path / "s")]) == 0
+    assert "warning: frames.csv holds no frames" in capsys.readouterr().err
+    assert "frames.csv holds no frames" in (tmp_path / "s" / "report.html").read_text()
+
+
 @pytest.mark.parametrize("damage, expected", [
     (lambda d: (d / "session.json").write_text('["a", "list"]'), "session.json is not a session description"),
     (lambda d: (d / "session.json").write_text('{"status": "rec'), "session.json cannot be read"),
