@@ -10,10 +10,14 @@ def add_arguments(p) -> None:
 
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
+    import sys
     from pathlib import Path
 
-    from realtime.reports.report import write_report
+    from realtime.reports.report import save_report
     if not Path(args.folder).is_dir():
         raise ValueError(f"{args.folder} is not a folder")
-    print(f"report written to {write_report(args.folder)}")
+    path, warnings = save_report(args.folder)   # a damaged file: SessionFileError, exit 2
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    print(f"report written to {path}")
     return 0

@@ -1,29 +1,41 @@
 """Progress page: one patient's sessions over time, in one self-contained HTML file.
 
 PATIENT_DIR holds one sub-folder per session (recorded session or ``analyze``/``assess``
-output). Per session: date (session.json "start", else the folder's time), days since onset
-when known, resting symmetry, synkinesis indices per side and co-activation strength.
+output). Per session: date (session.json "start", else the folder's time), status, days since
+onset when known, resting symmetry, synkinesis indices per side and co-activation strength.
+A session that cannot be read is listed with the reason and left out; the others are shown.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
+from realtime.reports.render import render
 from realtime.reports.report import (
     SIDE_COLOURS,
     _plt,
-    esc,
+    coactivation_refusal,
     fig_to_uri,
     fmt,
     load_session,
-    page,
+    no_face,
     session_couplings,
     session_scores,
+    status_text,
 )
+from realtime.reports.session_data import ANALYSED
 
 SESSION_FILES = ("frames.csv", "summary.json", "session.json", "assessment.json")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    name: str
+    reason: str   # one line
 
 
 def coactivation_strength(couplings: list[dict] | None) -> dict:
@@ -31,35 +43,56 @@ def coactivation_strength(couplings: list[dict] | None) -> dict:
     flagged pairs."""
     out = {}
     for side in SIDES:
-        cs = [c for c in couplings or [] if c.get("side") == side]
+        cs = [c for c in couplings or [] if c["side"] == side]
         se = next((c for c in cs if c["driver"] == "smile" and c["response"] == "eye_closure"), None)
-        fl = [c for c in cs if c.get("synkinesis")]
+        fl = [c for c in cs if c["synkinesis"]]
         out[side] = {
-            "smile_eye_r": None if se is None else se.get("peak_r"),
-            "max_flagged_r": max((c["peak_r"] for c in fl if c.get("peak_r") is not None), default=None),
+            "smile_eye_r": None if se is None else se["peak_r"],
+            "max_flagged_r": max((c["peak_r"] for c in fl if c["peak_r"] is not None), default=None),
             "flagged": len(fl) if couplings is not None else None,
         }
     return out
 
 
+def row_notes(d, scores) -> list[str]:
+    notes = []
+    if no_face(d):
+        notes.append("no face measured")
+    elif scores is None:
+        notes.append("no assessment timeline: no indices" if not d.timeline else "no measured frames: no indices")
+    why = coactivation_refusal(d)
+    if why and not no_face(d):
+        notes.append(f"no co-activation: {why}")
+    # A recording has no summary.json and an analysis no session.json: only both missing matters.
+    missing = [m for m in ("frames.csv",) if m in d.missing]
+    if {"session.json", "summary.json"} <= set(d.missing):
+        missing.append("session.json and summary.json")
+    if missing:
+        notes.append("missing " + ", ".join(missing))
+    notes += d.problems
+    return notes
+
+
 def session_row(folder: Path) -> dict:
+    """One session's figures. Raises SessionFileError (and whatever a damaged file provokes)
+    when the session cannot be read."""
     d = load_session(folder)
     scores = session_scores(d)
     start = d.start
     date_known = start is not None
     if start is None:
         start = datetime.fromtimestamp(folder.stat().st_mtime, tz=timezone.utc)
-    ix = (scores or {}).get("indices") or {}
-    sym = (scores or {}).get("resting_symmetry") or {}
+    sym = (scores or {}).get("resting_symmetry") or {"regions": {}, "overall_pct": None}
     return {
         "name": folder.name, "date": start, "date_known": date_known,
         "days_since_onset": d.days_since_onset,
-        "symmetry": sym.get("overall_pct"),
-        "symmetry_eye": (sym.get("eye") or {}).get("symmetry_pct"),
-        "symmetry_mouth": (sym.get("mouth_corner_height") or {}).get("symmetry_pct"),
-        "indices": {s: ix.get(s, {}) for s in SIDES},
+        "status": d.status, "status_text": status_text(d), "status_ok": d.status in ("complete", ANALYSED),
+        "symmetry": sym["overall_pct"],
+        "symmetry_eye": (sym["regions"].get("eye") or {}).get("symmetry_pct"),
+        "symmetry_mouth": (sym["regions"].get("mouth_corner_height") or {}).get("symmetry_pct"),
+        "indices": {s: (scores or {}).get("indices", {}).get(s, {}) for s in SIDES},
         "coact": coactivation_strength(session_couplings(d)),
-        "missing": [m for m in d.missing if m in ("frames.csv", "summary.json", "session.json", "timeline.json")],
+        "notes": row_notes(d, scores),
         "has_scores": scores is not None,
     }
 
@@ -69,6 +102,23 @@ def find_sessions(patient_dir: str | Path) -> list[Path]:
     return sorted(c for c in p.iterdir() if c.is_dir() and any((c / f).is_file() for f in SESSION_FILES))
 
 
+def read_rows(folders: list[Path]) -> tuple[list[dict], list[Skipped]]:
+    rows, skipped = [], []
+    for f in folders:
+        try:
+            rows.append(session_row(f))
+        except Exception as exc:  # noqa: BLE001 - one damaged session must not take the page down
+            skipped.append(Skipped(f.name, _one_line(exc)))
+    return rows, skipped
+
+
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).splitlines()
+    msg = lines[0] if lines else ""
+    # Our own errors say what to do; anything else names its kind so it can be reported.
+    return msg if isinstance(exc, (ValueError, OSError)) and msg else f"{type(exc).__name__}: {msg}"
+
+
 def progress_figure(rows: list[dict]) -> str | None:
     if not rows:
         return None
@@ -76,6 +126,10 @@ def progress_figure(rows: list[dict]) -> str | None:
     use_days = all(r["days_since_onset"] is not None for r in rows)
     x = [r["days_since_onset"] if use_days else r["date"] for r in rows]
     fig, axes = plt.subplots(3, 1, figsize=(10, 8.2), sharex=True)
+
+    def legend(ax, **kw):
+        if ax.get_legend_handles_labels()[0]:   # a session list with no such values draws none
+            ax.legend(fontsize=8, loc="lower right", **kw)
 
     def series(ax, vals, **kw):
         xs = [a for a, v in zip(x, vals) if v is not None]
@@ -89,7 +143,7 @@ def progress_figure(rows: list[dict]) -> str | None:
     series(ax, [r["symmetry_mouth"] for r in rows], color="#2a8a5a", ls=":", label="mouth corner")
     ax.set_ylabel("resting symmetry %\n(100 = symmetric)")
     ax.set_ylim(min(80, ax.get_ylim()[0]), 100.5)
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     ax = axes[1]
     for s in SIDES:
         series(ax, [r["indices"][s].get("ocular") for r in rows], color=SIDE_COLOURS[s],
@@ -98,14 +152,14 @@ def progress_figure(rows: list[dict]) -> str | None:
                ls="--", alpha=0.6, label=f"ocular corrected, {s}")
     ax.set_ylabel("ocular index\n(100 = no synkinesis)")
     ax.set_ylim(min(50, ax.get_ylim()[0]), 102)
-    ax.legend(fontsize=8, loc="lower right", ncol=2)
+    legend(ax, ncol=2)
     ax = axes[2]
     for s in SIDES:
         series(ax, [r["coact"][s]["smile_eye_r"] for r in rows], color=SIDE_COLOURS[s],
                label=f"smile→eye closure, {s}")
     ax.set_ylabel("co-activation\npeak r")
     ax.set_ylim(-0.05, 1.05)
-    ax.legend(fontsize=8, loc="lower right")
+    legend(ax)
     axes[-1].set_xlabel("days since onset" if use_days else "session date")
     if not use_days:
         fig.autofmt_xdate()
@@ -114,63 +168,35 @@ def progress_figure(rows: list[dict]) -> str | None:
     return fig_to_uri(fig)
 
 
+def table_row(r: dict) -> dict:
+    """The row's cells as text for the template."""
+    sides = []
+    for s in SIDES:
+        ix, co = r["indices"][s], r["coact"][s]
+        sides.append({"side": s, "ocular": fmt(ix.get("ocular"), 1),
+                      "ocular_corrected": fmt(ix.get("ocular_corrected"), 1),
+                      "oral": fmt(ix.get("oral"), pct=True),
+                      "coact": f"{fmt(co['smile_eye_r'])} / {'–' if co['flagged'] is None else co['flagged']}"})
+    return {"name": r["name"], "date": f"{r['date']:%Y-%m-%d %H:%M}" + ("" if r["date_known"] else " (file time)"),
+            "days": fmt(r["days_since_onset"], 0), "symmetry": fmt(r["symmetry"], 1),
+            "status": r["status"], "status_text": r["status_text"], "status_ok": r["status_ok"],
+            "sides": sides, "notes": "; ".join(r["notes"])}
+
+
 def build_progress(patient_dir: str | Path) -> tuple[str, int]:
+    """The page and the number of sessions shown on it."""
     p = Path(patient_dir)
-    rows = [session_row(f) for f in find_sessions(p)]
+    rows, skipped = read_rows(find_sessions(p))
     if rows and all(r["days_since_onset"] is not None for r in rows):
         rows.sort(key=lambda r: (r["days_since_onset"], r["date"]))
     else:
         rows.sort(key=lambda r: r["date"])
-    title = f"Synkinesis progress – {p.name}"
-    parts = [f"<h1>{esc(title)}</h1>",
-             f"<p>{len(rows)} session(s). Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.</p>"]
-    if not rows:
-        parts.append("<p class='warn'>No session folders found (sub-folders with frames.csv, summary.json, "
-                     "session.json or assessment.json).</p>")
-        return page(title, "\n".join(parts)), 0
-    fig = progress_figure(rows)
-    if fig:
-        parts.append("<h2>Over time</h2>")
-        parts.append(f"<img alt='progress over time' src='{fig}'>")
-        parts.append("<p class='note'>Resting symmetry usually returns before movement does. The ocular index "
-                     "is the Auto-eFACE score (each side scored as if it were the affected eye; 100 = no "
-                     "synkinesis). Co-activation: peak correlation of eye closure with the smile over the whole "
-                     "session. Synkinesis typically worsens fastest 200&ndash;300 days after onset and plateaus "
-                     "after ~500 days.</p>")
-    head = ("<tr><th rowspan=2>session</th><th rowspan=2>date (UTC)</th><th rowspan=2>days since onset</th>"
-            "<th rowspan=2>resting symmetry %</th>"
-            + "".join(f"<th colspan=4>subject's {s}</th>" for s in SIDES) + "<th rowspan=2>notes</th></tr><tr>"
-            + "<th>ocular</th><th>ocular corr.</th><th>oral</th><th>smile&rarr;eye r / flagged</th>" * 2 + "</tr>")
-    body = []
-    for r in rows:
-        cells = [f"<td>{esc(r['name'])}</td>",
-                 f"<td>{r['date']:%Y-%m-%d %H:%M}{'' if r['date_known'] else ' (file time)'}</td>",
-                 f"<td class='num' data-col='days'>{fmt(r['days_since_onset'], 0)}</td>",
-                 f"<td class='num' data-col='symmetry'>{fmt(r['symmetry'], 1)}</td>"]
-        for s in SIDES:
-            ix, co = r["indices"][s], r["coact"][s]
-            cells += [f"<td class='num' data-col='ocular' data-side='{s}'>{fmt(ix.get('ocular'), 1)}</td>",
-                      f"<td class='num' data-col='ocular_corrected' data-side='{s}'>{fmt(ix.get('ocular_corrected'), 1)}</td>",
-                      f"<td class='num' data-col='oral' data-side='{s}'>{fmt(ix.get('oral'), pct=True)}</td>",
-                      f"<td class='num' data-col='coact' data-side='{s}'>{fmt(co['smile_eye_r'])} / "
-                      f"{'&ndash;' if co['flagged'] is None else co['flagged']}</td>"]
-        notes = []
-        if not r["has_scores"]:
-            notes.append("no assessment timeline: no indices")
-        if r["missing"]:
-            notes.append("missing " + ", ".join(r["missing"]))
-        cells.append(f"<td class='note'>{esc('; '.join(notes))}</td>")
-        body.append(f"<tr data-session='{esc(r['name'])}'>{''.join(cells)}</tr>")
-    parts.append("<h2>Sessions</h2><table class='sessions'>" + head + "".join(body) + "</table>")
-    parts.append("<p class='note'>Each session's own report.html (<code>run.py report SESSION_DIR</code>) holds "
-                 "its traces and co-activation matrix.</p>")
-    return page(title, "\n".join(parts)), len(rows)
+    html = render("progress.html.j2", title=f"Synkinesis progress – {p.name}", n=len(rows),
+                  written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", sides=SIDES,
+                  figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped)
+    return html, len(rows)
 
 
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:
     html_text, n = build_progress(patient_dir)
-    out = Path(patient_dir) / "progress.html"
-    tmp = out.with_suffix(".html.tmp")
-    tmp.write_text(html_text, encoding="utf-8")
-    tmp.replace(out)
-    return out, n
+    return atomic_write_text(Path(patient_dir) / "progress.html", html_text), n

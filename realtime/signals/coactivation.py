@@ -166,7 +166,9 @@ def xcorr_matrix(x: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
     r = np.full((lags, m, m), np.nan)
     gain = np.full((lags, m, m), np.nan)
     for i, k in enumerate(range(-max_lag, max_lag + 1)):
-        a = x[max(0, -k):n - max(0, k)]
+        # max(0, ...): a lag longer than the signal must overlap nothing, not wrap to a
+        # negative slice end (which took all but a few rows and broke the product below).
+        a = x[max(0, -k):max(0, n - max(0, k))]
         b = x[max(0, k):max(0, k) + len(a)]
         if len(a) < 3:
             continue

@@ -11,12 +11,15 @@ from __future__ import annotations
 import numpy as np
 
 
-def on_regular_grid(t: np.ndarray, sig: np.ndarray, fps: float) -> tuple[np.ndarray, np.ndarray] | None:
+def on_regular_grid(t: np.ndarray, sig: np.ndarray, fps: float,
+                    max_gap_s: float | None = None) -> tuple[np.ndarray, np.ndarray] | None:
     """``t``: (n,) seconds, increasing where finite (NaN: an empty slot, ignored); ``sig``:
     (n, ...) values, a sample with any NaN meaning "no face". Returns ``grid`` (m,) at ``fps``
     from the first to the last timed sample and the values on it, (m, ...): linear between
     samples with a face, NaN where the nearest sample had none (``coactivation.analyse``
-    bridges short gaps itself). None if fewer than two samples have a face."""
+    bridges short gaps itself). ``max_gap_s``: grid points inside an interval between timed
+    samples longer than this are NaN too, so a stretch with no samples at all counts as
+    unmeasured rather than as a straight line. None if fewer than two samples have a face."""
     t = np.asarray(t, float)
     sig = np.asarray(sig, float)
     timed = np.isfinite(t)
@@ -30,4 +33,8 @@ def on_regular_grid(t: np.ndarray, sig: np.ndarray, fps: float) -> tuple[np.ndar
     after = np.clip(np.searchsorted(t, grid), 1, len(t) - 1)
     nearest = np.where(np.abs(t[after - 1] - grid) <= np.abs(t[after] - grid), after - 1, after)
     res[~face[nearest]] = np.nan
+    if max_gap_s is not None:
+        before = np.clip(np.searchsorted(t, grid, side="right") - 1, 0, len(t) - 2)
+        inside = (grid > t[before] + 1e-9) & (grid < t[before + 1] - 1e-9)
+        res[inside & (t[before + 1] - t[before] > max_gap_s)] = np.nan
     return grid, res.reshape((len(grid),) + sig.shape[1:])

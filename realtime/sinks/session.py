@@ -16,6 +16,11 @@ flushes and fsyncs the CSV files at least every ``flush_interval_s`` (default 0.
 not new rows arrive: a crash or ``kill -9`` loses at most the last half second, and
 ``framefile.read_frames`` skips a torn last line.
 
+While it writes, the writer holds an exclusive ``flock`` on ``frames.csv`` (released at ``close``,
+and by the kernel when the process dies): ``read_session_meta`` uses it to tell a recording
+still under way from one that was killed, whose session.json still says "recording" (see
+``resolve_status`` for the rule).
+
 A write error (full disk, folder removed, permissions changed) stops the writer: ``error``
 holds a one-line message, later ``add_*`` calls raise ``SessionError`` with it, and everything
 flushed before the error stays readable. ``close()`` never raises. OpenCV's video writer reports
@@ -52,6 +57,11 @@ import numpy as np
 from realtime.files import DIR_MODE, FILE_MODE, atomic_write, fsync_dir
 from realtime.sinks.framefile import HEADER, format_row
 
+try:
+    import fcntl  # POSIX: the writer's lock tells a live recording from a killed one
+except ImportError:  # Windows: readers go by the files' quiet time alone
+    fcntl = None
+
 EVENTS_HEADER = ["start_s", "end_s", "driver", "response", "side", "peak"]
 FRAMES = "frames.csv"
 EVENTS = "events.csv"
@@ -59,10 +69,19 @@ META = "session.json"
 VIDEO = "video.mkv"
 VIDEO_RESERVE_BYTES = 200_000_000   # free space kept for the signal files when saving video
 FORMAT_VERSION = 1
+RECORDING, INTERRUPTED = "recording", "interrupted"
+# A "recording" session whose files have not changed for this long, with no writer holding its
+# lock, is taken as interrupted. A live writer flushes every half second while frames arrive;
+# the quiet time only matters where the lock cannot be seen (see resolve_status).
+STALE_S = 30.0
 
 
 class SessionError(OSError):
     """The session folder cannot be written. The message is one line and says what to do."""
+
+
+class SessionFileError(ValueError):
+    """A session file exists but cannot be used. The message is one line and says what to do."""
 
 
 def utc_now() -> str:
@@ -129,6 +148,7 @@ class SessionWriter:
         self.face_frames = 0
         self.events = 0
         self.last_flush: float | None = None   # time.monotonic() of the last successful fsync
+        self._lock_fd: int | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -146,13 +166,16 @@ class SessionWriter:
                 self._files[name] = f
                 self._csv[name] = csv.writer(f)
                 self._csv[name].writerow(header)
+            self._lock_fd = _hold_lock(self.folder / FRAMES)
             self._flush()
             fsync_dir(self.folder)
         except SessionError:
             self._close_files()
+            self._release_lock()
             raise
         except OSError as exc:
             self._close_files()
+            self._release_lock()
             raise SessionError(describe(exc, getattr(exc, "filename", None) or self.folder,
                                         self.folder)) from None
         self._thread = threading.Thread(target=self._run, name="session-writer", daemon=True)
@@ -205,6 +228,8 @@ class SessionWriter:
                 except OSError as exc:
                     if self.error is None:
                         self.error = describe(exc, self.folder / META, self.folder)
+            # Only now: a reader that sees the lock free must also see the final status.
+            self._release_lock()
             return dict(self._meta)
 
     @property
@@ -251,6 +276,11 @@ class SessionWriter:
     def _fail(self, message: str) -> None:
         if self.error is None:
             self.error = message
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)   # closing the descriptor releases the flock
+            self._lock_fd = None
 
     def _close_files(self) -> None:
         for f in self._files.values():
@@ -340,6 +370,110 @@ class SessionWriter:
                 self._flush()
             except OSError as exc:
                 self._fail(describe(exc, self.folder / FRAMES, self.folder))
+
+
+def _hold_lock(path: Path) -> int | None:
+    """An exclusive flock on ``path`` through a descriptor of its own (the CSV file object may
+    be closed early by a write error, the lock must last until ``close``). None where locks do
+    not exist or the file system refuses them: readers then go by the quiet time."""
+    if fcntl is None:
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def writer_alive(folder: str | os.PathLike) -> bool | None:
+    """True while a SessionWriter holds ``folder``'s lock, False when none does, None when
+    this cannot be told (no flock here, or no frames.csv)."""
+    if fcntl is None:
+        return None
+    try:
+        fd = os.open(Path(folder) / FRAMES, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        # A shared lock: two readers never take each other for a writer.
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return False
+
+
+def last_written(folder: str | os.PathLike) -> float | None:
+    """Newest modification time (epoch seconds) of the session's files, None if none exists."""
+    times = []
+    for name in (META, FRAMES, EVENTS, VIDEO):
+        try:
+            times.append((Path(folder) / name).stat().st_mtime)
+        except OSError:
+            continue
+    return max(times, default=None)
+
+
+def resolve_status(folder: str | os.PathLike, meta: dict, *, now: float | None = None,
+                   stale_s: float = STALE_S) -> dict:
+    """``meta`` as read from ``folder``/session.json, with a dead recording marked.
+
+    Rule: a session whose status is "recording" is interrupted when no process holds the
+    writer's lock on frames.csv and none of its files changed for ``stale_s`` seconds. The
+    lock alone would do on a local disk (the kernel drops it when the writer dies, even on
+    ``kill -9`` or a crash); the quiet time also covers writers that hold no lock (older
+    versions, Windows, file systems without flock), which touch frames.csv every half second
+    while they live. A writer that is in fact alive rewrites session.json when it closes, so a
+    wrong mark cannot outlast it.
+
+    The mark is written back to session.json (atomically, owner-only) so every later reader
+    agrees; where the folder is read-only only the returned dict carries it."""
+    if meta.get("status") != RECORDING:
+        return meta
+    folder = Path(folder)
+    written = last_written(folder)
+    now = time.time() if now is None else now
+    if writer_alive(folder) or written is None or now - written < stale_s:
+        return meta
+    out = {**meta, "status": INTERRUPTED,
+           "status_note": "the recording program ended without closing the session: killed, crashed "
+                          "or powered off",
+           "interrupted_detected": utc_now()}
+    out.setdefault("ended", datetime.fromtimestamp(written, timezone.utc).isoformat(timespec="seconds"))
+    try:
+        atomic_write(folder / META, lambda f: json.dump(out, f, indent=1, default=_json_default))
+    except OSError:
+        pass  # a read-only copy: the page still shows the status, the file keeps its own
+    return out
+
+
+def read_session_meta(folder: str | os.PathLike) -> dict | None:
+    """``folder``/session.json as a dict with its status resolved (``resolve_status``); None
+    when the file does not exist. Raises SessionFileError when it cannot be used."""
+    path = Path(folder) / META
+    if not path.is_file():
+        return None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SessionFileError(f"{path} cannot be read ({reason}): restore it from a backup, or move it "
+                               "away to use the frames alone") from None
+    if not isinstance(meta, dict):
+        raise SessionFileError(f"{path} is not a session description (a JSON object expected, found "
+                               f"{_json_kind(meta)}): restore it from a backup, or move it away to use the "
+                               "frames alone")
+    return resolve_status(folder, meta)
+
+
+def _json_kind(v) -> str:
+    return {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(v), "a number")
 
 
 def _json_default(o):

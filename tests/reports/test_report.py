@@ -6,56 +6,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
+from tests.reports.pages import assert_self_contained, parse
 
 DEMO = dict(seconds=14, fps=15, seed=3, strength=0.5, delay_s=0.15)
-
-
-class Page(HTMLParser):
-    """Collects tags with src/href and cells with data-* attributes."""
-
-    def __init__(self):
-        super().__init__()
-        self.links, self.cells, self._cell = [], [], None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        for k in ("src", "href"):
-            if k in a:
-                self.links.append((tag, a[k]))
-        if tag == "td" and any(k.startswith("data-") for k in a):
-            self._cell = {"attrs": a, "text": ""}
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell["text"] += data
-
-    def handle_endtag(self, tag):
-        if tag == "td" and self._cell is not None:
-            self.cells.append(self._cell)
-            self._cell = None
-
-    def cell(self, **attrs) -> str:
-        hits = [c["text"].strip() for c in self.cells
-                if all(c["attrs"].get(f"data-{k}") == v for k, v in attrs.items())]
-        assert len(hits) == 1, (attrs, hits)
-        return hits[0]
-
-
-def parse(path) -> Page:
-    p = Page()
-    p.feed(path.read_text(encoding="utf-8"))
-    return p
-
-
-def assert_self_contained(page: Page):
-    assert page.links, "expected embedded figures"
-    for tag, url in page.links:
-        assert url.startswith("data:image/png;base64,") or url.startswith("#"), (tag, url[:60])
 
 
 @pytest.fixture(scope="module")

@@ -177,3 +177,12 @@ def test_a_mostly_unmeasured_stretch_is_undecided():
         holes[a + 12:a + 48] = np.nan
     (c,) = _called(analyse(holes, FPS, noise)[0])
     assert not c.synkinesis and c.verdict == "undecided" and "could be measured" in c.reason
+
+
+def test_a_stretch_shorter_than_the_lag_window_gives_no_numbers_not_an_error():
+    sig, noise = scenario(side=0)
+    cs, _ = analyse(sig[:28], FPS, noise)          # 28 frames, lags up to +-30
+    assert len(cs) == len(SIGNALS) * (len(SIGNALS) - 1) * 2
+    assert not [c for c in cs if c.synkinesis]
+    r = xcorr(sig[:28, 0, S["smile"]], sig[:28, 0, S["eye_closure"]], 30)
+    assert np.isnan(r[:4]).all() and np.isnan(r[-4:]).all() and np.isfinite(r[30])

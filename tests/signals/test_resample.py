@@ -31,3 +31,15 @@ def test_no_face_stretch_stays_missing_and_empty_slots_are_ignored():
 
 def test_too_few_faces_gives_none():
     assert on_regular_grid(np.arange(3.0), np.full((3, 2, 4), np.nan), 30.0) is None
+
+
+def test_a_stretch_without_samples_stays_empty_with_max_gap():
+    fps = 10.0
+    t = np.r_[np.arange(0, 10), np.arange(20, 30)] / fps      # no samples for 1 s
+    sig = np.tile(t[:, None, None], (1, 1, 2))
+    grid, res = on_regular_grid(t, sig, fps, max_gap_s=0.5)
+    empty = np.isnan(res).any(axis=(1, 2))
+    assert list(np.nonzero(empty)[0]) == list(range(10, 20))
+    np.testing.assert_allclose(res[~empty, 0, 0], grid[~empty])
+    _, bridged = on_regular_grid(t, sig, fps)                  # without it: a straight line
+    assert not np.isnan(bridged).any()

@@ -19,9 +19,13 @@ from realtime.signals.features import SIGNALS
 from realtime.sinks.framefile import read_frames
 from realtime.sinks.session import (
     EVENTS_HEADER,
+    STALE_S,
     SessionError,
+    SessionFileError,
     SessionWriter,
     open_private,
+    read_session_meta,
+    writer_alive,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -265,3 +269,68 @@ def test_video_stops_before_the_disk_fills_and_signals_go_on(tmp_path):
     assert meta["frames"] == 120 and meta["video_stopped"] == w.warning
     assert len(read_frames(tmp_path / "s" / "frames.csv")[0]) == 120
     assert 30 <= _count_video_frames(tmp_path / "s" / "video.mkv") <= 60
+
+
+def _age(folder: Path, seconds: float) -> None:
+    old = time.time() - seconds
+    for p in folder.iterdir():
+        os.utime(p, (old, old))
+
+
+def test_a_killed_recording_is_marked_interrupted_on_the_next_read(tmp_path):
+    folder = tmp_path / "s"
+
+    def record_then_die() -> int:
+        w = SessionWriter(folder, flush_interval_s=0.1)
+        w.start({"subject_id": "P01"})
+        for i in range(30):
+            w.add_frame(i, i / 30, _sig(i))
+        time.sleep(0.4)
+        os._exit(0)                # killed: no close()
+
+    code, out = _in_child_as_is(record_then_die)
+    assert code == 0, out
+    # Just killed: nothing tells it from a writer between two flushes yet on a lockless disk,
+    # so it stays "recording" for the quiet time.
+    assert read_session_meta(folder)["status"] == "recording"
+    _age(folder, STALE_S + 1)
+    meta = read_session_meta(folder)
+    assert meta["status"] == "interrupted" and meta["ended"] and meta["subject_id"] == "P01"
+    on_disk = json.loads((folder / "session.json").read_text())
+    assert on_disk["status"] == "interrupted"
+    assert _mode(folder / "session.json") == 0o600
+    assert read_session_meta(folder)["status"] == "interrupted"
+
+
+def test_a_live_writer_holds_its_session_open_however_quiet(tmp_path):
+    w = SessionWriter(tmp_path / "s")
+    w.start({})
+    w.add_frame(0, 0.0, _sig(0))
+    time.sleep(0.7)
+    _age(tmp_path / "s", STALE_S + 60)
+    assert writer_alive(tmp_path / "s") is True
+    assert read_session_meta(tmp_path / "s")["status"] == "recording"
+    w.close()
+    assert writer_alive(tmp_path / "s") is False
+    assert read_session_meta(tmp_path / "s")["status"] == "complete"
+
+
+def test_without_locks_the_quiet_time_decides_and_close_corrects_a_wrong_mark(tmp_path, monkeypatch):
+    from realtime.sinks import session
+    monkeypatch.setattr(session, "fcntl", None)      # as on Windows
+    w = SessionWriter(tmp_path / "s")
+    w.start({})
+    assert writer_alive(tmp_path / "s") is None
+    assert read_session_meta(tmp_path / "s")["status"] == "recording"   # written just now
+    _age(tmp_path / "s", STALE_S + 1)                 # a writer stalled for longer than that
+    assert read_session_meta(tmp_path / "s")["status"] == "interrupted"
+    w.close()                                         # it was alive after all: its close rewrites
+    assert read_session_meta(tmp_path / "s")["status"] == "complete"
+
+
+def test_a_session_json_that_is_not_an_object_is_one_line_error(tmp_path):
+    (tmp_path / "session.json").write_text("[1, 2]")
+    with pytest.raises(SessionFileError) as info:
+        read_session_meta(tmp_path)
+    assert "not a session description" in str(info.value) and "\n" not in str(info.value)
+    assert read_session_meta(tmp_path / "nowhere") is None
