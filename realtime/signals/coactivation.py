@@ -334,8 +334,16 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
     measured_s = float(measured.sum()) / fps
     share = float(measured.mean()) if len(measured) else 0.0
     min_shift = max(max_lag + 1, int(round(cfg.surrogate_min_shift_s * fps)))
+    too_little = ""
+    if measured_s < cfg.min_measured_s:
+        too_little = f"not enough data: {measured_s:.1f} s measured, {cfg.min_measured_s:g} s needed"
+    elif share < cfg.min_measured_share:
+        too_little = (f"not enough data: only {share:.0%} of the stretch could be measured "
+                      f"({cfg.min_measured_share:.0%} needed)")
     for (s, d, r_), c in raw.items():
         if not c.synkinesis:
+            if too_little:      # nothing can be ruled out either: not "none"
+                c.verdict, c.reason = UNDECIDED, too_little
             continue
         x = clean[:, s, d]
         thr = max(cfg.min_snr * noise[s, d], 0.5 * activity_range(x))
@@ -345,11 +353,8 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         if abs(c.lag_s) > cfg.max_plausible_lag_s:
             c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "
                                          "too late for synkinesis (speech rhythm or chance)")
-        elif measured_s < cfg.min_measured_s:
-            c.reason = f"not enough data: {measured_s:.1f} s measured, {cfg.min_measured_s:g} s needed"
-        elif share < cfg.min_measured_share:
-            c.reason = (f"not enough data: only {share:.0%} of the stretch could be measured "
-                        f"({cfg.min_measured_share:.0%} needed)")
+        elif too_little:
+            c.reason = too_little
         elif c.activations < cfg.min_activations:
             c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
                         f"{cfg.min_activations} needed")

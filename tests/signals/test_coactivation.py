@@ -186,3 +186,11 @@ def test_a_stretch_shorter_than_the_lag_window_gives_no_numbers_not_an_error():
     assert not [c for c in cs if c.synkinesis]
     r = xcorr(sig[:28, 0, S["smile"]], sig[:28, 0, S["eye_closure"]], 30)
     assert np.isnan(r[:4]).all() and np.isnan(r[-4:]).all() and np.isfinite(r[30])
+
+
+def test_too_short_a_stretch_rules_nothing_out_either():
+    """Pairs that would not be candidates on a long recording are not "none" on 5 s of it."""
+    sig, noise = scenario(side=0)
+    couplings = analyse(sig[:150], FPS, noise)[0]
+    assert {c.verdict for c in couplings} == {"undecided"}
+    assert all(c.reason.startswith("not enough data") for c in couplings)
