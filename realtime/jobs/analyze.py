@@ -19,7 +19,8 @@ from realtime.sources import SourceError, VideoFileSource
 def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile | None = None,
                  rest: tuple[float, float] | None = None, workers: int = 2, show_progress: bool = True,
                  sinks: list[Sink] | tuple[Sink, ...] = ()) -> Analysis:
-    """``rest``: the rest stretch in seconds; None: the first 2 s in which a face is seen."""
+    """``rest``: the rest stretch in seconds; None: the most neutral stretch of the video
+    (pipeline/calibrate.py choose_rest)."""
     video = Path(video)
     try:
         src = VideoFileSource(video)       # fails early, with a clear message, on a bad file

@@ -30,6 +30,18 @@ def test_a_duchenne_smile_is_seen_on_both_sides_and_the_rest_is_not_the_smile(re
     assert np.nanmedian(eye[mid], axis=0).min() > 0.02        # a Duchenne smile narrows both eyes
 
 
+def test_a_blink_reads_as_a_full_closure_of_both_eyes(real_analysed):
+    """single_face blinks once (~0.9 s). The eye opening is read from the image, where the lids
+    meet; the mesh alone read real blinks as ~0.5-0.6 closures."""
+    _, out = real_analysed("single_face")
+    _, t, sig = read_frames(out / "frames.csv")
+    from realtime.signals.features import S
+    eye = sig[:, :, S["eye_closure"]]
+    assert (np.nanmax(eye, axis=0) > 0.85).all()
+    blink = np.nanargmax(eye[:, 0])
+    assert abs(int(np.nanargmax(eye[:, 1])) - blink) <= 1 and 0.6 < t[blink] < 1.2
+
+
 def test_a_video_without_a_face_fails_with_one_line(real_clips, model_path, tmp_path, capsys):
     from realtime.cli import main
     code = main(["analyze", str(real_clips["no_face"]), "--out", str(tmp_path / "o"), "--quiet",
