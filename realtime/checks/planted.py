@@ -171,6 +171,14 @@ def frame_corrections(frames, meshes, side: str, geom: dict) -> np.ndarray:
     return out
 
 
+def _carry_to_corners(offsets: np.ndarray) -> np.ndarray:
+    """Median over frames (rows) of offsets on U_GRID, NaN near the corners where the margins
+    are not searched; there the nearest searched offset is carried."""
+    searched = np.isfinite(offsets).any(axis=0)
+    med = np.nanmedian(offsets[:, searched], axis=0)
+    return np.interp(U_GRID, U_GRID[searched], med)
+
+
 def rest_geometry(frames_gray, meshes, side: str):
     """Offsets (visible margin - mesh contour) on U_GRID, and the rest fissure profile, both
     in eye-width units, as medians over the given rest frames."""
@@ -180,11 +188,7 @@ def rest_geometry(frames_gray, meshes, side: str):
         up, lo, _, _ = visible_margins(g, lm, side)
         offs_u.append(up - up_m)
         offs_l.append(lo - lo_m)
-    off_u, off_l = np.nanmedian(offs_u, axis=0), np.nanmedian(offs_l, axis=0)
-    # Beyond the searched part (corners) carry the nearest offset.
-    for off in (off_u, off_l):
-        ok = np.isfinite(off)
-        off[:] = np.interp(U_GRID, U_GRID[ok], off[ok])
+    off_u, off_l = (_carry_to_corners(np.asarray(o)) for o in (offs_u, offs_l))
     up_m = np.median([contour_uv(lm, side)[0] for lm in meshes], axis=0)
     lo_m = np.median([contour_uv(lm, side)[1] for lm in meshes], axis=0)
     prof = np.clip((lo_m + off_l) - (up_m + off_u), 0, None)

@@ -18,7 +18,11 @@ def test_planted_narrowing_follows_the_smile_on_one_eye_only(real_clips, model_p
     assert code == 0 and out.stat().st_size > 100_000
     truth = json.loads(out.with_suffix(".json").read_text())
     planted = np.array(truth["planted_narrowing"])
-    assert truth["side"] == "left" and 0.4 < planted.max() <= 0.5 and planted[:5].max() < 0.05
+    requested = np.array(truth["requested_narrowing"])
+    # the smile already narrows the eye, so the lids may run out of room: the truth records
+    # what was planted, never more than asked
+    assert truth["side"] == "left" and 0.45 < requested.max() <= 0.5 and planted[:5].max() < 0.05
+    assert 0.3 < planted.max() and (planted <= requested + 1e-6).all()
 
     base = run_analysis(real_clips["single_face"], model_path, show_progress=False)
     moved = run_analysis(out, model_path, show_progress=False)
