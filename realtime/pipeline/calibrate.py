@@ -66,6 +66,20 @@ def _facing(o: FaceObservation) -> bool:
     return abs(o.yaw_deg) <= ENVELOPE.max_yaw_deg and abs(o.pitch_deg) <= ENVELOPE.max_pitch_deg
 
 
+# Head pose the reference may differ from the subject's usual pose (median over facing frames),
+# degrees of yaw and of pitch. Every frame is registered to the reference: one taken mid-turn
+# (cap12_edit's most neutral 2 s held a turn from +3 to -11 deg) left 95 % of the clip
+# registered through a skewed warp, outside the envelope.
+USUAL_POSE_DEG = 5.0
+
+
+def _usual_pose(poses: np.ndarray, facing: np.ndarray) -> np.ndarray:
+    """(n,) bool: facing samples within USUAL_POSE_DEG of the median facing pose (all facing
+    samples if none is)."""
+    usual = facing & (np.abs(poses - np.median(poses[facing], axis=0)) <= USUAL_POSE_DEG).all(axis=1)
+    return usual if usual.any() else facing
+
+
 def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> RestChoice:
     """The most neutral stretch of a video file, from MediaPipe's expression scores of sampled
     frames. Short videos get a shorter stretch (a quarter of the video, at least 0.5 s), so that
@@ -74,7 +88,7 @@ def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> Res
         fps, n = src.fps, src.frame_count
         duration = n / fps if n else 0.0
         step = max(1, int(round(max(NEUTRAL_EVERY_S, duration / MAX_NEUTRAL_SAMPLES) * fps)))
-        times, scores, facing = [], [], []
+        times, scores, facing, poses = [], [], [], []
         for f in src:
             if f.index % step:
                 continue
@@ -82,6 +96,7 @@ def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> Res
             times.append(f.timestamp_s)
             scores.append(faces[0].expression() if faces else np.nan)
             facing.append(bool(faces) and _facing(faces[0]))
+            poses.append((faces[0].yaw_deg, faces[0].pitch_deg) if faces else (np.nan, np.nan))
     scores = np.array(scores)
     # A quarter of the time the face is in view, not of the video: a face that leaves after
     # 2.7 s of a 6.4 s clip (smiling for 2 of them) would otherwise get a stretch of 1.6 s, and
@@ -90,6 +105,7 @@ def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> Res
     length = min(rest_s, max(0.5, seen / 4))
     if any(facing):    # a turned face is outside the measurable envelope: never the reference
         scores = np.where(facing, scores, np.nan)
+        scores = np.where(_usual_pose(np.array(poses), np.array(facing)), scores, np.nan)
     try:
         a, b, score = neutral_stretch(np.array(times), scores, length)
     except ValueError:

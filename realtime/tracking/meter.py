@@ -23,6 +23,7 @@ from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
 from realtime.tracking.quality import (
     CONTOURS,
+    ENVELOPE,
     OCCLUDED_SUPPORT,
     FrameQuality,
     QualityGauge,
@@ -33,6 +34,8 @@ from realtime.tracking.quality import (
 from realtime.tracking.registration import Registrar, apply_warp, similarity_seed
 from realtime.tracking.roi_landmarker import Box, RoiLandmarker, available, read_network
 
+# Frames between attempts to re-seed a registration that looks stuck in a wrong basin.
+RESEED_EVERY = 5
 # Landmarks that expressions move least: used to re-seed registration after a loss.
 _STABLE = FOREHEAD + NOSE_BRIDGE + [133, 362, 33, 263]
 
@@ -134,6 +137,7 @@ class FaceMeter:
         self._pose = (np.nan, np.nan, np.nan)
         self._faces = 1
         self._reg_error = np.nan
+        self._since_reseed = RESEED_EVERY
         self._init_eyes(reference)
 
     def _init_eyes(self, reference: Reference) -> None:
@@ -192,6 +196,24 @@ class FaceMeter:
             return None
         return self.registrar.register(rgb, seed)
 
+    def _out_of_a_wrong_basin(self, rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
+        """ECC seeded by the previous frame can slide into a wrong basin on low-texture skin
+        and stay there, skewing the face by 10-20 % at a high correlation (cap13_edit2: even the
+        reference frame registered to itself through [[1.18, 0.10], [-0.05, 1.01]]). A warp
+        that is far from a similarity is tried again from the landmarks, at most every
+        RESEED_EVERY frames while it stays so, and the less distorted result is kept."""
+        self._since_reseed += 1
+        bent = warp_distortion(warp)
+        if bent <= ENVELOPE.max_warp_distortion or self._since_reseed < RESEED_EVERY:
+            return warp
+        self._since_reseed = 0
+        kept, cc = warp.copy(), self.registrar.last_cc
+        again = self._reacquire(rgb)
+        if again is not None and warp_distortion(again) < bent:
+            return again
+        self.registrar.warp, self.registrar.last_cc = kept, cc     # the next frame goes on from here
+        return kept
+
     def _probe_due(self, warp: np.ndarray) -> bool:
         """Every ``probe_every`` frames, or at most every 4th frame while the head moves: the
         eye line moved by 0.15 IOD, turned by 5 degrees or the face changed size by 5 % since
@@ -243,6 +265,8 @@ class FaceMeter:
         warp = self.registrar.register(rgb)
         if warp is None:
             warp = self._reacquire(rgb)
+        else:
+            warp = self._out_of_a_wrong_basin(rgb, warp)
         t1 = time.perf_counter()
         m = FrameMeasurement(index, timestamp_s, False, "no_face" if warp is None else "lost", warp=warp,
                              registration_cc=self.registrar.last_cc,
