@@ -42,7 +42,7 @@ class RecordOptions:
     rest_s: float = REST_S
     workers: int = 2
     flush_interval_s: float = 0.5
-    log: object = field(default=sys.stderr)
+    log: object = field(default_factory=lambda: sys.stderr)   # the stderr of the moment, not of import time
 
 
 def record(opts: RecordOptions) -> dict:
