@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import re
 import sys
@@ -31,14 +32,44 @@ DEFAULT_COMMAND: list[str] = ["live"]  # arguments used when run.py is given non
 
 
 def rest_window(text: str) -> tuple[float, float]:
-    """argparse type for START:END seconds."""
+    """argparse type for START:END seconds (whether the stretch fits the video is checked
+    against the video, before measuring: realtime.jobs.inputs)."""
     try:
         a, b = (float(x) for x in text.split(":"))
     except ValueError:
         raise argparse.ArgumentTypeError("use START:END in seconds, e.g. 0:2") from None
+    if not (math.isfinite(a) and math.isfinite(b)):
+        raise argparse.ArgumentTypeError("START and END must be finite seconds, e.g. 0:2")
     if not 0 <= a < b:
         raise argparse.ArgumentTypeError("START must be >= 0 and below END")
     return a, b
+
+
+def seconds(text: str) -> float:
+    """argparse type: a finite number of seconds above 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number of seconds") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError("must be a finite number of seconds above 0")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number, 1 or more."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a whole number") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return v
+
+
+MIRRORED_HELP = ("the video or camera shows the subject as in a mirror (e.g. a selfie camera that "
+                 "mirrors): every frame is flipped back first, so 'left' stays the subject's left")
+FORCE_HELP = "replace results already in --out (a recorded session's frames.csv too)"
 
 
 def subject_id(text: str) -> str:
@@ -60,8 +91,15 @@ def days_since_onset(text: str) -> int:
     return v
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line, like every other error of the program (exit status 2)."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
-    p = argparse.ArgumentParser(prog="run.py", description="See facial synkinesis as it happens.")
+    p = OneLineParser(prog="run.py", description="See facial synkinesis as it happens.")
     sub = p.add_subparsers(dest="command")
     modules = {}
     for name in COMMANDS:

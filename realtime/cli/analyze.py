@@ -1,6 +1,6 @@
 """``run.py analyze VIDEO --out DIR``: offline measurement of a video."""
 
-from realtime.cli import rest_window
+from realtime.cli import FORCE_HELP, MIRRORED_HELP, rest_window
 
 NAME = "analyze"
 HELP = "measure a video: DIR/frames.csv and DIR/summary.json"
@@ -8,11 +8,13 @@ HELP = "measure a video: DIR/frames.csv and DIR/summary.json"
 
 def add_arguments(p) -> None:
     p.add_argument("video")
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder: new, or one without results")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--profile", help="calibration profile (JSON) to use for the rest baseline")
     p.add_argument("--model", help="face_landmarker.task path")
     p.add_argument("--rest", type=rest_window, default=None,
-                   help="rest stretch START:END in s (default: the first 2 s in which a face is seen)")
+                   help="rest stretch START:END in s, at least 1 s (default: the video's most neutral stretch)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -22,18 +24,22 @@ def run(args) -> int:
 
     from calibration.profile import load_profile
     from realtime.jobs.analyze import analyze
-    from realtime.sources import VideoFileSource
+    from realtime.jobs.inputs import check_analysis
+    from realtime.sinks.analysis_files import faces_warning
     from realtime.tracking.model_asset import resolve_model
-    VideoFileSource(args.video).close()  # a bad video fails before any model download
+    # Every argument is checked before a model download or the first measured frame.
+    check_analysis(args.video, args.out, rest=args.rest, force=args.force)
     profile = load_profile(args.profile) if args.profile else None
     summary = analyze(args.video, args.out, resolve_model(args.model), profile=profile,
-                      rest=args.rest, show_progress=not args.quiet)
+                      rest=args.rest, show_progress=not args.quiet, force=args.force, mirrored=args.mirrored)
     rest = summary.get("rest") or {}
     if rest.get("rest_stretch_s"):
         a, b = rest["rest_stretch_s"]
         print(f"rest baseline from {a:.1f}-{b:.1f} s ({rest['mode']})")
     if rest.get("warning"):
         print(f"warning: {rest['warning']}", file=sys.stderr)
+    if warning := faces_warning(summary.get("faces")):
+        print(f"warning: {warning}", file=sys.stderr)
     flagged = [f"{c['driver']}->{c['response']} ({c['side']}, lag {c['lag_s']:+.2f} s)"
                for c in summary["synkinesis"]]
     undecided = summary.get("undecided") or []

@@ -1,6 +1,6 @@
 """``run.py live``: the live biofeedback window (the default command)."""
 
-from realtime.cli import days_since_onset, subject_id
+from realtime.cli import MIRRORED_HELP, days_since_onset, subject_id
 
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
@@ -19,6 +19,7 @@ def add_arguments(p) -> None:
                    "(default ~/synkinesis-sessions)")
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id stored with recordings (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since onset, stored with recordings")
+    p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
 
@@ -67,7 +68,8 @@ def run(args) -> int:
         _quiet_offscreen_warning()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     engine = LiveEngine(model, args.source, profile=profile,
-                        profile_path=str(Path(args.profile).resolve()) if args.profile else None)
+                        profile_path=str(Path(args.profile).resolve()) if args.profile else None,
+                        mirrored=args.mirrored)
     try:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,

@@ -1,27 +1,15 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-from realtime.cli import days_since_onset, subject_id
+from realtime.cli import MIRRORED_HELP, days_since_onset, seconds, subject_id
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
 
 
-def _positive(text: str) -> float:
-    # A command's modules load only when it runs: --help and argument errors answer at once.
-    import argparse
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a number of seconds") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError("must be above 0")
-    return v
-
-
 def add_arguments(p) -> None:
     p.add_argument("source", help="camera, camera:N, demo, or a video file")
     p.add_argument("--out", required=True, help="session folder to create (must be new or empty)")
-    p.add_argument("--duration", type=_positive, help="stop after S seconds (default: until the "
+    p.add_argument("--duration", type=seconds, help="stop after S seconds (default: until the "
                    "video ends, or Ctrl+C / SIGTERM for a camera or the demo)")
     p.add_argument("--fast", action="store_true",
                    help="video file: measure every frame as fast as possible instead of in real time")
@@ -32,23 +20,34 @@ def add_arguments(p) -> None:
     p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mkv)")
     p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
                    "session.json so 'run.py report' scores it")
+    p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
 
 
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
     import signal
+    import sys
     from pathlib import Path
 
+    from calibration.baseline import REST_S
+    from calibration.profile import load_profile
+    from realtime.jobs.inputs import check_video
     from realtime.jobs.record import RecordOptions, record
-    from realtime.sinks.session import check_writable
+    from realtime.sinks.analysis_files import TWO_FACES
+    from realtime.sinks.session_folder import check_session_folder
     from realtime.tracking.model_asset import resolve_model
 
     def _term(signum, frame):
         raise KeyboardInterrupt  # SIGTERM stops the recording cleanly, like Ctrl+C
     signal.signal(signal.SIGTERM, _term)
 
-    check_writable(Path(args.out))
+    # Every argument is checked before a model download or the first measured frame.
+    check_session_folder(args.out)
+    if args.source not in ("demo", "camera") and not args.source.startswith("camera:"):
+        check_video(args.source, min_s=REST_S, purpose="record (the first 2 s with a face calibrate)")
+    if args.profile:
+        load_profile(args.profile)
     timeline = None
     if args.timeline:
         from realtime.clinical.assessment import load_timeline
@@ -59,9 +58,13 @@ def run(args) -> int:
     opts = RecordOptions(source=args.source, out=Path(args.out), model=resolve_model(args.model),
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
-                         save_video=args.save_video, timeline=timeline)
+                         save_video=args.save_video, timeline=timeline, mirrored=args.mirrored)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "
           f"{meta['processing_fps']} fps; session in {args.out}", )
+    if several := meta.get("frames_with_two_or_more_faces"):
+        print(f"warning: two or more faces in {several} of {meta['frames']} frames ('{TWO_FACES}' in "
+              "frames.csv, left out of co-activation); record the subject alone to measure every frame",
+              file=sys.stderr)
     return 0

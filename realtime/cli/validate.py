@@ -1,13 +1,15 @@
 """``run.py validate``: accuracy on demo-face videos with random, untuned settings."""
 
+from realtime.cli import positive_int, seconds
+
 NAME = "validate"
 HELP = "check detection and lag accuracy on random demo-face videos, or on real faces (prints a table)"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("--cases", type=int, default=6)
+    p.add_argument("--cases", type=positive_int, default=6, help="demo videos to check (1 or more)")
     p.add_argument("--seed", type=int, default=2026, help="seed for drawing the case settings")
-    p.add_argument("--seconds", type=float, default=24.0)
+    p.add_argument("--seconds", type=seconds, default=24.0, help="length of each demo video")
     p.add_argument("--real", nargs="?", const="", metavar="DIR",
                    help="real faces instead: every video in DIR unplanted and with a one-sided eye "
                         "narrowing planted on each side at strengths 0.3 and 0.5 (without DIR: the "

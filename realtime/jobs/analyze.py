@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from calibration.profile import Profile
+from realtime.jobs.inputs import check_analysis
 from realtime.pipeline.analysis import Analysis, AnalysisError
 from realtime.pipeline.calibrate import CalibrationError
 from realtime.pipeline.capture import FAST
@@ -13,17 +14,20 @@ from realtime.pipeline.loop import FrameLoop, LoopOptions
 from realtime.pipeline.sink import Sink
 from realtime.sinks.analysis_files import AnalysisFiles
 from realtime.sinks.console import ProgressBar
+from realtime.sinks.results_folder import check_results_folder
 from realtime.sources import SourceError, VideoFileSource
 
 
 def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile | None = None,
                  rest: tuple[float, float] | None = None, workers: int = 2, show_progress: bool = True,
-                 sinks: list[Sink] | tuple[Sink, ...] = ()) -> Analysis:
+                 sinks: list[Sink] | tuple[Sink, ...] = (), mirrored: bool = False) -> Analysis:
     """``rest``: the rest stretch in seconds; None: the most neutral stretch of the video
-    (pipeline/calibrate.py choose_rest)."""
+    (pipeline/calibrate.py choose_rest). ``mirrored``: the video shows the subject as in a
+    mirror (frames are flipped back)."""
     video = Path(video)
     try:
-        src = VideoFileSource(video)       # fails early, with a clear message, on a bad file
+        check_analysis(video, None, rest=rest)  # a bad video or stretch fails before measuring
+        src = VideoFileSource(video, mirrored=mirrored)
     except SourceError as exc:
         raise AnalysisError(str(exc)) from None
     opts = LoopOptions(pace=FAST, rest=rest, profile=profile, workers=workers, sliding=False,
@@ -43,7 +47,13 @@ def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile 
 
 def analyze(video: str | Path, out_dir: str | Path, model_path: str | Path, *,
             profile: Profile | None = None, rest: tuple[float, float] | None = None,
-            show_progress: bool = True) -> dict:
-    files = AnalysisFiles(video, out_dir)
-    run_analysis(video, model_path, profile=profile, rest=rest, show_progress=show_progress, sinks=[files])
+            show_progress: bool = True, force: bool = False, mirrored: bool = False) -> dict:
+    """Measure ``video`` and write its results into ``out_dir`` (refused, before measuring, when
+    it holds a session or results, unless ``force``). Returns the summary."""
+    check_results_folder(out_dir, force=force)   # the video and rest stretch: in run_analysis
+    files = AnalysisFiles(video, out_dir, mirrored=mirrored)
+    run_analysis(video, model_path, profile=profile, rest=rest, show_progress=show_progress, sinks=[files],
+                 mirrored=mirrored)
+    if files.summary is None:   # the loop stopped early (Ctrl+C): nothing was written
+        raise KeyboardInterrupt
     return files.summary

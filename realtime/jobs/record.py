@@ -19,7 +19,7 @@ from realtime.pipeline.capture import FAST, REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions
 from realtime.sinks.session import SessionError
 from realtime.sinks.session_folder import SessionFolder
-from realtime.sources import FrameSource, SourceError, VideoFileSource, open_source
+from realtime.sources import FrameSource, SourceError, Unmirrored, VideoFileSource, open_source
 
 
 class RecordingError(ValueError):
@@ -38,10 +38,11 @@ class RecordOptions:
     days_since_onset: int | None = None
     save_video: bool = False
     timeline: list | None = None      # assessment timeline stored in session.json
+    mirrored: bool = False            # the source shows the subject as in a mirror: frames flipped back
     rest_s: float = REST_S
     workers: int = 2
     flush_interval_s: float = 0.5
-    log: object = field(default=sys.stderr)
+    log: object = field(default_factory=lambda: sys.stderr)   # the stderr of the moment, not of import time
 
 
 def record(opts: RecordOptions) -> dict:
@@ -50,13 +51,17 @@ def record(opts: RecordOptions) -> dict:
     (whatever was written before stays in the folder)."""
     profile = load_profile(opts.profile) if opts.profile else None
     # a FrameSource object stands in for a device (tests: a camera that gets unplugged)
-    src = opts.source if isinstance(opts.source, FrameSource) else open_source(opts.source, realtime=not opts.fast)
+    if isinstance(opts.source, FrameSource):
+        src = Unmirrored(opts.source) if opts.mirrored else opts.source
+    else:
+        src = open_source(opts.source, realtime=not opts.fast, mirrored=opts.mirrored)
     if opts.fast and not isinstance(src, VideoFileSource):
         src.close()
         raise ValueError("--fast only applies to a video file (a camera or the demo runs in real time)")
     session = SessionFolder(opts.out, model=Path(opts.model), playback="fast" if opts.fast else "real time",
                             save_video=opts.save_video, subject=opts.subject,
                             days_since_onset=opts.days_since_onset, timeline=opts.timeline,
+                            mirrored=opts.mirrored,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,

@@ -22,7 +22,7 @@ from realtime.pipeline.loop import FrameLoop, LoopOptions, LoopStats
 from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame
 from realtime.sinks.ring import DisplaySink, SignalRing
 from realtime.sinks.session_folder import SessionFolder
-from realtime.sources import FrameSource, SourceError, open_source
+from realtime.sources import FrameSource, SourceError, Unmirrored, open_source
 
 MANUAL_CALIBRATION_S = 3.0   # "hold still" duration of the rest-calibration button
 
@@ -52,8 +52,11 @@ class Stats:
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
                  profile: Profile | None = None, profile_path: str | None = None,
-                 ring_seconds: float = 30.0):
+                 ring_seconds: float = 30.0, mirrored: bool = False):
+        """``mirrored``: the camera or video shows the subject as in a mirror; every source
+        opened from then on is flipped back (not the demo face shown when a camera is missing)."""
         self.model_path = Path(model_path)
+        self.mirrored = mirrored
         self.profile = profile
         self.profile_path = profile_path          # stored with recordings
         self.ring = SignalRing(int(ring_seconds * 60))
@@ -97,7 +100,10 @@ class LiveEngine:
     # ---- sources and calibration -----------------------------------------------------
     def _open(self, spec: str | FrameSource) -> FrameSource:
         try:
-            src = open_source(spec) if isinstance(spec, str) else spec
+            if isinstance(spec, str):
+                src = open_source(spec, mirrored=self.mirrored)
+            else:
+                src = Unmirrored(spec) if self.mirrored else spec
         except SourceError as exc:
             if isinstance(spec, str) and spec.startswith("camera"):
                 self._message = f"{exc}. Showing the demo face instead."
@@ -124,7 +130,8 @@ class LiveEngine:
             raise RuntimeError("calibrate first: recording needs a rest baseline")
         if self.recording is not None:
             return self.recording.folder
-        rec = SessionFolder(folder, model=self.model_path, playback="live", restart_clock=True, **session)
+        rec = SessionFolder(folder, model=self.model_path, playback="live", restart_clock=True,
+                            mirrored=bool(getattr(self.loop.source, "mirrored", False)), **session)
         rec.started(self.loop.info())   # opens the folder now: errors reach the button
         self.recording = rec
         self.loop.attach(rec)

@@ -259,10 +259,12 @@ class SessionWriter:
                 raise SessionError(f"{f} exists and is not a folder; choose another --out")
             if any((f / n).exists() for n in (META, FRAMES, EVENTS)):
                 raise SessionError(f"{f} already holds a recorded session; choose a new --out folder")
-        else:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            os.mkdir(f, DIR_MODE)
-        os.chmod(f, DIR_MODE)  # also tightens an existing empty folder (and undoes the umask)
+            if any(f.iterdir()):
+                raise SessionError(f"{f} is not empty: a session goes into a new or empty folder; choose another --out")
+            return   # an existing empty folder keeps the permissions its owner gave it
+        f.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(f, DIR_MODE)
+        os.chmod(f, DIR_MODE)  # undoes the umask
 
     def _write_meta(self) -> None:
         atomic_write(self.folder / META, lambda f: json.dump(self._meta, f, indent=1, default=_json_default))

@@ -13,7 +13,8 @@ from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
 from realtime.signals.episodes import Episode
 from realtime.signals.features import column_names
-from realtime.sinks.session import VIDEO, SessionWriter
+from realtime.sinks.analysis_files import TWO_FACES
+from realtime.sinks.session import VIDEO, SessionError, SessionWriter, check_writable
 from realtime.sources import Frame
 
 
@@ -21,12 +22,28 @@ def _source_kind(spec: str) -> str:
     return "camera" if spec.startswith("camera") else ("demo" if spec == "demo" else "video")
 
 
+def check_session_folder(folder: str | Path) -> Path:
+    """Fail early (before a model is loaded) unless ``folder`` is new or empty and writable: a
+    session never mixes with other files, and a folder the program did not create keeps its
+    permissions."""
+    f = Path(folder).expanduser()
+    if f.exists():
+        if not f.is_dir():
+            raise SessionError(f"--out {f} is a file, not a folder; choose a new folder")
+        if any(f.iterdir()):
+            raise SessionError(f"--out {f} is not empty: a session goes into a new or empty folder; "
+                               "choose another --out")
+    check_writable(f)
+    return f
+
+
 def session_meta(source: str, fps: float, model: Path, calibration: dict, *, playback: str,
                  subject: str | None = None, days_since_onset: float | None = None,
-                 save_video: bool = False) -> dict:
+                 save_video: bool = False, mirrored: bool = False) -> dict:
     """The session.json fields written when a recording starts (headless or live)."""
     return {
         "source": source, "source_kind": _source_kind(source), "playback": playback,
+        "mirrored": bool(mirrored),
         "fps": round(float(fps), 4),
         "software": {"name": "synkinesis", "version": __version__, "tracking_mode": "image"},
         "model": {"file": model.name, "sha256": sha256_of(model)},
@@ -46,13 +63,15 @@ class SessionFolder(Sink):
 
     def __init__(self, folder: str | Path, *, model: Path, playback: str, save_video: bool = False,
                  subject: str | None = None, days_since_onset: float | None = None,
-                 timeline: list | None = None, extra_meta: dict | None = None,
+                 timeline: list | None = None, extra_meta: dict | None = None, mirrored: bool = False,
                  restart_clock: bool = False, essential: bool = False,
                  flush_interval_s: float = 0.5, log: TextIO | None = None, log_every_s: float = 10.0):
         self.folder = Path(folder)
         self.model, self.playback = Path(model), playback
         self.save_video, self.subject, self.days = save_video, subject, days_since_onset
         self.timeline, self.extra_meta = timeline, extra_meta or {}
+        self.mirrored = mirrored
+        self.several_faces = 0                # frames with two or more faces in view
         self.restart_clock, self.essential = restart_clock, essential
         self.flush_interval_s = flush_interval_s
         self.log, self.log_every_s = log, log_every_s
@@ -76,7 +95,8 @@ class SessionFolder(Sink):
         cal = calibration.to_json() if calibration is not None else {"mode": "auto from first seconds",
                                                                       "rest_baseline": None}
         meta = session_meta(info.source, info.fps, self.model, cal, playback=self.playback,
-                            subject=self.subject, days_since_onset=self.days, save_video=self.save_video)
+                            subject=self.subject, days_since_onset=self.days, save_video=self.save_video,
+                            mirrored=self.mirrored)
         if self.timeline is not None:
             meta["timeline"] = self.timeline
         if info.frame_count:
@@ -99,6 +119,7 @@ class SessionFolder(Sink):
         if self.t0 is None:
             self.t0, self.i0 = (f.timestamp_s, f.index) if self.restart_clock else (0.0, 0)
         self.writer.add_frame(f.index - self.i0, f.timestamp_s - self.t0, mf.signals, mf.reason)
+        self.several_faces += mf.reason == TWO_FACES
         if self.log is not None:
             self._report(f.timestamp_s - self.t0)
 
@@ -114,6 +135,7 @@ class SessionFolder(Sink):
         cal = result.calibration
         self.result = self.writer.close(status=result.status, frames_dropped=result.dropped,
                                         episodes=self.episodes, processing_fps=result.processing_fps,
+                                        frames_with_two_or_more_faces=self.several_faces,
                                         reference_frame=None if cal is None else cal.reference_frame)
 
     @property

@@ -5,16 +5,20 @@ from __future__ import annotations
 from .base import FrameSource, SourceError
 from .camera import CameraSource
 from .demo import DemoSource
+from .mirrored import Unmirrored
 from .video_file import VideoFileSource
 
 
-def open_source(spec: str, *, realtime: bool = True) -> FrameSource:
-    """``camera``, ``camera:N``, ``demo`` or a video file path."""
+def open_source(spec: str, *, realtime: bool = True, mirrored: bool = False) -> FrameSource:
+    """``camera``, ``camera:N``, ``demo`` or a video file path. ``mirrored``: the source shows
+    the subject as in a mirror; its frames are flipped back."""
     if spec == "camera" or spec.startswith("camera:"):
         idx = spec.partition(":")[2] or "0"
         if not idx.isdigit():
             raise SourceError(f"bad camera spec {spec!r}: use camera or camera:N")
-        return CameraSource(int(idx))
-    if spec == "demo":
-        return DemoSource(realtime=realtime)
-    return VideoFileSource(spec, realtime=realtime)
+        src: FrameSource = CameraSource(int(idx))
+    elif spec == "demo":
+        src = DemoSource(realtime=realtime)
+    else:
+        return VideoFileSource(spec, realtime=realtime, mirrored=mirrored)
+    return Unmirrored(src) if mirrored else src
