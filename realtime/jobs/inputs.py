@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from calibration.reference import SHORTEST_REST_S
 from realtime.clinical.assessment import rest_window
 from realtime.sinks.results_folder import check_results_folder
 from realtime.sources import VideoInfo, probe_video
@@ -15,7 +16,7 @@ from realtime.sources import VideoInfo, probe_video
 # Shortest video worth measuring: a rest stretch (the reference and baseline) and a movement.
 MIN_VIDEO_S = 1.0
 MIN_VIDEO_FRAMES = 15          # one per rest candidate (pipeline/calibrate.py CANDIDATES)
-MIN_REST_S = 1.0
+MIN_REST_S = SHORTEST_REST_S   # the shortest stretch the automatic choice takes too
 MIN_REST_FRAMES = 3            # a rest baseline needs at least 3 frames (calibration/baseline.py)
 
 

@@ -49,7 +49,7 @@ def video(tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("rest, says", [
-    ("0:0.01", "lasts 0.01 s: a rest stretch needs at least 1 s"),
+    ("0:0.01", "lasts 0.01 s: a rest stretch needs at least 0.5 s"),
     ("100:200", "beyond the end of .*10.0 s long.*within 0-10.0 s"),
     ("0:inf", "finite seconds"),
     ("3:1", "START must be >= 0 and below END"),
