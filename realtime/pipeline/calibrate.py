@@ -80,11 +80,13 @@ def _usual_pose(poses: np.ndarray, facing: np.ndarray) -> np.ndarray:
     return usual if usual.any() else facing
 
 
-def choose_rest(detector: Landmarker, path: Path, rest_s: float = REST_S) -> RestChoice:
-    """The most neutral stretch of a video file, from MediaPipe's expression scores of sampled
-    frames. Short videos get a shorter stretch (a quarter of the video, at least 0.5 s), so that
-    a smile filling most of a 2-3 s clip is not taken as rest."""
-    with VideoFileSource(path) as src:
+def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST_S) -> RestChoice:
+    """The most neutral stretch of a video file (``src``, read through once and closed), from
+    MediaPipe's expression scores of sampled frames. Short videos get a shorter stretch (a
+    quarter of the time the face is seen, at least 0.5 s), so that a smile filling most of a
+    2-3 s clip is not taken as rest."""
+    path = src.path
+    with src:
         fps, n = src.fps, src.frame_count
         duration = n / fps if n else 0.0
         step = max(1, int(round(max(NEUTRAL_EVERY_S, duration / MAX_NEUTRAL_SAMPLES) * fps)))

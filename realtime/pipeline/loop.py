@@ -397,13 +397,13 @@ class FrameLoop:
         most neutral one: the first seconds may hold the very movement being measured."""
         window = self.opts.rest
         if window is None:
-            self._rest_choice = choose_rest(self._detector, self.source.path, self.opts.rest_s)
+            self._rest_choice = choose_rest(self._detector, self.source.reopen(), self.opts.rest_s)
             window = self._rest_choice.window
         self._start_calibration("auto", window=window)
         cal = self._calibrator
         every = max(1, int(np.ceil(cal.rest_s * self.fps / MAX_REST_FRAMES)))
         stretch: list[Frame] = []
-        with VideoFileSource(self.source.path) as pre:
+        with self.source.reopen() as pre:
             for f in pre:
                 what = cal.offer(f)
                 if what == Calibrator.DONE:

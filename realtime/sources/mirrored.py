@@ -7,8 +7,6 @@ flipped back before anything else sees it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 
@@ -17,14 +15,6 @@ from .base import Frame, FrameSource
 
 def unmirror(image: np.ndarray) -> np.ndarray:
     return cv2.flip(image, 1)
-
-
-class MirroredPath(type(Path())):
-    """A video file's path that also says the file is mirrored. The loop opens a video file a
-    second time from ``source.path`` (its pre-scan of the rest stretch), so the flag travels
-    with the path: every pass over the file then sees the same, unmirrored, frames."""
-
-    mirrored = True
 
 
 class Unmirrored(FrameSource):

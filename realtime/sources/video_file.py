@@ -12,7 +12,7 @@ import cv2
 
 from .base import Frame, FrameSource, Pacer, SourceError
 from .container import check_container
-from .mirrored import MirroredPath, unmirror
+from .mirrored import unmirror
 
 MIN_FPS, MAX_FPS = 1.0, 1000.0
 MAX_DURATION_S = 24 * 3600.0   # longer is no recording of a face but a broken header
@@ -24,13 +24,15 @@ def _header_frames(cap: cv2.VideoCapture) -> float:
 
 
 class VideoFileSource(FrameSource):
-    """``mirrored``: flip every frame horizontally (a video recorded as in a mirror); a
-    ``MirroredPath`` says so by itself. ``frame_count`` is the header's count, 0 when the header
-    gives none that can be believed (``probe_video`` then counts)."""
+    """``mirrored``: flip every frame horizontally (a video recorded as in a mirror).
+    ``frame_count`` is the header's count, 0 when the header gives none that can be believed
+    (``probe_video`` then counts). ``reopen()`` gives another pass over the same file, read the
+    same way (the loop pre-scans a file for its rest stretch before the main pass)."""
 
     def __init__(self, path: str | Path, *, realtime: bool = False, mirrored: bool = False):
-        self.mirrored = bool(mirrored or getattr(path, "mirrored", False))
-        self.path = MirroredPath(path) if self.mirrored else Path(path)
+        self.mirrored = bool(mirrored)
+        self.path = Path(path)
+        self._realtime = realtime
         self.name = str(path)
         if not self.path.is_file():
             raise SourceError(f"video not found: {self.path} (check the path)")
@@ -66,6 +68,9 @@ class VideoFileSource(FrameSource):
             return bgr
         ok, bgr = self._cap.read()
         return bgr if ok else None
+
+    def reopen(self) -> "VideoFileSource":
+        return VideoFileSource(self.path, realtime=self._realtime, mirrored=self.mirrored)
 
     def read(self) -> Frame | None:
         bgr = self._next_bgr()

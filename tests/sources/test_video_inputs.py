@@ -14,7 +14,6 @@ import pytest
 from realtime.sources import DemoSource, SourceError, Unmirrored, VideoFileSource, open_source, probe_video
 from realtime.sources.container import container_of
 from realtime.sources.demo_face import DemoConfig
-from realtime.sources.mirrored import MirroredPath
 
 
 def write_video(path: Path, n: int, *, fps: float = 30, fourcc: str = "mp4v", size=(64, 48)) -> Path:
@@ -99,9 +98,8 @@ def test_a_mirrored_video_is_flipped_in_every_pass(tmp_path):
     flipped = src.read().image
     np.testing.assert_array_equal(flipped, plain[:, ::-1])
     assert flipped[:, -5:].mean() > 250                        # the bright edge is now on the right
-    # The loop re-opens a video file from source.path (its rest pre-scan): still flipped.
-    assert isinstance(src.path, MirroredPath)
-    again = VideoFileSource(src.path)
+    # The loop passes over a video file twice (its rest pre-scan): the second pass is flipped too.
+    again = src.reopen()
     assert again.mirrored
     np.testing.assert_array_equal(again.read().image, flipped)
     assert not VideoFileSource(path).mirrored
