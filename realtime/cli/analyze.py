@@ -43,8 +43,15 @@ def run(args) -> int:
     flagged = [f"{c['driver']}->{c['response']} ({c['side']}, lag {c['lag_s']:+.2f} s)"
                for c in summary["synkinesis"]]
     undecided = summary.get("undecided") or []
-    verdict = "; ".join(flagged) if flagged else ("not enough data to decide" if undecided else "none detected")
-    print(f"{summary['face_frames']}/{summary['frames']} frames with a face; synkinesis: {verdict}"
-          + (f" ({len(undecided)} pair(s) undecided: {undecided[0]['reason']})" if undecided else "")
-          + f"; results in {args.out}")
+    reasons = sorted({c["reason"] for c in undecided})
+    if flagged:
+        verdict = "; ".join(flagged)
+    elif len(reasons) == 1 and len(undecided) == len(summary["coactivation"]):
+        verdict = reasons[0]           # the whole recording is too short: one reason for every pair
+    elif undecided:
+        verdict = f"not enough data to decide ({len(undecided)} pair(s) undecided: {reasons[0]})"
+    else:
+        verdict = "none detected"
+    print(f"{summary['face_frames']}/{summary['frames']} frames with a face "
+          f"({summary.get('measured_pct', 0):.0f} % measurable); synkinesis: {verdict}; results in {args.out}")
     return 0
