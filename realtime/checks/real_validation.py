@@ -39,6 +39,7 @@ class RealCase:
     lag_error_s: float | None = None
     gain: float | None = None
     still_eye_r: float | None = None
+    still_eye_gain: float | None = None   # the other eye's change per planted change (0: still)
     error: str | None = None
     measured_pct: float | None = None
     undecided: str | None = None     # the planted pair lacked the evidence to be called
@@ -71,15 +72,17 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     blink = np.asarray(truth.get("original_blink", [False] * n)[:n], bool)   # the plant has no truth there
     ok = np.isfinite(diff) & (planted > 0.02) & ~blink
     gain = float(np.polyfit(planted[ok], diff[ok], 1)[0]) if ok.sum() > 10 else None
-    still = _eye(a, other)[:n]
-    fin = np.isfinite(still)
-    still_r = float(np.corrcoef(still[fin], planted[fin])[0, 1]) if fin.sum() > 10 and planted.std() > 0 else None
+    still = _eye(a, other)[:n] - _eye(base, other)[:n]
+    fin = np.isfinite(still) & ~blink
+    enough = fin.sum() > 10 and planted[fin].std() > 0
+    still_r = float(np.corrcoef(still[fin], planted[fin])[0, 1]) if enough and still[fin].std() > 0 else None
+    still_gain = float(np.polyfit(planted[fin], still[fin], 1)[0]) if enough else None
     lag_err = abs(hit[0].lag_s - DELAY_S) if hit else None
     pending = [c.reason for c in a.couplings if c.verdict == UNDECIDED and c.driver == "smile"
                and c.response == "eye_closure" and c.side == side]
     fps = a.fps
     correct = bool(hit) and not wrong and lag_err is not None and lag_err <= 1.0 / fps + 1e-9
-    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, still_r,
+    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, still_r, still_gain,
                     undecided=pending[0] if pending and not hit else None)
 
 
@@ -104,7 +107,7 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
     for group, videos in groups.items():
         print(f"== {group}: {len(videos)} videos")
         print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<44} {'lag err':>8} {'gain':>6} "
-              f"{'still eye r':>11}")
+              f"{'still eye r':>11} {'still gain':>10}")
         cases: list[RealCase] = []
         with tempfile.TemporaryDirectory() as tmp:
             for v in videos:
@@ -145,7 +148,7 @@ def _row(c: RealCase) -> None:
             verdict = "undecided: " + c.undecided.replace("not enough data: ", "")
     print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:44]:<44} "
           f"{_fmt(None if c.lag_error_s is None else c.lag_error_s * 1000, '.0f', ' ms'):>8} "
-          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.still_eye_r, '+.2f'):>11}", flush=True)
+          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10}", flush=True)
 
 
 def _summary(cases: list[RealCase]) -> None:
@@ -158,6 +161,7 @@ def _summary(cases: list[RealCase]) -> None:
     lags = [c.lag_error_s for c in planted if c.lag_error_s is not None]
     gains = [c.gain for c in planted if c.gain is not None]
     still = [abs(c.still_eye_r) for c in planted if c.still_eye_r is not None]
+    still_g = [abs(c.still_eye_gain) for c in planted if c.still_eye_gain is not None]
     print(f"false positives on unplanted videos: {fp}/{len(plain)}; planted found on the right side "
           f"(lag within a frame): {found}/{len(planted)}; undecided (too little data): {undecided}/{len(planted)}; "
           f"other side flagged: {other}/{len(planted)}")
@@ -166,4 +170,5 @@ def _summary(cases: list[RealCase]) -> None:
         print(f"lag error median {np.median(lags) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms")
     if gains:
         print(f"eye-opening gain (measured / planted narrowing) median {np.median(gains):.2f}, "
-              f"range {min(gains):.2f}-{max(gains):.2f}; still eye |r| median {np.median(still):.2f}")
+              f"range {min(gains):.2f}-{max(gains):.2f}; still eye |r| median {np.median(still):.2f}, "
+              f"|gain| median {np.median(still_g):.3f}, max {max(still_g):.3f}")
