@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.checks.planted import read_video
 from realtime.files import sha256_of
 from realtime.tracking.model_asset import cache_dir
 
@@ -199,15 +200,7 @@ def ping_pong(src: Path, dest: Path, speeds: tuple[float, ...]) -> Path:
     Kept when it is already there."""
     if dest.is_file():
         return dest
-    cap = cv2.VideoCapture(str(src))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    frames = []
-    while True:
-        ok, bgr = cap.read()
-        if not ok:
-            break
-        frames.append(bgr)
-    cap.release()
+    frames, fps = read_video(src)
     if not frames:
         raise FetchError(f"cannot read {src} to make {dest.name}")
     part = dest.with_name(dest.stem + ".part.mkv")
@@ -217,7 +210,7 @@ def ping_pong(src: Path, dest: Path, speeds: tuple[float, ...]) -> Path:
     for k, speed in enumerate(speeds):
         steps = np.rint(np.arange(0.0, last + 1e-9, speed)).astype(int)
         for i in (steps if k % 2 == 0 else last - steps):
-            writer.write(frames[i])
+            writer.write(cv2.cvtColor(frames[i], cv2.COLOR_RGB2BGR))
     writer.release()
     part.replace(dest)
     return dest
