@@ -138,6 +138,7 @@ class Calibrator:
         self._facing: list[bool] = []     # candidate inside the envelope's head pose
         self._start = None if window is None else float(window[0])
         self._next = -np.inf
+        self.face_in_view = False         # what the last detection saw (between them: unchanged)
 
     @property
     def started_at(self) -> float | None:
@@ -159,6 +160,7 @@ class Calibrator:
             return self.SKIP if self._start is not None else self.BEFORE
         self._next = t + self.step
         faces = self.detector.observe(f.image)
+        self.face_in_view = bool(faces)
         if not faces:
             return self.SKIP if self._start is not None else self.BEFORE
         if self._start is None:

@@ -258,10 +258,12 @@ class FrameLoop:
                 if what != Calibrator.BEFORE and self.opts.pace == FAST:
                     self._held.append(f)
                 else:
-                    self._emit(f, None, face=what == Calibrator.CANDIDATE)
+                    # Between the calibrator's samples the face is as at its last look.
+                    self._emit(f, None, face=what == Calibrator.CANDIDATE,
+                               reason="calibrating" if cal.face_in_view else "no face")
                 return
         if self._meter is None:
-            self._emit(f, None, face=False)
+            self._emit(f, None, face=False, reason="calibrating" if self._building is not None else None)
             return
         t0 = time.perf_counter()
         self._inflight.append((f, t0, self._meter.submit(f.image, f.index, f.timestamp_s)))
@@ -277,14 +279,14 @@ class FrameLoop:
         while self._inflight:
             self._publish()
 
-    def _emit(self, f: Frame, m, *, face: bool, started: float | None = None) -> None:
+    def _emit(self, f: Frame, m, *, face: bool, started: float | None = None, reason: str | None = None) -> None:
         cal = self.calibration
         sig = None
         if m is not None and m.face and cal is not None:
             sig = activations(m.features, cal.baseline.level)
         if sig is not None:
             reason = getattr(m, "reason", "")
-        else:
+        elif reason is None:
             reason = "calibrating" if face and cal is None else "no face"
         now = time.perf_counter()
         st = self.stats

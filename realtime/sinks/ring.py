@@ -76,7 +76,7 @@ class DisplaySink(Sink):
         self.ring.push(float("nan"), None)   # a gap in the traces between sources
 
     def measured(self, mf: MeasuredFrame) -> None:
-        self.face_ok = mf.face
+        self.face_ok = mf.face or mf.reason == "calibrating"   # face seen at the calibrator's last look
         self.reason = mf.reason
         self.ring.push(mf.frame.timestamp_s, mf.signals)
         self._packet = mf

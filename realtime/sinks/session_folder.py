@@ -4,6 +4,7 @@ folder (``SessionWriter``, crash-safe); the raw video too when asked."""
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -118,6 +119,11 @@ class SessionFolder(Sink):
         f = mf.frame
         if self.t0 is None:
             self.t0, self.i0 = (f.timestamp_s, f.index) if self.restart_clock else (0.0, 0)
+            # Wall time of the first row's capture: with timestamp_s, when every row was captured
+            # (how much a killed recording lost is measured from it).
+            captured = datetime.now(timezone.utc) - timedelta(seconds=time.perf_counter() - f.captured)
+            self.writer.update_meta(first_frame_captured=captured.isoformat(timespec="milliseconds"),
+                                    first_frame_timestamp_s=round(f.timestamp_s - self.t0, 4))
         self.writer.add_frame(f.index - self.i0, f.timestamp_s - self.t0, mf.signals, mf.reason)
         self.several_faces += mf.reason == TWO_FACES
         if self.log is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from realtime.files import sha256_of
-from realtime.sinks.framefile import read_frames
+from realtime.sinks.framefile import read_frames, read_frames_with_quality
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -108,6 +108,41 @@ def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tm
     # Real time: media time advanced about as fast as the wall clock (frames dropped, not queued).
     span = ts[-1] - ts[np.searchsorted(idx, idx[0])]
     assert span >= (kill_t - first) - 1.5
+
+
+def test_kill_during_calibration_keeps_the_calibrating_rows(model_path, tmp_path):
+    """Rows reach the disk from the first captured frame, before the rest baseline exists: a
+    kill in the calibration stretch keeps them ("calibrating"), and what was lost is the last
+    flush interval plus the measuring delay, not the whole stretch."""
+    from datetime import datetime
+    out = tmp_path / "calib_killed"
+    env = dict(os.environ, SYNKINESIS_FACE_MODEL=str(model_path))
+    proc = subprocess.Popen([sys.executable, "run.py", "record", "demo", "--out", str(out)],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    frames, meta_file = out / "frames.csv", out / "session.json"
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 60:
+            assert proc.poll() is None, "recorder exited early"
+            meta = json.loads(meta_file.read_text()) if meta_file.exists() else {}
+            if "first_frame_captured" in meta:
+                break
+            time.sleep(0.05)
+        time.sleep(1.2)   # inside the 2-s rest stretch that calibrates (the demo face is in view)
+        proc.send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    meta = json.loads(meta_file.read_text())
+    assert meta["calibration"].get("rest_baseline") is None, "calibration finished: kill came too late"
+    idx, ts, sig, reasons = read_frames_with_quality(frames)
+    assert len(idx) >= 5 and idx[0] == 0 and np.all(np.diff(idx) > 0)
+    assert set(reasons) == {"calibrating"}, set(reasons)
+    first = datetime.fromisoformat(meta["first_frame_captured"]).timestamp()
+    lost = killed_at - (first + ts[-1] - meta["first_frame_timestamp_s"])
+    assert lost < 1.5, f"{lost:.2f} s captured before the kill never reached the disk"
 
 
 def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_path):
