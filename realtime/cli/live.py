@@ -13,7 +13,8 @@ def add_arguments(p) -> None:
     p.add_argument("--profile", help="calibration profile (JSON): rest noise and maximal ranges")
     p.add_argument("--model", help="face_landmarker.task path")
     p.add_argument("--duration", type=float, help="close after this many seconds (headless runs)")
-    p.add_argument("--screenshot", help="save a PNG of the whole window just before closing")
+    p.add_argument("--screenshot", help="save a PNG of the whole window just before closing "
+                   "(with --duration)")
     p.add_argument("--beep", action="store_true", help="tone when the still region leaves its band")
     p.add_argument("--sessions", help="folder for recordings made with the Record button "
                    "(default ~/synkinesis-sessions)")
@@ -55,6 +56,8 @@ def run(args) -> int:
             raise OSError("no display to open the live window on: run it on a desktop, or headless "
                           "with --duration S --screenshot OUT.png")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if args.screenshot:
+        check_screenshot(args.screenshot, args.duration)
     profile = load_profile(args.profile) if args.profile else None
     model = resolve_model(args.model)
 
@@ -67,6 +70,7 @@ def run(args) -> int:
     if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         _quiet_offscreen_warning()
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    saved: list[str] = []
     engine = LiveEngine(model, args.source, profile=profile,
                         profile_path=str(Path(args.profile).resolve()) if args.profile else None,
                         mirrored=args.mirrored)
@@ -76,6 +80,7 @@ def run(args) -> int:
                          session_options={"subject": args.subject,
                                           "days_since_onset": args.days_since_onset})
         win.show()
+        _close_on_signals(win)
         _yield_to_measurement()
         if args.record:
             def start_when_calibrated():
@@ -88,14 +93,62 @@ def run(args) -> int:
             def finish():
                 if args.screenshot:
                     win.tick()
-                    win.grab().save(args.screenshot)
+                    if save_private(win.grab(), args.screenshot):
+                        saved.append(args.screenshot)
                 win.close()
             QTimer.singleShot(int(args.duration * 1000), finish)
         app.exec()
     finally:
         engine.stop()
         print(engine.stats.summary(), flush=True)
+        for folder in engine.recorded:
+            print(f"recording saved in {folder}", flush=True)
+        if not engine.recorded:
+            print("nothing recorded (use the Record button or --record to keep a session)", flush=True)
+    if args.screenshot and not saved:
+        raise OSError(f"could not write the screenshot {args.screenshot}: check the folder and the .png name")
+    if args.screenshot:
+        print(f"screenshot saved in {args.screenshot}", flush=True)
     return 0
+
+
+def check_screenshot(path: str, duration: float | None) -> None:
+    """Before the window opens: a screenshot is taken at --duration, into a folder that exists."""
+    import os
+    from pathlib import Path
+    if duration is None:
+        raise ValueError("--screenshot is taken when --duration ends: add --duration S")
+    p = Path(path).expanduser()
+    if p.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise ValueError(f"--screenshot {path}: use a .png (or .jpg) file name")
+    if not p.parent.is_dir() or not os.access(p.parent, os.W_OK):
+        raise OSError(f"--screenshot {path}: folder {p.parent} does not exist or is not writable")
+
+
+def save_private(pixmap, path: str) -> bool:
+    """The window shows a face: the picture is readable by its owner only."""
+    import os
+    ok = bool(pixmap.save(path))
+    if ok:
+        os.chmod(path, 0o600)
+    return ok
+
+
+def _close_on_signals(win) -> None:
+    """Ctrl+C and SIGTERM close the window like its close button (recordings end cleanly). Qt's
+    event loop runs in C++, so a timer hands control back to Python a few times a second for the
+    handlers to run."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def close(signum, frame):
+        QTimer.singleShot(0, win.close)
+    signal.signal(signal.SIGINT, close)
+    signal.signal(signal.SIGTERM, close)
+    win._signal_wake = QTimer(win)
+    win._signal_wake.timeout.connect(lambda: None)
+    win._signal_wake.start(200)
 
 
 def _yield_to_measurement(niceness: int = 5) -> None:

@@ -69,6 +69,7 @@ class LiveEngine:
                               [self.display])
         self.stats = Stats(self.loop.stats, self.loop.dropped_frames)
         self.recording: SessionFolder | None = None
+        self.recorded: list[Path] = []            # every session folder this run wrote
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -134,6 +135,7 @@ class LiveEngine:
                             mirrored=bool(getattr(self.loop.source, "mirrored", False)), **session)
         rec.started(self.loop.info())   # opens the folder now: errors reach the button
         self.recording = rec
+        self.recorded.append(rec.folder)
         self.loop.attach(rec)
         return rec.folder
 

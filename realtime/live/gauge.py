@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -21,13 +22,19 @@ class Gauge(QWidget):
         self.title = ""
         self.over = False
         self.blink = False
+        self.fmt: Callable[[float], str] | None = None   # a value in the unit shown
+        self.idle = "no face"                            # shown when there is no value
         self.setMinimumSize(110, 200)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
 
-    def set_state(self, value: float, limit: float, title: str = "", blink: bool = False) -> bool:
+    def set_state(self, value: float, limit: float, title: str = "", blink: bool = False,
+                  fmt: Callable[[float], str] | None = None, idle: str = "no face") -> bool:
         """Update; returns True if the value is over the band (the caller may beep on a rise).
-        ``blink``: the eye is closing with the other one, briefly: shown grey, never "too much"."""
+        ``blink``: the eye is closing with the other one, briefly: shown grey, never "too much".
+        ``fmt``: writes a value with its unit (the value and the band's edge are labelled);
+        ``idle``: what to say when there is no value."""
         self.value, self.limit, self.title, self.blink = value, max(limit, 1e-6), title, blink
+        self.fmt, self.idle = fmt, idle
         self.over = bool(math.isfinite(value) and value > self.limit and not blink)
         self.update()
         return self.over
@@ -51,13 +58,21 @@ class Gauge(QWidget):
         p.drawLine(int(bar.left() - 8), int(y_of(self.limit)), int(bar.right() + 8), int(y_of(self.limit)))
         p.setPen(Qt.black)
         p.drawRect(bar)
+        if self.fmt is not None:
+            small = QFont(self.font())
+            small.setPointSize(8)
+            p.setFont(small)
+            p.drawText(QRectF(bar.right() + 2, y_of(self.limit) - 16, w - bar.right() - 2, 14),
+                       Qt.AlignLeft | Qt.AlignVCenter, self.fmt(self.limit))
         f = QFont(self.font())
         f.setBold(True)
         f.setPointSize(11)
         p.setFont(f)
         p.drawText(QRectF(0, 0, w, top), Qt.AlignCenter, self.title)
         p.setPen(colour)
-        txt = ("no face" if not math.isfinite(self.value) else "blink" if self.blink
+        txt = (self.idle if not math.isfinite(self.value) else "blink" if self.blink
                else "TOO MUCH" if self.over else "OK")
+        if math.isfinite(self.value) and self.fmt is not None:
+            txt += f"  {self.fmt(self.value)}"
         p.drawText(QRectF(0, bottom + 2, w, 24), Qt.AlignCenter, txt)
         p.end()

@@ -18,9 +18,6 @@ from realtime.signals.features import SIGNALS
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}
 
-TINY = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "chk", "nose_wrinkle": "nose",
-        "smile": "smil", "pucker": "puck", "lower_lip": "lip", "chin": "chin"}
-
 
 class CoactivationMatrix(QWidget):
     def __init__(self, parent=None, label_strongest: int = 3):
@@ -32,7 +29,7 @@ class CoactivationMatrix(QWidget):
         self.label_strongest = label_strongest
         self.updates = 0
         self.note = f"waiting for {MIN_WINDOW_S:.0f} s of signals"
-        self.setMinimumSize(420, 270)
+        self.setMinimumSize(400, 240)
 
     def set_couplings(self, couplings, seconds: float) -> None:
         idx = {s: i for i, s in enumerate(SIGNALS)}
@@ -50,28 +47,35 @@ class CoactivationMatrix(QWidget):
         p = QPainter(self)
         n = len(SIGNALS)
         w, h = self.width(), self.height()
-        lab_w, top, caption_h = 44, 34, 30
+        lab_w, top, caption_h, col_h = 54, 40, 36, 50
         block_w = (w - 2 * lab_w - 10) / 2
-        cell = min(block_w / n, (h - top - 18 - caption_h) / n)
+        cell = min(block_w / n, (h - top - col_h - caption_h) / n)
         captions = []
+        # Text grows with the cells (readable at arm's length on a large screen, still fits
+        # a laptop's smaller cells).
         small = QFont(self.font())
-        small.setPointSize(7)
+        small.setPixelSize(int(max(11, min(16, cell * 0.42))))
         bold = QFont(self.font())
         bold.setBold(True)
-        bold.setPointSize(9)
+        bold.setPixelSize(int(max(12, min(17, cell * 0.46))))
         p.setFont(bold)
-        p.drawText(QRectF(0, 0, w, 16), Qt.AlignCenter,
+        p.drawText(QRectF(0, 0, w, 20), Qt.AlignCenter,
                    f"Co-activation (row drives column): peak r, lag s — {self.note}")
         for s, side in enumerate(SIDES):
             x0 = lab_w + s * (block_w + lab_w + 10)
             p.setFont(bold)
             p.setPen(QColor(*SIDE_RGB[side]))
-            p.drawText(QRectF(x0, 16, cell * n, 16), Qt.AlignCenter, f"subject's {side.upper()}")
+            p.drawText(QRectF(x0, 20, cell * n, 18), Qt.AlignCenter, f"subject's {side.upper()}")
             p.setFont(small)
             p.setPen(Qt.black)
             for i, name in enumerate(SIGNALS):
-                p.drawText(QRectF(x0 - lab_w, top + i * cell, lab_w - 2, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
-                p.drawText(QRectF(x0 + i * cell, top + n * cell, cell, 14), Qt.AlignCenter, TINY[name])
+                p.drawText(QRectF(x0 - lab_w, top + i * cell, lab_w - 3, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
+            for i, name in enumerate(SIGNALS):   # column labels turned upright: they fit any cell
+                p.save()
+                p.translate(x0 + (i + 0.5) * cell, top + n * cell + 3)
+                p.rotate(-90)
+                p.drawText(QRectF(-col_h + 2, -cell / 2, col_h - 2, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
+                p.restore()
             vals = np.where(np.isfinite(self.r[s]), self.r[s], -np.inf).ravel()
             strongest = set(np.argsort(vals)[::-1][:self.label_strongest]) if np.isfinite(vals).any() else set()
             for d in range(n):
@@ -98,6 +102,6 @@ class CoactivationMatrix(QWidget):
         captions.sort(key=lambda c: (not c[0], -c[1]))
         p.setFont(small)
         p.setPen(Qt.black)
-        p.drawText(QRectF(4, top + n * cell + 16, w - 8, caption_h), Qt.AlignLeft | Qt.TextWordWrap,
+        p.drawText(QRectF(4, top + n * cell + col_h, w - 8, caption_h), Qt.AlignLeft | Qt.TextWordWrap,
                    "; ".join(c[2] for c in captions[:4]))
         p.end()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -38,12 +40,23 @@ from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import SIGNALS
+from realtime.signals.units import format_clinical, unit
 from realtime.tracking.quality import ADVICE
 
 TRACE_SECONDS = 10.0
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
          "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
          "lower_lip": "lower lip", "chin": "chin"}
+
+
+def _first_size() -> tuple[int, int]:
+    """1280x780, or less on a smaller screen (a 1366x768 laptop); the offscreen platform's
+    800x800 "screen" is not a real one (headless screenshots keep the full size)."""
+    screen = QApplication.primaryScreen()
+    if screen is None or QApplication.platformName() == "offscreen":
+        return 1280, 780
+    avail = screen.availableGeometry()
+    return min(1280, avail.width()), min(780, avail.height() - 30)   # the title bar
 
 
 class Traces(pg.GraphicsLayoutWidget):
@@ -95,7 +108,7 @@ class LiveWindow(QMainWindow):
         self.sessions_dir = Path(sessions_dir) if sessions_dir else Path.home() / "synkinesis-sessions"
         self.session_options = session_options or {}
         self.setWindowTitle("Synkinesis — live biofeedback")
-        self.resize(1280, 780)
+        self.resize(*_first_size())
         self._ring_seen = 0
         self._coact_seen = None
         self._was_over = False
@@ -120,10 +133,13 @@ class LiveWindow(QMainWindow):
 
         self.video = QLabel("starting…")
         self.video.setAlignment(Qt.AlignCenter)
-        self.video.setFixedSize(512, 384)
+        # Scales with the window (the frame is drawn to the label's size): a fixed 512x384 made
+        # the window too tall for a 1366x768 laptop.
+        self.video.setMinimumSize(320, 240)
+        self.video.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
         self.video.setStyleSheet("background:#222; color:white;")
         vbox = QVBoxLayout()
-        vbox.addWidget(self.video)
+        vbox.addWidget(self.video, 1)
         cap = QLabel(f"Mirror view. <b style='color:{SIDE_HEX['left']}'>L</b> = subject's left, "
                      f"<b style='color:{SIDE_HEX['right']}'>R</b> = subject's right; red = involuntary co-activation.")
         cap.setWordWrap(True)
@@ -138,7 +154,10 @@ class LiveWindow(QMainWindow):
         self.matrix = CoactivationMatrix()
         grid.addWidget(self.matrix, 2, 0)
         grid.addWidget(self._control_bar(sources or []), 3, 0, 1, 3)
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(0, 4)
+        grid.setColumnStretch(1, 3)
+        grid.setRowStretch(1, 1)
+        grid.setRowStretch(2, 1)
         self.setCentralWidget(central)
 
         self.timer = QTimer(self)
@@ -213,6 +232,8 @@ class LiveWindow(QMainWindow):
         self.record.clicked.connect(self._toggle_record)
         lay.addWidget(self.record)
         self.status = QLabel()
+        # Its text grows while recording; it must not widen the window.
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay.addWidget(self.status, 1)
         return bar
 
@@ -331,7 +352,7 @@ class LiveWindow(QMainWindow):
         side = SIDES.index(self.side.currentData())
         still, prac = SIGNALS.index(self.still.currentData()), SIGNALS.index(self.practised.currentData())
         if band is None:
-            self.gauge.set_state(float("nan"), 1.0, "calibrating…")
+            self.gauge.set_state(float("nan"), 1.0, "calibrating…", idle="calibrating")
             self.band_label.setText("")
             self.rep_label.setText("")
             return
@@ -349,12 +370,13 @@ class LiveWindow(QMainWindow):
         value = float(new[-1, side, still]) if len(new) else self.gauge.value
         if len(new) and not np.isfinite(value):
             value = float("nan")
-        name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]}"
-        over = self.gauge.set_state(value, band.limit, name, blink=bool(blink))
+        name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]} ({unit(SIGNALS[still])})"
+        over = self.gauge.set_state(value, band.limit, name, blink=bool(blink),
+                                    fmt=partial(format_clinical, SIGNALS[still]))
         if over and not self._was_over and self.beep.isChecked():
             QApplication.beep()
         self._was_over = over
-        self.band_label.setText(f"Keep below {band.limit:.3f} ({band.how}) while you "
+        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit)} ({band.how}) while you "
                                 f"{NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
         self.rep_label.setText(f"Clean reps: {self.reps.clean} / {self.reps.total}")
 

@@ -1,0 +1,19 @@
+from realtime.signals.units import IOD_MM, clinical, format_clinical, unit
+
+
+def test_eye_closure_reads_in_percent_of_the_rest_fissure():
+    assert unit("eye_closure") == "%"
+    assert clinical("eye_closure", 0.5) == 50.0
+    assert format_clinical("eye_closure", 0.123) == "12 %"
+
+
+def test_movements_read_in_mm_from_the_inter_ocular_distance():
+    assert unit("smile") == "mm"
+    assert clinical("smile", 0.01) == 0.01 * IOD_MM
+    assert clinical("brow_raise", 0.02, iod_mm=60.0) == 1.2
+    assert format_clinical("smile", 0.04) == "2.5 mm"
+
+
+def test_no_negative_zero():
+    assert format_clinical("eye_closure", -0.004) == "0 %"
+    assert format_clinical("smile", -0.0004) == "0.0 mm"
