@@ -13,6 +13,7 @@ Prints, from one demo-face video in one run:
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import time
@@ -140,10 +141,10 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
         print(line(k, v))
 
 
-def bench_mode_delay(model_path: Path) -> None:
+def bench_mode_delay(model_path: Path, seconds: float) -> None:
     """Delay each tracking mode adds: lag of the measured signal behind the planted one."""
 
-    demo = DemoFace(DemoConfig(seconds=16, seed=31, synkinesis="left", strength=0.5, delay_s=0.0,
+    demo = DemoFace(DemoConfig(seconds=max(seconds, 4.0), seed=31, synkinesis="left", strength=0.5, delay_s=0.0,
                                blinks_per_min=0))
     frames = [demo.render(i) for i in range(demo.n_frames)]
     truth = {"eye_closure": demo.truth.eye_planted["left"], "smile": demo.truth.smile}
@@ -205,19 +206,31 @@ def bench_memory(model_path: Path, minutes: float) -> None:
           f"growth over the second half {slope:+.2f} MB/min")
 
 
-def main(seconds: float = 20.0, live_seconds: float = 10.0, memory_minutes: float = 10.0,
+def main(seconds: float = 8.0, live_seconds: float = 5.0, memory_minutes: float = 0.0,
          model: str | None = None) -> int:
     model_path = resolve_model(model)
+    parts = 4 + (memory_minutes > 0)
+    step = iter(range(1, parts + 1))
+
+    def section(what: str) -> None:
+        print(f"[{next(step)}/{parts}] {what}", flush=True)
+
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    print(f"machine load (1-min average) {load:.1f} on {cores} cores"
+          + (": busy, so these figures are low; compare runs on a quiet machine" if load > 0.5 * cores else ""))
+    section(f"offline: demo video of {seconds:g} s, analyze against a bare landmark pass, stage by stage")
     with tempfile.TemporaryDirectory() as tmp:
         bench_offline(model_path, seconds, Path(tmp))
-    print("delay added by the tracking mode (composite measurement, planted movement at 0 lag):")
-    bench_mode_delay(model_path)
+    section("delay added by the tracking mode (composite measurement, planted movement at 0 lag)")
+    bench_mode_delay(model_path, seconds)
     for fps in (30.0, 60.0):
+        section(f"live demo face at {fps:g} fps for {live_seconds:g} s after calibration")
         r = bench_live(model_path, fps, live_seconds)
         print(f"live demo at {fps:g} fps: processed {r['fps']:.1f} fps, dropped {r['dropped']}/{r['offered']} "
               f"({r['dropped_pct']:.1f} %), capture-to-signal delay median {r['lat_med']:.0f} ms, "
               f"p95 {r['lat_p95']:.0f} ms")
     if memory_minutes > 0:
+        section(f"memory over a {memory_minutes:g} min live run")
         bench_memory(model_path, memory_minutes)
     print(f"peak memory (max RSS): {peak_mb():.0f} MB")
     return 0
