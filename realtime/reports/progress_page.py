@@ -28,6 +28,7 @@ from realtime.reports.report import (
     status_text,
 )
 from realtime.reports.session_data import ANALYSED
+from realtime.sinks.session import SessionFileError
 
 SESSION_FILES = ("frames.csv", "summary.json", "session.json", "assessment.json")
 
@@ -187,6 +188,9 @@ def build_progress(patient_dir: str | Path) -> tuple[str, int]:
     """The page and the number of sessions shown on it."""
     p = Path(patient_dir)
     rows, skipped = read_rows(find_sessions(p))
+    if not rows and not skipped:
+        raise SessionFileError(f"{p} holds no session folders: give the folder that holds one sub-folder per "
+                               "recorded session (e.g. ~/synkinesis-sessions)")
     if rows and all(r["days_since_onset"] is not None for r in rows):
         rows.sort(key=lambda r: (r["days_since_onset"], r["date"]))
     else:

@@ -42,6 +42,7 @@ from realtime.reports.session_data import (
     text,
 )
 from realtime.reports.timing import MIN_LAG_FPS
+from realtime.sinks.session import SessionFileError
 from realtime.signals.coactivation import (
     CoactivationConfig,
     analyse,
@@ -169,8 +170,12 @@ def quality(d: SessionData) -> dict:
     tm, fr = d.timing, d.frames
     if fr is not None:
         face = np.isfinite(fr.sig).all(axis=(1, 2))
+        # Rows written while the rest baseline was being measured have a face but no signals yet.
+        calibrating = fr.calibrating if fr.calibrating is not None else np.zeros(len(face), bool)
+        faceless = ~face & ~calibrating
         q.update(frames=tm.rows, face_frames=int(face.sum()), measured_frames=tm.measured_rows,
-                 faceless_pct=round(100 * (1 - face.mean()), 1), duration_s=round(tm.duration_s, 1),
+                 calibrating_frames=int(calibrating.sum()),
+                 faceless_pct=round(100 * faceless.mean(), 1), duration_s=round(tm.duration_s, 1),
                  longest_gap_s=None if tm.longest_gap_s is None else round(tm.longest_gap_s, 2),
                  source_fps=tm.source_fps, source_fps_known=tm.source_fps_known,
                  measured_fps=tm.measured_fps, dropped=tm.dropped, dropped_pct=tm.dropped_pct)
@@ -440,6 +445,7 @@ def quality_rows(q: dict) -> list[tuple[str, str]]:
     mfps = q.get("measured_fps")
     return [("Frames", val(q.get("frames"))), ("Frames with a face", val(q.get("face_frames"))),
             ("Frames measured (face, usable pose)", val(q.get("measured_frames"))),
+            ("Frames while calibrating (rest baseline)", val(q.get("calibrating_frames"))),
             ("Frames without a face", val(q.get("faceless_pct"), " %")),
             ("Longest gap without a measured face", val(q.get("longest_gap_s"), " s")),
             ("Duration", val(q.get("duration_s"), " s")),
@@ -476,6 +482,9 @@ class ReportPage:
 def make_report(folder: str | Path) -> ReportPage:
     """The page and its warnings. Raises SessionFileError when a file cannot be used."""
     d = load_session(folder)
+    if not d.has_data and d.frames is None and d.session is None:
+        raise SessionFileError(f"{folder} holds no session or analysis (no session.json, frames.csv, summary.json "
+                               "or assessment.json): give a folder made by 'run.py record', 'analyze' or 'assess'")
     scores = session_scores(d)
     q = quality(d)
     warnings = data_warnings(d, q)

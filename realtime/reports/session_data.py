@@ -39,6 +39,7 @@ class Frames:
     t: np.ndarray
     sig: np.ndarray          # (n, 2, N_SIGNALS), NaN without a face
     measured: np.ndarray     # (n,) a face inside the measurable envelope
+    calibrating: np.ndarray | None = None   # (n,) rows written before the rest baseline existed
 
 
 @dataclass
@@ -217,7 +218,7 @@ def _read_frames(path: Path, d: SessionData) -> None:
         d.problems.append("frames.csv holds no frames")
         return
     face = np.isfinite(sig).all(axis=(1, 2))
-    d.frames = Frames(idx[ok], t[ok], sig[ok], (face & (reasons == ""))[ok])
+    d.frames = Frames(idx[ok], t[ok], sig[ok], (face & (reasons == ""))[ok], (reasons == "calibrating")[ok])
 
 
 def _grid(d: SessionData) -> None:

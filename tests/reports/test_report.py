@@ -69,7 +69,12 @@ def test_report_on_incomplete_folder_says_what_is_missing(session_dir, tmp_path)
     assert "co-activation matrix" in text  # computed from frames.csv alone
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert "nothing to report" in write_report(empty).read_text()
+    from realtime.cli import main
+    from realtime.sinks.session import SessionFileError
+    with pytest.raises(SessionFileError, match="holds no session or analysis"):
+        write_report(empty)
+    assert main(["report", str(empty)]) == 2 and main(["progress", str(empty)]) == 2
+    assert not list(empty.iterdir())   # no page for nothing
 
 
 def test_progress_page_over_sessions(session_dir, tmp_path):
