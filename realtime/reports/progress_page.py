@@ -121,8 +121,11 @@ def _one_line(exc: Exception) -> str:
 
 
 def progress_figure(rows: list[dict]) -> str | None:
-    if not rows:
-        return None
+    plotted = ("symmetry", "symmetry_eye", "symmetry_mouth")
+    if not any(r[k] is not None for r in rows for k in plotted) and not any(
+            v is not None for r in rows for s in SIDES
+            for v in (r["indices"][s].get("ocular"), r["coact"][s]["smile_eye_r"])):
+        return None   # nothing to draw: the page says why per session
     plt = _plt()
     use_days = all(r["days_since_onset"] is not None for r in rows)
     x = [r["days_since_onset"] if use_days else r["date"] for r in rows]
@@ -130,7 +133,8 @@ def progress_figure(rows: list[dict]) -> str | None:
 
     def legend(ax, **kw):
         if ax.get_legend_handles_labels()[0]:   # a session list with no such values draws none
-            ax.legend(fontsize=8, loc="lower right", **kw)
+            # Beside the plot, never over a point.
+            ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, **kw)
 
     def series(ax, vals, **kw):
         xs = [a for a, v in zip(x, vals) if v is not None]
@@ -153,7 +157,7 @@ def progress_figure(rows: list[dict]) -> str | None:
                ls="--", alpha=0.6, label=f"ocular corrected, {s}")
     ax.set_ylabel("ocular index\n(100 = no synkinesis)")
     ax.set_ylim(min(50, ax.get_ylim()[0]), 102)
-    legend(ax, ncol=2)
+    legend(ax)
     ax = axes[2]
     for s in SIDES:
         series(ax, [r["coact"][s]["smile_eye_r"] for r in rows], color=SIDE_COLOURS[s],
