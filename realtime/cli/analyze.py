@@ -25,6 +25,7 @@ def run(args) -> int:
     from calibration.profile import load_profile
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
+    from realtime.signals.units import format_clinical
     from realtime.sinks.analysis_files import faces_warning
     from realtime.tracking.model_asset import resolve_model
     # Every argument is checked before a model download or the first measured frame.
@@ -40,7 +41,8 @@ def run(args) -> int:
         print(f"warning: {rest['warning']}", file=sys.stderr)
     if warning := faces_warning(summary.get("faces")):
         print(f"warning: {warning}", file=sys.stderr)
-    flagged = [f"{c['driver']}->{c['response']} ({c['side']}, lag {c['lag_s']:+.2f} s)"
+    flagged = [f"{c['driver']}->{c['response']} ({c['side']}: {c.get('moves', c['response'])} "
+               f"{format_clinical(c['response'], c['amplitude'] or 0.0)}, lag {c['lag_s']:+.2f} s)"
                for c in summary["synkinesis"]]
     undecided = summary.get("undecided") or []
     reasons = sorted({c["reason"] for c in undecided})

@@ -1,5 +1,9 @@
 """``run.py live``: the live biofeedback window (the default command)."""
 
+import os
+import signal
+from pathlib import Path
+
 from realtime.cli import MIRRORED_HELP, days_since_onset, subject_id
 
 NAME = "live"
@@ -41,9 +45,7 @@ def _quiet_offscreen_warning() -> None:
 
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
-    import os
     import sys
-    from pathlib import Path
 
     from calibration.profile import load_profile
     from realtime.tracking.model_asset import resolve_model
@@ -114,8 +116,6 @@ def run(args) -> int:
 
 def check_screenshot(path: str, duration: float | None) -> None:
     """Before the window opens: a screenshot is taken at --duration, into a folder that exists."""
-    import os
-    from pathlib import Path
     if duration is None:
         raise ValueError("--screenshot is taken when --duration ends: add --duration S")
     p = Path(path).expanduser()
@@ -127,7 +127,6 @@ def check_screenshot(path: str, duration: float | None) -> None:
 
 def save_private(pixmap, path: str) -> bool:
     """The window shows a face: the picture is readable by its owner only."""
-    import os
     ok = bool(pixmap.save(path))
     if ok:
         os.chmod(path, 0o600)
@@ -138,9 +137,7 @@ def _close_on_signals(win) -> None:
     """Ctrl+C and SIGTERM close the window like its close button (recordings end cleanly). Qt's
     event loop runs in C++, so a timer hands control back to Python a few times a second for the
     handlers to run."""
-    import signal
-
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QTimer  # Qt loads only when the window opens (fast --help)
 
     def close(signum, frame):
         QTimer.singleShot(0, win.close)
@@ -156,7 +153,6 @@ def _yield_to_measurement(niceness: int = 5) -> None:
     already started keep theirs): when the two cores are saturated, drawing waits and display
     updates are dropped, but capture and measurement keep the camera's pace."""
     # A command's modules load only when it runs: --help and argument errors answer at once.
-    import os
     import threading
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)

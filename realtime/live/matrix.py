@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 from realtime.landmarks import SIDES
 from realtime.palette import SIDE_RGB
 from realtime.signals.episodes import MIN_WINDOW_S
-from realtime.signals.features import SIGNALS
+from realtime.signals.features import SIGNALS, movement
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}
@@ -60,7 +60,7 @@ class CoactivationMatrix(QWidget):
         bold.setPixelSize(int(max(12, min(17, cell * 0.46))))
         p.setFont(bold)
         p.drawText(QRectF(0, 0, w, 20), Qt.AlignCenter,
-                   f"Co-activation (row drives column): peak r, lag s — {self.note}")
+                   f"Co-activation (row drives column): peak r (negative: moves the opposite way) — {self.note}")
         for s, side in enumerate(SIDES):
             x0 = lab_w + s * (block_w + lab_w + 10)
             p.setFont(bold)
@@ -76,7 +76,7 @@ class CoactivationMatrix(QWidget):
                 p.rotate(-90)
                 p.drawText(QRectF(-col_h + 2, -cell / 2, col_h - 2, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
                 p.restore()
-            vals = np.where(np.isfinite(self.r[s]), self.r[s], -np.inf).ravel()
+            vals = np.where(np.isfinite(self.r[s]), np.abs(self.r[s]), -np.inf).ravel()
             strongest = set(np.argsort(vals)[::-1][:self.label_strongest]) if np.isfinite(vals).any() else set()
             for d in range(n):
                 for r in range(n):
@@ -85,18 +85,20 @@ class CoactivationMatrix(QWidget):
                     if d == r or not math.isfinite(v):
                         p.fillRect(rect, QColor(245, 245, 245))
                         continue
-                    a = max(0.0, min(1.0, v))
-                    p.fillRect(rect, QColor(int(255 - 120 * a), int(255 - 120 * a), 255))
+                    a = max(0.0, min(1.0, abs(v)))
+                    # Blue: moves with the driver; green: the opposite way (a brow pulled down).
+                    p.fillRect(rect, QColor(int(255 - 120 * a), int(255 - 120 * a), 255) if v >= 0
+                               else QColor(int(255 - 120 * a), int(255 - 40 * a), int(255 - 120 * a)))
                     if self.flag[s, d, r]:
                         p.setPen(QPen(QColor(220, 0, 0), 3))
                         p.drawRect(rect.adjusted(1, 1, -1, -1))
                     if self.flag[s, d, r] or d * n + r in strongest:
                         # r in the cell; the lag goes in the caption below (cells are small)
                         p.setPen(QColor(160, 0, 0) if self.flag[s, d, r] else Qt.black)
-                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}".lstrip("0"))
-                        captions.append((self.flag[s, d, r], v,
-                                         f"{side[0].upper()} {SHORT[SIGNALS[d]]}\u2192{SHORT[SIGNALS[r]]} "
-                                         f"r {v:.2f} lag {self.lag[s, d, r]:+.2f} s"
+                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}".replace("0.", ".", 1))
+                        captions.append((self.flag[s, d, r], abs(v),
+                                         f"{side[0].upper()} {movement(SIGNALS[r], 1 if v >= 0 else -1)} with "
+                                         f"{SHORT[SIGNALS[d]]}: lag {self.lag[s, d, r]:+.2f} s, r {v:.2f}"
                                          + (" SYNKINESIS" if self.flag[s, d, r] else "")))
                     p.setPen(Qt.black)
         captions.sort(key=lambda c: (not c[0], -c[1]))

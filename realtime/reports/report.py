@@ -49,7 +49,8 @@ from realtime.signals.coactivation import (
     blink_mask,
     fill_gaps,
 )
-from realtime.signals.features import SIGNALS, S
+from realtime.signals.features import SIGNALS, S, movement
+from realtime.signals.units import format_clinical
 from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
@@ -274,7 +275,7 @@ def matrix_figure(couplings: list[dict]) -> str:
     fig, axes = plt.subplots(1, 2, figsize=(11, 5.0))
     for s, side in enumerate(SIDES):
         ax = axes[s]
-        im = ax.imshow(np.nan_to_num(r[s], nan=0.0), vmin=0, vmax=1, cmap="Greys")
+        im = ax.imshow(np.abs(np.nan_to_num(r[s], nan=0.0)), vmin=0, vmax=1, cmap="Greys")
         for i in range(len(SIGNALS)):
             for j in range(len(SIGNALS)):
                 if i == j:
@@ -283,7 +284,7 @@ def matrix_figure(couplings: list[dict]) -> str:
                 v = r[s, i, j]
                 txt = "" if not np.isfinite(v) else f"{v:.2f}"
                 ax.text(j, i, txt, ha="center", va="center", fontsize=7,
-                        color="white" if np.isfinite(v) and v > 0.55 else "black")
+                        color="white" if np.isfinite(v) and abs(v) > 0.55 else "black")
                 if flag[s, i, j]:
                     ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
         ax.set_xticks(range(len(SIGNALS)), names, rotation=45, ha="right", fontsize=8)
@@ -292,7 +293,7 @@ def matrix_figure(couplings: list[dict]) -> str:
         ax.set_xlabel("response (moves along)")
         if s == 0:
             ax.set_ylabel("driver (voluntary movement)")
-    fig.colorbar(im, ax=axes, shrink=0.7, label="peak correlation r")
+    fig.colorbar(im, ax=axes, shrink=0.7, label="size of the peak correlation |r| (negative r: the response moves the opposite way)")
     return fig_to_uri(fig)
 
 
@@ -415,16 +416,26 @@ def symmetry_section(sym: dict | None) -> dict | None:
             "overall": fmt(sym["overall_pct"], 1)}
 
 
+def _size(c: dict) -> str:
+    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure)."""
+    return DASH if c["amplitude"] is None or c["response"] not in S else format_clinical(c["response"], c["amplitude"])
+
+
+def _moves(c: dict) -> str:
+    return c.get("moves") or (movement(c["response"], c.get("direction") or 1) if c["response"] in S else c["response"])
+
+
 def flagged_rows(couplings: list[dict]) -> list[dict]:
-    return [{"side": c["side"], "driver": c["driver"], "response": c["response"], "r": fmt(c["peak_r"]),
-             "lag": fmt(c["lag_s"]), "amplitude": fmt(c["amplitude"], 3)}
+    return [{"side": c["side"], "driver": c["driver"].replace("_", " "), "response": c["response"],
+             "moves": _moves(c), "size": _size(c), "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])}
             for c in couplings if c["synkinesis"]]
 
 
 def task_rows(scores: dict | None) -> list[dict]:
     tc = (scores or {}).get("task_coactivation") or {}
     return [{"task": TASK_LABEL.get(task, task),
-             "flagged": [{"side": c["side"], "driver": c["driver"], "response": c["response"],
+             "flagged": [{"side": c["side"], "driver": c["driver"].replace("_", " "), "response": c["response"],
+                          "moves": _moves(c), "size": _size(c),
                           "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])} for c in cs if c["synkinesis"]]}
             for task, cs in tc.items()]
 

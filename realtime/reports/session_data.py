@@ -125,6 +125,7 @@ def couplings_of(v) -> list[dict]:
         out.append({"driver": names[0], "response": names[1], "side": names[2],
                     "peak_r": num(c.get("peak_r")), "lag_s": num(c.get("lag_s")),
                     "amplitude": num(c.get("amplitude")), "synkinesis": c.get("synkinesis") is True,
+                    "direction": -1 if num(c.get("direction")) == -1 else 1, "moves": text(c.get("moves")),
                     "verdict": text(c.get("verdict")) or "", "reason": text(c.get("reason")) or ""})
     return out
 

@@ -34,7 +34,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNALS, S
+from realtime.signals.features import SIGNALS, S, movement
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
@@ -60,6 +60,11 @@ PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wr
             "lower_lip": 5, "cheek_raise": 6, "chin": 7}
 
 
+# Pairs measured partly from the same landmark feature (smile and pucker both use the mouth
+# corner's lateral position): they are anti-correlated by construction, so only a positive
+# coupling between them means anything.
+SHARED_FEATURE = {("smile", "pucker"), ("pucker", "smile")}
+
 SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
 
 
@@ -73,14 +78,21 @@ class Coupling:
     gain: float         # response units per driver unit, at the peak lag
     amplitude: float    # response change explained by the driver's activity (response units)
     synkinesis: bool
+    direction: int = 1             # +1: the response moves its own positive way, -1: the opposite
     verdict: str = NONE            # SYNKINESIS, UNDECIDED (too little evidence) or NONE
     reason: str = ""               # why not called, for UNDECIDED and rejected candidates
     activations: int = 0           # distinct activations of the driver
     p_value: float = float("nan")  # chance of a peak r this high (circular-shift surrogates)
     confidence: float = 0.0        # 0..1: 1 - p, scaled down with few activations
 
+    @property
+    def moves(self) -> str:
+        """How the response moves, in words with anatomical meaning ("brow down")."""
+        return movement(self.response, self.direction)
+
     def to_json(self) -> dict:
         d = asdict(self)
+        d["moves"] = self.moves
         for k in ("peak_r", "lag_s", "gain", "amplitude", "p_value", "confidence"):
             d[k] = None if not np.isfinite(d[k]) else round(float(d[k]), 4)
         return d
@@ -192,6 +204,17 @@ def xcorr(driver: np.ndarray, response: np.ndarray, max_lag: int) -> np.ndarray:
     return r[:, 0, 1]
 
 
+def peak_abs_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
+    """The correlation of largest size, with its sign, and its lag in frames (a response that
+    moves the opposite way, e.g. the brow pulled down by a pucker, peaks negative)."""
+    if np.all(np.isnan(r)):
+        return float("nan"), float("nan")
+    if np.nanmax(r) >= -np.nanmin(r):
+        return peak_lag(r, max_lag)
+    pr, lag = peak_lag(-r, max_lag)
+    return -pr, lag
+
+
 def peak_lag(r: np.ndarray, max_lag: int) -> tuple[float, float]:
     """Highest positive correlation and its lag in frames, refined by a parabola."""
     if np.all(np.isnan(r)):
@@ -275,14 +298,16 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             for r_, rname in enumerate(SIGNALS):
                 if d == r_:
                     continue
-                pr, lag = peak_lag(rs[:, d, r_], max_lag)
+                shared = (dname, rname) in SHARED_FEATURE
+                pr, lag = (peak_lag if shared else peak_abs_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
-                amp = g * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
-                ok = (np.isfinite(pr) and pr >= cfg.min_r and lag >= -tol
+                amp = abs(g) * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
+                ok = (np.isfinite(pr) and abs(pr) >= cfg.min_r and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
-                raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False)
+                raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
+                                           direction=-1 if np.isfinite(pr) and pr < 0 else 1)
                 coupled[(s, d, r_)] = bool(ok)
                 comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.min_r and abs(lag) <= tol)
     for (s, d, r_), c in raw.items():
@@ -290,9 +315,11 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             continue
         other = raw[(1 - s, d, r_)]
         ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
-        lateral = c.amplitude >= ratio * max(other.amplitude, 0.0)
+        # The other side's response the same way (moving the opposite way is no match).
+        other_amp = other.amplitude if other.direction == c.direction and np.isfinite(other.amplitude) else 0.0
+        lateral = c.amplitude >= ratio * max(other_amp, 0.0)
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
-        beyond_normal = limit is not None and c.amplitude > limit
+        beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
         # used more of its own range.
         direction_ok = not (comoves[(s, r_, d)] and effort[s, d] < effort[s, r_])
@@ -320,9 +347,10 @@ def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationC
     involuntary part's; the involuntary part is the response minus the other side's, and its
     lag is the one reported (a 0.15 s synkinesis on top of a Duchenne smile read 0.11 s)."""
     for (s, d, r_), c in raw.items():
-        if not c.synkinesis or not raw[(1 - s, d, r_)].peak_r >= cfg.min_r:
+        if not c.synkinesis or not c.direction * raw[(1 - s, d, r_)].peak_r >= cfg.min_r:
             continue
-        pr, lag = peak_lag(xcorr(clean[:, s, d], clean[:, s, r_] - clean[:, 1 - s, r_], max_lag), max_lag)
+        pr, lag = peak_lag(xcorr(clean[:, s, d], c.direction * (clean[:, s, r_] - clean[:, 1 - s, r_]), max_lag),
+                           max_lag)
         if np.isfinite(lag) and pr >= cfg.min_r:
             c.lag_s = float(lag / fps)
 
@@ -348,7 +376,7 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         x = clean[:, s, d]
         thr = max(cfg.min_snr * noise[s, d], 0.5 * activity_range(x))
         c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
-        c.p_value, n_sur = surrogate_p(x, clean[:, s, r_], max_lag, min_shift)
+        c.p_value, n_sur = surrogate_p(x, c.direction * clean[:, s, r_], max_lag, min_shift)
         c.synkinesis, c.verdict = False, UNDECIDED
         if abs(c.lag_s) > cfg.max_plausible_lag_s:
             c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "

@@ -28,7 +28,13 @@ class Episode:
     side: str
     start_s: float
     end_s: float
-    peak: float
+    peak: float          # the response's largest movement its own way (>= 0 once active)
+    direction: int = 1   # which way the response moves (+1 its positive way; -1 e.g. brow down)
+
+    @property
+    def signed_peak(self) -> float:
+        """The peak as a signal value (negative for a response that moves the opposite way)."""
+        return self.direction * self.peak
 
 
 # The sliding co-activation: the last WINDOW_S seconds, analysed every EVERY_S seconds of media
@@ -109,7 +115,8 @@ class EpisodeDetector:
         self.analyses += 1
         couplings, _ = analyse(sig, self.fps, self.noise, max_range=self.max_range)
         self.latest = (couplings, float(grid[-1] - grid[0]))
-        flagged = {(c.driver, c.response, c.side) for c in couplings if c.synkinesis}
+        direction = {(c.driver, c.response, c.side): c.direction for c in couplings if c.synkinesis}
+        flagged = set(direction)
         closed = []
         for key in list(self._open):
             if key not in flagged:
@@ -119,7 +126,7 @@ class EpisodeDetector:
         for key in flagged:
             driver, response, side = key
             si, ri = SIDES.index(side), S[response]
-            resp = sig[:, si, ri]
+            resp = direction[key] * sig[:, si, ri]   # the response's own way (a brow pulled down)
             level = max(self.k * self.noise[si, ri], 0.5 * MIN_AMPLITUDE.get(response, DEFAULT_MIN_AMPLITUDE))
             active = np.isfinite(resp) & (resp > level)
             ep = self._open.get(key)
@@ -135,4 +142,5 @@ class EpisodeDetector:
             vals = resp[sel]
             if np.isfinite(vals).any():
                 ep.peak = max(ep.peak, float(np.nanmax(vals)))
+            ep.direction = direction[key]
         return closed

@@ -26,6 +26,12 @@ FEATURES = ("brow_height", "eye_aperture", "cheek_height", "ala_height",
             "corner_lateral", "corner_height", "lower_lip_height", "chin_height")
 SIGNALS = ("brow_raise", "eye_closure", "cheek_raise", "nose_wrinkle",
            "smile", "pucker", "lower_lip", "chin")
+# What each signal's sign means anatomically: (positive, negative) movement.
+MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", "eye widens"),
+         "cheek_raise": ("cheek up", "cheek down"), "nose_wrinkle": ("nose wing up", "nose wing down"),
+         "smile": ("mouth corner up and out", "mouth corner down and in"),
+         "pucker": ("mouth corner in", "mouth corner out"), "lower_lip": ("lower lip down", "lower lip up"),
+         "chin": ("chin up", "chin down")}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
 
@@ -111,3 +117,8 @@ def activations(features: np.ndarray, rest: np.ndarray) -> np.ndarray:
     out[..., S["lower_lip"]] = -d[..., F["lower_lip_height"]]
     out[..., S["chin"]] = d[..., F["chin_height"]]
     return out
+
+
+def movement(signal: str, direction: int) -> str:
+    """A signal's movement in words: ``direction`` +1 its positive way, -1 the opposite."""
+    return MOVES[signal][0 if direction >= 0 else 1]

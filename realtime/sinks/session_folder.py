@@ -132,7 +132,7 @@ class SessionFolder(Sink):
     def episode(self, ep: Episode) -> None:
         t0 = self.t0 or 0.0
         self.writer.add_event(max(0.0, ep.start_s - t0), ep.end_s - t0, ep.driver, ep.response,
-                              ep.side, ep.peak)
+                              ep.side, ep.signed_peak)
         self.episodes += 1
 
     def finished(self, result: LoopResult) -> None:

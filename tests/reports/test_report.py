@@ -49,7 +49,10 @@ def test_report_matches_session_data(session_dir):
     summary = json.loads((session_dir / "summary.json").read_text())
     assert any(c["driver"] == "smile" and c["response"] == "eye_closure" and c["side"] == "left"
                for c in summary["synkinesis"])
-    assert re.search(r"left</td><td>smile &rarr; eye_closure", text)
+    # in clinical words and units: the eye narrows with the smile, by a % of its rest opening
+    m = re.search(r"left</td><td>smile</td><td>eye narrows</td><td class='num' data-col='size'>(\d+) %</td>", text)
+    flagged = next(c for c in summary["synkinesis"] if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", "left"))
+    assert m and int(m.group(1)) == round(100 * flagged["amplitude"]), text[text.find("flagged"):][:600]
     # data quality numbers come from frames.csv
     assert int(page.cell(quality="Frames")) == summary["frames"]
     assert int(page.cell(quality="Frames with a face")) == summary["face_frames"]

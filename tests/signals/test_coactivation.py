@@ -194,3 +194,37 @@ def test_too_short_a_stretch_rules_nothing_out_either():
     couplings = analyse(sig[:150], FPS, noise)[0]
     assert {c.verdict for c in couplings} == {"undecided"}
     assert all(c.reason.startswith("not enough data") for c in couplings)
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_a_brow_pulled_down_by_a_pucker_is_flagged_with_its_direction(side):
+    """A response that moves the opposite way to its own signal's positive sense (the brow
+    pulled down) is found with its direction, on its side only."""
+    n = 900
+    rng = np.random.default_rng(5)
+    noise = np.full((2, len(SIGNALS)), 0.004)
+    sig = rng.normal(0, 0.004, (n, 2, len(SIGNALS)))
+    pucker = bursts(n, [80, 240, 400, 560, 720], width=60, amp=0.08)
+    sig[:, :, S["pucker"]] += pucker[:, None]
+    sig[:, side, S["brow_raise"]] -= 0.5 * np.roll(pucker, 4)
+    cs, _ = analyse(sig, FPS, noise)
+    name, other = ("left", "right") if side == 0 else ("right", "left")
+    hit = find(cs, "pucker", "brow_raise", name)
+    assert hit.synkinesis and hit.direction == -1 and hit.moves == "brow down"
+    assert hit.peak_r < -0.9 and hit.lag_s == pytest.approx(4 / FPS, abs=0.05)
+    assert hit.amplitude == pytest.approx(0.04, rel=0.15) and hit.to_json()["moves"] == "brow down"
+    assert not find(cs, "pucker", "brow_raise", other).synkinesis
+    assert [c for c in cs if c.synkinesis] == [hit]
+
+
+def test_smile_and_pucker_share_the_corner_so_their_opposition_is_not_a_coupling():
+    n = 900
+    rng = np.random.default_rng(6)
+    noise = np.full((2, len(SIGNALS)), 0.004)
+    sig = rng.normal(0, 0.004, (n, 2, len(SIGNALS)))
+    smile = bursts(n, [80, 240, 400, 560, 720], width=60, amp=0.1)
+    sig[:, 0, S["smile"]] += smile
+    sig[:, 0, S["pucker"]] -= 0.7 * smile   # the corner moving out is both
+    cs, _ = analyse(sig, FPS, noise)
+    assert not find(cs, "smile", "pucker", "left").synkinesis
+    assert find(cs, "smile", "pucker", "left").direction == 1
