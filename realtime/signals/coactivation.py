@@ -102,7 +102,11 @@ class Coupling:
 class CoactivationConfig:
     max_lag_s: float = 1.0          # search window: -max_lag_s .. +max_lag_s
     max_plausible_lag_s: float = 0.5
-    min_r: float = 0.5
+    # A clear synkinetic coupling correlates at 0.8 and above; at 0.5-0.7 the zero-lag co-movement
+    # of a talking face's tracked regions (head turns, jaw) called 2 pairs on franck, a healthy
+    # man in conversation (8 once responses moving the opposite way were allowed).
+    min_r: float = 0.7
+    min_r_opposite: float = 0.8     # a response moving the opposite way to its name
     laterality_ratio: float = 1.5
     min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
     blink_max_s: float = 0.5
@@ -302,7 +306,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 pr, lag = (peak_lag if shared else peak_abs_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
                 amp = abs(g) * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
-                ok = (np.isfinite(pr) and abs(pr) >= cfg.min_r and lag >= -tol
+                ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
