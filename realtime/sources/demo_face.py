@@ -129,8 +129,10 @@ class DemoConfig:
 @dataclass
 class PlantedResponse:
     """One planted involuntary response. ``trace`` (n_frames,) is signed in the product's
-    signal convention (see ``Pattern``) and given in ``unit``; ``size`` is its planned peak
-    magnitude in ``unit`` and ``size_mm`` the same in mm where it is a movement."""
+    signal convention (see ``Pattern``) and given in ``unit``; ``size`` is its peak magnitude
+    in ``unit`` with a full driver movement (each response scales with its own driver
+    movement, 0.7-1 of full for voluntary ones, 1 for blinks) and ``size_mm`` the same in mm
+    where it is a movement."""
     driver: str
     response: str
     signal: str | None
@@ -447,7 +449,7 @@ class DemoFace:
                 gain = 1.0 + sum(a * self._texture[s] for s, a in amount.items())
                 src = src.copy()
                 box = self._texture_box
-                src[box] = np.clip(src[box] * gain[..., None], 0, 255).astype(np.uint8)
+                src[box] = np.clip(np.rint(src[box] * gain[..., None]), 0, 255).astype(np.uint8)
         return cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
