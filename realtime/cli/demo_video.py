@@ -1,5 +1,9 @@
 """``run.py demo-video OUT.mp4``: write a demo-face video with its ground truth."""
 
+# The pattern names, repeated here so --help stays fast (the demo face module loads only in
+# run(); tests/sources/test_demo_face_patterns.py checks they match).
+PATTERN_NAMES = ["smile-eye", "blink-mouth", "pucker-brow-down", "brow-neck", "pucker-chin"]
+
 NAME = "demo-video"
 HELP = "write a demo-face video (ground truth beside it as <name>.truth.json)"
 
@@ -9,10 +13,18 @@ def add_arguments(p) -> None:
     p.add_argument("--from", dest="source", metavar="VIDEO",
                    help="plant the eye narrowing on this real video instead, driven by that face's own "
                         "smile (truth in OUT with suffix .json)")
+    p.add_argument("--pattern", choices=PATTERN_NAMES, default="smile-eye",
+                   help="planted synkinesis: smile-eye (eye narrows with smiles), blink-mouth (mouth "
+                        "corner up with blinks), pucker-brow-down, brow-neck (platysma bands with brow "
+                        "raises), pucker-chin (chin dimpling with puckers)")
     p.add_argument("--synkinesis", choices=["left", "right", "none"], default="left",
-                   help="side of the planted eye narrowing with smiles (subject's side)")
-    p.add_argument("--strength", type=float, default=0.5, help="planted narrowing, fraction of the fissure")
-    p.add_argument("--delay", type=float, default=0.15, help="planted delay after the smile, s")
+                   help="side of the planted response (subject's side)")
+    p.add_argument("--strength", type=float, default=None,
+                   help="planted size: smile-eye fraction of the fissure (0.5), blink-mouth and "
+                        "pucker-brow-down mm (2, 3), brow-neck and pucker-chin skin contrast 0..1 (0.15, 0.2)")
+    p.add_argument("--delay", type=float, default=None,
+                   help="planted delay after the driver movement, s (smile-eye 0.15, blink-mouth 0.08, others 0.1)")
+    p.add_argument("--blinks-per-min", type=float, default=12.0, help="spontaneous blink rate")
     p.add_argument("--seconds", type=float, default=30.0)
     p.add_argument("--fps", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=0)
@@ -29,18 +41,27 @@ def run(args) -> int:
     from realtime.sources.demo_face import DemoConfig, write_demo_video
     from realtime.tracking.model_asset import resolve_model
     if args.source:
+        if args.pattern != "smile-eye":
+            raise ValueError("--from plants only the smile-eye pattern: drop --pattern or --from")
         if args.synkinesis == "none":
             raise ValueError("--from plants a narrowing: choose --synkinesis left or right")
         VideoFileSource(args.source).close()   # a bad video fails before the model loads
         out = Path(args.out).with_suffix(".mkv")
-        truth = plant_eye_narrowing(args.source, out, args.synkinesis, args.strength, args.delay,
+        strength = 0.5 if args.strength is None else args.strength
+        delay = 0.15 if args.delay is None else args.delay
+        truth = plant_eye_narrowing(args.source, out, args.synkinesis, strength, delay,
                                     resolve_model(args.model))
         print(f"wrote {out} ({args.source} with the {args.synkinesis} eye narrowed up to "
-              f"{max(truth['planted_narrowing']):.0%} of its opening, {args.delay:g} s after the "
+              f"{max(truth['planted_narrowing']):.0%} of its opening, {delay:g} s after the "
               f"smile; truth in {out.with_suffix('.json')})")
         return 0
     cfg = DemoConfig(seconds=args.seconds, fps=args.fps, seed=args.seed, synkinesis=args.synkinesis,
-                     strength=args.strength, delay_s=args.delay, head_motion=args.head_motion)
-    write_demo_video(args.out, cfg)
-    print(f"wrote {args.out} ({cfg.seconds:g} s, planted synkinesis: {cfg.synkinesis})")
+                     strength=args.strength, delay_s=args.delay, head_motion=args.head_motion,
+                     blinks_per_min=args.blinks_per_min, pattern=args.pattern)
+    truth = write_demo_video(args.out, cfg)
+    planted = "none"
+    for r in truth.responses:
+        planted = (f"{cfg.pattern}, {r.side} {r.response.replace('_', ' ')} {r.direction} "
+                   f"{r.size:g} {r.unit}, {r.delay_s:g} s after each {r.driver.replace('_', ' ')}")
+    print(f"wrote {args.out} ({cfg.seconds:g} s, planted synkinesis: {planted})")
     return 0

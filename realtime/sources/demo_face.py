@@ -1,10 +1,26 @@
 """A built-in demo face: a real photograph animated by image warping.
 
 The photograph is scikit-image's ``astronaut()`` (public domain, shipped in the wheel).
-Smiles, blinks, head motion and an optional planted synkinesis (one eye narrowing with each
-smile, after a delay) are drawn as smooth displacement fields, so the true movement of every
-region is known exactly. That makes it both a demo without a patient and the project's own
-ground truth for tests.
+Voluntary movements (smiles, puckers, brow raises), spontaneous blinks, head motion and one
+optional planted synkinesis pattern are drawn as smooth displacement fields (and, for the chin
+and neck, as skin-texture changes), so the true movement of every region is known exactly.
+That makes it both a demo without a patient and the project's own ground truth for tests.
+
+Patterns (``DemoConfig.pattern``; the response appears only on the ``synkinesis`` side, after
+``delay_s``, with the driver's time course):
+
+- ``smile-eye`` (default): smiles; the eye narrows by ``strength`` of its open fissure.
+- ``blink-mouth``: rest with spontaneous blinks; each blink lifts the mouth corner by
+  ``strength`` mm.
+- ``pucker-brow-down``: puckers (mouth corners move medially); each pulls the brow down by
+  ``strength`` mm.
+- ``brow-neck``: brow raises; each brings out platysma bands (vertical ridges of contrast
+  ``strength``) in the skin below the jaw line. The 640x480 crop shows a strip of neck, about
+  25 mm tall, between the jaw and the collar of the suit; the bands are drawn there.
+- ``pucker-chin``: puckers; each dimples the chin skin (mentalis "orange peel": fine bumps of
+  contrast ``strength``) on that half of the chin, without moving any landmark.
+
+Millimetres: the photo's inter-ocular distance (iris centre to iris centre) is ``IOD_MM``.
 """
 
 from __future__ import annotations
@@ -17,15 +33,58 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realtime.signals.units import IOD_MM
+
 # Crop of the 512x512 photo around the face (x0, y0, width, height); 4:3 like a webcam.
 _CROP = (105, 35, 240, 180)
 # Anatomical points of the neutral photo in its own pixel coordinates, measured once with the
-# face model (landmarks 386/374/362/263, 159/145/133/33, 291, 61). Subject's left = image right.
+# face model (landmarks 386/374/362/263, 159/145/133/33, 291, 61; iris 473/468; brow, chin and
+# jaw-line groups of realtime/landmarks.py). Subject's left = image right.
 _PHOTO_POINTS = {
     "left": {"upper_lid": (248.08, 100.20), "lower_lid": (245.89, 106.51),
-             "inner": (236.41, 104.92), "outer": (255.32, 103.79), "corner": (244.49, 140.55)},
+             "inner": (236.41, 104.92), "outer": (255.32, 103.79), "corner": (244.49, 140.55),
+             "iris": (246.69, 103.55), "brow": (252.73, 91.29), "chin": (234.51, 174.76)},
     "right": {"upper_lid": (202.57, 97.82), "lower_lid": (204.20, 104.18),
-              "inner": (213.59, 103.62), "outer": (195.28, 100.58), "corner": (202.28, 139.17)},
+              "inner": (213.59, 103.62), "outer": (195.28, 100.58), "corner": (202.28, 139.17),
+              "iris": (203.59, 101.56), "brow": (199.75, 88.96), "chin": (208.60, 173.36)},
+}
+_BROW_WIDTH = {"left": 27.96, "right": 27.62}     # photo px, first to last brow landmark
+# Jaw line from the ear towards the chin (face-oval landmarks 361..400 and 132..148), photo px.
+_JAW = {"left": [(268.3, 133.5), (265.4, 144.1), (261.1, 153.0), (256.2, 159.7), (249.7, 166.0),
+                 (244.0, 170.8), (237.9, 175.0), (230.5, 178.0)],
+        "right": [(181.1, 129.1), (182.7, 140.0), (185.8, 149.2), (189.7, 156.3), (195.2, 163.2),
+                  (200.0, 168.4), (205.3, 173.3), (212.1, 177.0)]}
+_MIDLINE_X = 222.0          # photo px: chin (152) and lower lip (17) lie on it
+_LOWER_LIP_Y = 152.0        # photo px, lower-lip landmarks
+
+# Full voluntary movements (driver = 1), in inter-ocular distances: a pucker moves each mouth
+# corner medially by ~6 mm, a brow raise lifts the brow by ~4 mm.
+PUCKER_IOD = 0.10
+BROW_RAISE_IOD = 0.065
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One synkinesis pattern the demo face can plant. ``sign`` is the planted response's sign
+    in the product's signal convention (features.py: brow_raise up +, smile corner up/out +,
+    eye_closure narrowing +); ``signal``: the frames.csv signal that shows it (None: no signal
+    measures it yet)."""
+    driver: str          # "smile", "blink", "pucker" or "brow_raise"
+    response: str        # what moves: eye_closure, corner_height, brow_height, neck_bands, chin_dimpling
+    signal: str | None
+    sign: int
+    direction: str       # anatomical wording of the sign
+    unit: str            # unit of strength and of the truth trace
+    strength: float      # default size
+    delay_s: float       # default delay
+
+
+PATTERNS = {
+    "smile-eye": Pattern("smile", "eye_closure", "eye_closure", 1, "narrowing", "fraction of fissure", 0.5, 0.15),
+    "blink-mouth": Pattern("blink", "corner_height", "smile", 1, "up", "mm", 2.0, 0.08),
+    "pucker-brow-down": Pattern("pucker", "brow_height", "brow_raise", -1, "down", "mm", 3.0, 0.1),
+    "brow-neck": Pattern("brow_raise", "neck_bands", None, 1, "bands", "contrast", 0.15, 0.1),
+    "pucker-chin": Pattern("pucker", "chin_dimpling", None, 1, "dimpling", "contrast", 0.2, 0.1),
 }
 
 
@@ -35,47 +94,117 @@ class DemoConfig:
     fps: float = 30.0
     seed: int = 0
     synkinesis: str = "none"          # "left", "right" or "none": the subject's side
-    strength: float = 0.5             # planted eye narrowing, fraction of the open fissure
-    delay_s: float = 0.15             # planted narrowing follows the smile by this much
+    strength: float | None = None     # planted size in the pattern's unit; None: its default
+    delay_s: float | None = None      # planted response follows its driver by this much (s)
     head_motion: bool = False
     blinks_per_min: float = 12.0
     width: int = 640
     height: int = 480
-    rest_s: float = 3.0               # leading stretch with no smile (calibration)
+    rest_s: float = 3.0               # leading stretch with no voluntary movement (calibration)
     noise: float = 1.5                # sensor noise, grey levels (std)
+    pattern: str = "smile-eye"        # one of PATTERNS
 
     def __post_init__(self) -> None:
+        if self.pattern not in PATTERNS:
+            raise ValueError(f"pattern must be one of {', '.join(PATTERNS)}")
         if self.synkinesis not in ("left", "right", "none"):
             raise ValueError("synkinesis must be 'left', 'right' or 'none'")
         if not (self.seconds > 0 and self.fps > 0):
             raise ValueError("seconds and fps must be positive")
+        if not (math.isfinite(self.blinks_per_min) and self.blinks_per_min >= 0):
+            raise ValueError("blinks per minute must be a number >= 0")
+        spec = PATTERNS[self.pattern]
+        if self.strength is None:
+            self.strength = spec.strength
+        if self.delay_s is None:
+            self.delay_s = spec.delay_s
+        if not (math.isfinite(self.strength) and self.strength >= 0):
+            raise ValueError("strength must be a number >= 0")
+        if spec.unit != "mm" and self.strength > 1:
+            raise ValueError(f"strength of {self.pattern} is a {spec.unit} from 0 to 1")
+        if not (math.isfinite(self.delay_s) and self.delay_s >= 0):
+            raise ValueError("delay must be a number of seconds >= 0")
+
+
+@dataclass
+class PlantedResponse:
+    """One planted involuntary response. ``trace`` (n_frames,) is signed in the product's
+    signal convention (see ``Pattern``) and given in ``unit``; ``size`` is its peak magnitude
+    in ``unit`` with a full driver movement (each response scales with its own driver
+    movement, 0.7-1 of full for voluntary ones, 1 for blinks) and ``size_mm`` the same in mm
+    where it is a movement."""
+    driver: str
+    response: str
+    signal: str | None
+    side: str
+    sign: int
+    direction: str
+    unit: str
+    size: float
+    size_mm: float | None
+    delay_s: float
+    trace: np.ndarray
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["trace"] = self.trace.round(5).tolist()
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict) -> "PlantedResponse":
+        return cls(**{**d, "trace": np.asarray(d["trace"], dtype=float)})
 
 
 @dataclass
 class DemoTruth:
     """What was planted, per frame. Arrays have shape (n_frames,); eye values are
-    closure fractions (0 open, 1 closed), smile is 0..1 of the full smile."""
+    closure fractions (0 open, 1 closed); smile, pucker and brow_raise are 0..1 of the full
+    voluntary movement (``driver_mm`` gives the full movements in mm); blink is the eyelid
+    closure of the blink (peak 0.85)."""
     config: DemoConfig
     t: np.ndarray
     smile: np.ndarray
     blink: np.ndarray
     eye_planted: dict[str, np.ndarray] = field(default_factory=dict)
     head: np.ndarray | None = None      # (n, 4): dx px, dy px, rotation deg, scale
+    pucker: np.ndarray | None = None
+    brow_raise: np.ndarray | None = None
+    responses: list[PlantedResponse] = field(default_factory=list)
+    driver_mm: dict[str, float] = field(default_factory=dict)
+    px_per_mm: float = float("nan")     # at the video's size, neutral face
 
     def to_json(self) -> dict:
+        n = len(self.t)
+        zeros = np.zeros(n)
         return {"config": asdict(self.config), "t": self.t.round(5).tolist(),
                 "smile": self.smile.round(5).tolist(), "blink": self.blink.round(5).tolist(),
                 "eye_planted_left": self.eye_planted["left"].round(5).tolist(),
                 "eye_planted_right": self.eye_planted["right"].round(5).tolist(),
-                "head": self.head.round(5).tolist()}
+                "head": self.head.round(5).tolist(),
+                "pucker": (zeros if self.pucker is None else self.pucker).round(5).tolist(),
+                "brow_raise": (zeros if self.brow_raise is None else self.brow_raise).round(5).tolist(),
+                "responses": [r.to_json() for r in self.responses],
+                "driver_mm": {k: round(float(v), 4) for k, v in self.driver_mm.items()},
+                "px_per_mm": round(float(self.px_per_mm), 5)}
 
     @classmethod
     def from_json(cls, d: dict) -> "DemoTruth":
+        # Truth files written before the patterns existed lack the later keys.
+        n = len(d["t"])
         return cls(config=DemoConfig(**d["config"]), t=np.asarray(d["t"]),
                    smile=np.asarray(d["smile"]), blink=np.asarray(d["blink"]),
                    eye_planted={"left": np.asarray(d["eye_planted_left"]),
                                 "right": np.asarray(d["eye_planted_right"])},
-                   head=np.asarray(d["head"]))
+                   head=np.asarray(d["head"]),
+                   pucker=np.asarray(d.get("pucker", np.zeros(n))),
+                   brow_raise=np.asarray(d.get("brow_raise", np.zeros(n))),
+                   responses=[PlantedResponse.from_json(r) for r in d.get("responses", [])],
+                   driver_mm=d.get("driver_mm", {}), px_per_mm=d.get("px_per_mm", float("nan")))
+
+    def driver(self, name: str) -> np.ndarray:
+        """A driver's trace (n_frames,) by name: smile, blink, pucker or brow_raise."""
+        return {"smile": self.smile, "blink": self.blink, "pucker": self.pucker,
+                "brow_raise": self.brow_raise}[name]
 
 
 def _bursts(t: np.ndarray, events: list[tuple[float, float, float, float, float]]) -> np.ndarray:
@@ -92,31 +221,66 @@ def _bursts(t: np.ndarray, events: list[tuple[float, float, float, float, float]
     return out
 
 
+def _smooth_mask(shape: tuple[int, int], polygon: np.ndarray, blur_px: float) -> np.ndarray:
+    """A filled polygon (image px) with soft edges, float32 0..1."""
+    m = np.zeros(shape, np.float32)
+    cv2.fillPoly(m, [np.round(polygon).astype(np.int32)], 1.0)
+    k = int(2 * round(2 * blur_px) + 1)
+    return cv2.GaussianBlur(m, (k, k), blur_px)
+
+
 class DemoFace:
     """Renders frame i of a scripted face video; ``truth`` holds what was planted."""
 
     def __init__(self, config: DemoConfig | None = None):
         self.config = cfg = config or DemoConfig()
+        spec = PATTERNS[cfg.pattern]
         rng = np.random.default_rng(cfg.seed)
-        self._base, self._points = self._load_photo(cfg.width, cfg.height)
+        self._base, self._points, self._scale = self._load_photo(cfg.width, cfg.height)
         n = int(round(cfg.seconds * cfg.fps))
         t = np.arange(n) / cfg.fps
 
-        smiles, start = [], cfg.rest_s
+        # The voluntary movements are drawn first and blinks after, from one generator, so a
+        # seed gives the same timeline (and the same smile-eye video as before patterns existed).
+        moves, start = [], cfg.rest_s
         while start < cfg.seconds:
             rise, hold, fall = rng.uniform(0.4, 0.7), rng.uniform(0.8, 2.0), rng.uniform(0.4, 0.7)
-            smiles.append((start, rise, hold, fall, rng.uniform(0.7, 1.0)))
+            moves.append((start, rise, hold, fall, rng.uniform(0.7, 1.0)))
             start += rise + hold + fall + rng.uniform(1.5, 3.5)
         blinks, start = [], 1.0 + rng.exponential(60.0 / cfg.blinks_per_min) if cfg.blinks_per_min > 0 else math.inf
         while start < cfg.seconds:
             blinks.append((start, 0.1, 0.05, 0.15, 0.85))
             start += 1.5 + rng.exponential(60.0 / cfg.blinks_per_min)
-        self._smile_events = smiles
-        smile = np.clip(_bursts(t, smiles), 0, 1)
+        voluntary = np.clip(_bursts(t, moves), 0, 1)
+        drivers = {k: np.zeros(n) for k in ("smile", "pucker", "brow_raise")}
+        if spec.driver in drivers:
+            drivers[spec.driver] = voluntary
+        self._smile_events = moves if spec.driver == "smile" else []
         blink = np.clip(_bursts(t, blinks), 0, 1)
+
+        # The response has its driver's time course, shifted by the delay, peak = strength.
+        if spec.driver == "blink":
+            shape = np.clip(_bursts(t - cfg.delay_s, [b[:4] + (1.0,) for b in blinks]), 0, 1)
+        else:
+            shape = np.clip(_bursts(t - cfg.delay_s, moves), 0, 1)
         planted = {s: np.zeros(n) for s in ("left", "right")}
+        self._response = {s: np.zeros(n) for s in ("left", "right")}   # in the pattern's unit, unsigned
+        responses = []
+        iod_px = float(np.linalg.norm(self._points["left"]["iris"] - self._points["right"]["iris"]))
+        self.px_per_mm = iod_px / IOD_MM
         if cfg.synkinesis != "none":
-            planted[cfg.synkinesis] = cfg.strength * np.clip(_bursts(t - cfg.delay_s, smiles), 0, 1)
+            trace = cfg.strength * shape
+            if spec.response == "eye_closure":
+                planted[cfg.synkinesis] = trace
+            self._response[cfg.synkinesis] = trace
+            size_mm = cfg.strength if spec.unit == "mm" else None
+            if spec.response == "eye_closure":   # of the open fissure, in mm
+                p = self._points[cfg.synkinesis]
+                size_mm = cfg.strength * abs(p["lower_lid"][1] - p["upper_lid"][1]) / self.px_per_mm
+            responses.append(PlantedResponse(spec.driver, spec.response, spec.signal, cfg.synkinesis,
+                                              spec.sign, spec.direction, spec.unit, float(cfg.strength),
+                                              None if size_mm is None else float(size_mm),
+                                              float(cfg.delay_s), spec.sign * trace))
         head = np.zeros((n, 4))
         head[:, 3] = 1.0
         if cfg.head_motion:
@@ -125,7 +289,11 @@ class DemoFace:
             head[:, 1] = 9 * np.sin(2 * np.pi * t / 5.1 + ph[1])
             head[:, 2] = 2.5 * np.sin(2 * np.pi * t / 9.7 + ph[2])
             head[:, 3] = 1 + 0.03 * np.sin(2 * np.pi * t / 6.3 + ph[3])
-        self.truth = DemoTruth(cfg, t, smile, blink, planted, head)
+        mouth_px = float(abs(self._points["left"]["corner"][0] - self._points["right"]["corner"][0]))
+        driver_mm = {"smile_lateral": 0.11 * mouth_px / self.px_per_mm, "smile_up": 0.09 * mouth_px / self.px_per_mm,
+                     "pucker_medial": PUCKER_IOD * IOD_MM, "brow_raise_up": BROW_RAISE_IOD * IOD_MM}
+        self.truth = DemoTruth(cfg, t, drivers["smile"], blink, planted, head, drivers["pucker"],
+                               drivers["brow_raise"], responses, driver_mm, self.px_per_mm)
         self.n_frames = n
 
         # Displacements are evaluated on a coarse grid (step 4) and interpolated: they are smooth.
@@ -141,6 +309,11 @@ class DemoFace:
         self._bases = [np.clip(self._base.astype(np.int16)
                                + noise_rng.normal(0, cfg.noise, (cfg.height, cfg.width, 1)).astype(np.int16),
                                0, 255).astype(np.uint8) for _ in range(7)] if cfg.noise > 0 else [self._base]
+        self._texture = self._texture_map(spec.response) if spec.unit == "contrast" else None
+        if self._texture is not None:   # only the box where the skin changes is touched per frame
+            ys, xs = np.nonzero(np.abs(self._texture["left"]) + np.abs(self._texture["right"]) > 1e-3)
+            self._texture_box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+            self._texture = {k: v[self._texture_box] for k, v in self._texture.items()}
 
     @staticmethod
     def _load_photo(width: int, height: int):
@@ -152,12 +325,59 @@ class DemoFace:
         base = cv2.resize(crop, (width, height), interpolation=cv2.INTER_CUBIC)
         pts = {side: {k: np.array([(x - x0) * sx, (y - y0) * sy], dtype=np.float32)
                       for k, (x, y) in d.items()} for side, d in _PHOTO_POINTS.items()}
-        return base, pts
+        return base, pts, np.array([sx, sy])
 
-    def _displacement(self, x: np.ndarray, y: np.ndarray, smile: float, eye: dict[str, float]):
-        """Forward displacement (dx, dy) in pixels at base-image points (x, y)."""
+    def _to_image(self, pts) -> np.ndarray:
+        x0, y0 = _CROP[:2]
+        return (np.asarray(pts, dtype=np.float64) - (x0, y0)) * self._scale
+
+    def _texture_map(self, response: str) -> dict[str, np.ndarray]:
+        """Per side, the skin-texture change of a full response in base-image pixels: a float32
+        (height, width) map t, the frame's luminance being multiplied by 1 + amount * t."""
+        cfg = self.config
+        h, w = cfg.height, cfg.width
+        s = float(self._scale[0])
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        mid_x = float(self._to_image([(_MIDLINE_X, 0)])[0, 0])
+        out = {}
+        if response == "neck_bands":
+            # Platysma bands: near-vertical cords ~8 mm apart in the neck skin below the jaw,
+            # medial to the jaw angle (lateral to it the crop shows the suit and background).
+            period = 8.0 * self.px_per_mm
+            r, g, b = (self._base[..., k].astype(np.float32) for k in range(3))
+            skin = cv2.GaussianBlur(((r - b > 35) & (r > 110) & (r > g)).astype(np.float32), (0, 0), 1.5 * s)
+            for side, lat in (("left", 1.0), ("right", -1.0)):
+                jaw = self._to_image(_JAW[side][3:])          # from below the jaw angle to the chin
+                poly = np.concatenate([jaw, (jaw + (0, 30 * s))[::-1]])
+                mask = _smooth_mask((h, w), poly, 2 * s) * skin
+                # The cords fan out from under the chin towards the collar bone: slightly oblique.
+                phase = 2 * np.pi * (xx - lat * 0.25 * (yy - jaw[-1, 1])) / period
+                out[side] = (mask * np.cos(phase)).astype(np.float32)
+        else:
+            # Mentalis "orange peel": band-passed noise (bumps ~2 mm across) on one half of the chin.
+            rng = np.random.default_rng(cfg.seed + 2)
+            noise = rng.normal(0, 1, (h, w)).astype(np.float32)
+            bump = 1.5 * self.px_per_mm / 2.355            # 1.5 mm full width at half height
+            tex = cv2.GaussianBlur(noise, (0, 0), bump) - cv2.GaussianBlur(noise, (0, 0), 2.5 * bump)
+            tex = np.clip(tex / tex.std(), -2, 2) / 2     # -1..1: strength is the peak contrast
+            for side, lat in (("left", 1.0), ("right", -1.0)):
+                # The chin boss: between the lower lip and the chin tip, beside the midline.
+                chin = self._to_image([_PHOTO_POINTS[side]["chin"]])[0]
+                cx = (chin[0] + mid_x) / 2
+                cy = (float(self._to_image([(0, _LOWER_LIP_Y)])[0, 1]) + chin[1]) / 2 + 2 * s
+                g = np.exp(-0.5 * (((xx - cx) / (6.0 * s)) ** 2 + ((yy - cy) / (5.0 * s)) ** 2))
+                half = 1 / (1 + np.exp(np.clip(-lat * (xx - mid_x) / (0.8 * s), -50, 50)))   # this side of the midline only
+                out[side] = (g * half * tex).astype(np.float32)
+        return out
+
+    def _displacement(self, x: np.ndarray, y: np.ndarray, smile: float, eye: dict[str, float],
+                      pucker: float = 0.0, brow_up: dict | None = None, corner_up: dict | None = None):
+        """Forward displacement (dx, dy) in pixels at base-image points (x, y). brow_up and
+        corner_up: per side, px (positive up)."""
         dx = np.zeros_like(x)
         dy = np.zeros_like(y)
+        mouth = abs(self._points["left"]["corner"][0] - self._points["right"]["corner"][0])
+        iod = self.px_per_mm * IOD_MM
         for side, lat in (("left", 1.0), ("right", -1.0)):
             p = self._points[side]
             width = abs(p["outer"][0] - p["inner"][0])
@@ -169,19 +389,44 @@ class DemoFace:
                     cx, cy = p[key]
                     g = np.exp(-0.5 * (((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2))
                     dy += move * g
-            if smile > 0:
-                mouth = abs(self._points["left"]["corner"][0] - self._points["right"]["corner"][0])
+            up = (corner_up or {}).get(side, 0.0)
+            if smile > 0 or pucker > 0 or up != 0:
                 cx, cy = p["corner"]
                 g = np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / (0.21 * mouth) ** 2)
-                dx += lat * 0.11 * mouth * smile * g
-                dy -= 0.09 * mouth * smile * g
+                if smile > 0:
+                    dx += lat * 0.11 * mouth * smile * g
+                    dy -= 0.09 * mouth * smile * g
+                if pucker > 0:
+                    dx -= lat * PUCKER_IOD * iod * pucker * g
+                if up != 0:
+                    dy -= up * g
+            b = (brow_up or {}).get(side, 0.0)
+            if b != 0:
+                # The brow and forehead skin move; the lids below hardly (a steep fall-off below).
+                cx, cy = p["brow"]
+                gap = p["upper_lid"][1] - cy
+                bw = _BROW_WIDTH[side] * self._scale[0]
+                # Flat across the brow (every brow landmark moves by the planted amount).
+                sy = np.where(y < cy, 2.0 * gap, 0.35 * gap)
+                g = np.exp(-0.5 * (((x - cx) / (0.7 * bw)) ** 4 + ((y - cy) / sy) ** 2))
+                dy -= b * g
         return dx, dy
 
     def render(self, i: int) -> np.ndarray:
         """Frame i as an RGB uint8 array of shape (height, width, 3)."""
         cfg, tr = self.config, self.truth
+        spec = PATTERNS[cfg.pattern]
         i = i % self.n_frames
         eye = {s: 1 - (1 - tr.blink[i]) * (1 - tr.eye_planted[s][i]) for s in ("left", "right")}
+        brow_px = BROW_RAISE_IOD * IOD_MM * self.px_per_mm * tr.brow_raise[i]
+        brow_up = {s: brow_px for s in ("left", "right")}
+        corner_up = {}
+        if spec.response == "brow_height":
+            for s in brow_up:
+                brow_up[s] += spec.sign * self._response[s][i] * self.px_per_mm
+        elif spec.response == "corner_height":
+            corner_up = {s: spec.sign * self._response[s][i] * self.px_per_mm for s in ("left", "right")}
+        moving = tr.pucker[i] > 0 or any(v != 0 for v in brow_up.values()) or corner_up
         hdx, hdy, rot, scale = tr.head[i]
         # Inverse head motion: output pixel -> point of the (expression-warped) face.
         c = self._centre
@@ -189,15 +434,23 @@ class DemoFace:
         px, py = self._gx - c[0] - hdx, self._gy - c[1] - hdy
         qx = (np.cos(th) * px + np.sin(th) * py) / scale + c[0]
         qy = (-np.sin(th) * px + np.cos(th) * py) / scale + c[1]
-        # Invert the expression warp x + D(x) = q by fixed-point iteration (D is smooth, small).
+        # Invert the expression warp x + D(x) = q by fixed-point iteration (D is smooth, small;
+        # the brow and pucker fields are steeper and get more iterations).
         sx, sy = qx, qy
-        for _ in range(3):
-            dx, dy = self._displacement(sx, sy, tr.smile[i], eye)
+        for _ in range(6 if moving else 3):
+            dx, dy = self._displacement(sx, sy, tr.smile[i], eye, tr.pucker[i], brow_up, corner_up)
             sx, sy = qx - dx, qy - dy
         map_x = cv2.resize(sx.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
         map_y = cv2.resize(sy.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
-        return cv2.remap(self._bases[i % len(self._bases)], map_x, map_y, cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REFLECT)
+        src = self._bases[i % len(self._bases)]
+        if self._texture is not None:
+            amount = {s: self._response[s][i] for s in ("left", "right")}
+            if any(amount.values()):
+                gain = 1.0 + sum(a * self._texture[s] for s, a in amount.items())
+                src = src.copy()
+                box = self._texture_box
+                src[box] = np.clip(np.rint(src[box] * gain[..., None]), 0, 255).astype(np.uint8)
+        return cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def write_demo_video(path: str | Path, config: DemoConfig) -> DemoTruth:
