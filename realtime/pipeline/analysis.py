@@ -3,13 +3,14 @@ signals against the rest baseline, every pair cross-correlated once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from calibration.baseline import RestBaseline
 from realtime.pipeline.calibrate import Calibration
 from realtime.signals.coactivation import Coupling, analyse
+from realtime.signals.event_locked import EventLockedResponse, blink_synkinesis
 from realtime.signals.features import activations
 
 
@@ -29,6 +30,7 @@ class Analysis:
     reference_frame: int
     calibration: Calibration | None = None
     reasons: np.ndarray | None = None   # (T,) str: "" measurable, else why the frame is not
+    blink_responses: list[EventLockedResponse] = field(default_factory=list)  # blink-locked averages
 
     def usable(self) -> np.ndarray:
         """(T,) bool: frames inside the measurable envelope (the ones co-activation uses)."""
@@ -49,10 +51,12 @@ def whole_recording(timestamps: np.ndarray, features: np.ndarray, reasons: np.nd
     if not usable.any():
         raise AnalysisError("no frame of the video can be measured: "
                             + _most_common_reason(reasons) + "; record the face closer, frontal and uncovered")
-    couplings, blinks = analyse(np.where(usable[:, None, None], sig, np.nan), fps, baseline.noise,
-                                max_range=max_range)
+    measured = np.where(usable[:, None, None], sig, np.nan)
+    couplings, blinks = analyse(measured, fps, baseline.noise, max_range=max_range)
+    # Blinks are taken out of the cross-correlation; what moves with them is seen around them.
+    responses = blink_synkinesis(measured, fps, baseline.noise)
     return Analysis(fps, timestamps, features, sig, baseline, couplings, blinks,
-                    calibration.reference_frame, calibration, reasons)
+                    calibration.reference_frame, calibration, reasons, responses)
 
 
 def _most_common_reason(reasons: np.ndarray) -> str:

@@ -93,6 +93,7 @@ class Coupling:
     def to_json(self) -> dict:
         d = asdict(self)
         d["moves"] = self.moves
+        d["method"] = "cross-correlation"
         for k in ("peak_r", "lag_s", "gain", "amplitude", "p_value", "confidence"):
             d[k] = None if not np.isfinite(d[k]) else round(float(d[k]), 4)
         return d

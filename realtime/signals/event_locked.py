@@ -35,8 +35,18 @@ import numpy as np
 from scipy import stats
 
 from realtime.landmarks import SIDES
-from realtime.signals.coactivation import NONE, SYNKINESIS, UNDECIDED, blink_mask, fill_gaps
-from realtime.signals.features import SIGNALS, S
+from realtime.signals.coactivation import (
+    DEFAULT_MIN_AMPLITUDE,
+    MIN_AMPLITUDE,
+    NONE,
+    PRIORITY,
+    SYNKINESIS,
+    TYPICAL_RANGE,
+    UNDECIDED,
+    blink_mask,
+    fill_gaps,
+)
+from realtime.signals.features import SIGNALS, S, movement
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,21 @@ class EventLockedResponse:
         return (f"{self.driver} -> {self.response}, {self.side}: {self.peak:+.4f} at "
                 f"{self.latency_s * 1000:.0f} ms, {self.consistent} of {self.n_events} events "
                 f"({self.verdict}{': ' + self.reason if self.reason else ''})")
+
+    def verdict_json(self) -> dict:
+        """The same keys as a cross-correlated pair's (``Coupling.to_json``), so a script that
+        reads summary.json's ``synkinesis`` list reads these too: lag is the latency, amplitude the
+        average peak's size, r none."""
+        def num(v):
+            return None if not np.isfinite(v) else round(float(v), 4)
+        return {"driver": self.driver, "response": self.response, "side": self.side, "peak_r": None,
+                "lag_s": num(self.latency_s), "gain": None, "amplitude": num(abs(self.peak)),
+                "synkinesis": self.verdict == SYNKINESIS, "direction": self.direction or 1,
+                "moves": movement(self.response, self.direction or 1), "verdict": self.verdict,
+                "reason": self.reason, "activations": self.n_events, "p_value": num(self.p_value),
+                "confidence": num((1 - self.p_value) * self.consistent / max(self.n_events, 1))
+                if self.verdict == SYNKINESIS else 0.0,
+                "method": "event-locked", "events": self.n_events, "consistent": self.consistent}
 
     def to_json(self) -> dict:
         def num(v):
@@ -275,3 +300,34 @@ def _peak_and_tests(res: EventLockedResponse, other: EventLockedResponse, ep: np
     ]
     failed = [why for ok, why in checks if not ok]
     res.verdict, res.reason = (NONE, failed[0]) if failed else (SYNKINESIS, "")
+
+
+def blink_synkinesis(sig: np.ndarray, fps: float, noise: np.ndarray,
+                     cfg: EventLockedConfig | None = None) -> list[EventLockedResponse]:
+    """Every region's response to spontaneous blinks on each side, with verdicts as in
+    ``event_locked`` plus two rules for what a person would call a finding:
+
+    - visible: the average response reaches the smallest clinically visible movement
+      (coactivation.MIN_AMPLITUDE: ~1.3 mm, 5 % of the fissure) at least half-way: an average
+      over many blinks shows a steady 0.6 mm twitch that single blinks cannot;
+    - primary: on one side, regions responding at the same latency are one movement (the face
+      mesh drags a mouth corner's neighbours along): only the movement clinicians name is
+      reported (see the sort below); the others say which movement they ride with."""
+    res = event_locked(sig, fps, blink_events(sig, fps, noise), "blink", noise=noise, cfg=cfg)
+    tol_s = 2.0 / fps
+    for r in res:
+        if r.verdict == SYNKINESIS and abs(r.peak) < 0.5 * MIN_AMPLITUDE.get(r.response, DEFAULT_MIN_AMPLITUDE):
+            r.verdict, r.reason = NONE, "too small to see"
+    for side in SIDES:
+        found = [r for r in res if r.side == side and r.verdict == SYNKINESIS]
+        if not found:
+            continue
+        # The movement clinicians name (PRIORITY: smile before the lips it drags along), among
+        # those moving at least half as much of their own range as the largest.
+        size = {id(r): abs(r.peak) / TYPICAL_RANGE[r.response] for r in found}
+        big = max(size.values())
+        found.sort(key=lambda r: (size[id(r)] < 0.5 * big, PRIORITY[r.response], -size[id(r)]))
+        for r in found[1:]:
+            if abs(r.latency_s - found[0].latency_s) <= tol_s:
+                r.verdict, r.reason = NONE, f"moves with the {found[0].response.replace('_', ' ')}"
+    return res

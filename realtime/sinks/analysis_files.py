@@ -14,7 +14,7 @@ import numpy as np
 from realtime import __version__
 from realtime.pipeline.analysis import Analysis
 from realtime.pipeline.sink import LoopResult, Sink
-from realtime.signals.coactivation import UNDECIDED
+from realtime.signals.coactivation import SYNKINESIS, UNDECIDED
 from realtime.signals.features import column_names
 from realtime.sinks.framefile import HEADER, format_row
 from realtime.sinks.results_folder import SUMMARY, OutputError, ResultSet
@@ -67,8 +67,11 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False) -
                                         if r)),
         "signals": column_names(),
         "coactivation": [c.to_json() for c in result.couplings],
-        "synkinesis": [c.to_json() for c in result.couplings if c.synkinesis],
+        "synkinesis": ([c.to_json() for c in result.couplings if c.synkinesis]
+                       + [r.verdict_json() for r in result.blink_responses if r.verdict == SYNKINESIS]),
         "undecided": [c.to_json() for c in result.couplings if c.verdict == UNDECIDED],
+        # What every region does around spontaneous blinks (averaged over them), per side.
+        "blink_locked": [r.to_json() for r in result.blink_responses],
         "blink_frames": int(result.blinks.sum()),
         "reference_frame": result.reference_frame,
         "faces": faces_of(result),

@@ -20,6 +20,9 @@ CASES = {
     "right_fast": dict(seconds=24, seed=202, synkinesis="right", strength=0.6, delay_s=0.05),
     "none_headmotion": dict(seconds=24, seed=303, synkinesis="none", head_motion=True),
     "right_short": dict(seconds=10, seed=404, synkinesis="right", strength=0.6, delay_s=0.1),
+    # blink -> mouth corner up on the left, 2.5 mm, 90 ms after each blink (~12 blinks)
+    "blink_mouth_left": dict(seconds=24, seed=505, pattern="blink-mouth", synkinesis="left",
+                             strength=2.5, delay_s=0.09, blinks_per_min=30),
 }
 
 
@@ -106,3 +109,19 @@ def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, model_path):
     bad_model.write_bytes(b"garbage")
     r = run_cli("analyze", faceless, "--out", out, "--model", bad_model)
     assert r.returncode != 0 and "corrupt" in r.stderr and r.stderr.strip().count("\n") == 0
+
+
+def test_blink_pulling_the_mouth_corner_up_is_found_around_the_blinks(analysed):
+    """Blinks are removed from the cross-correlation; what a blink pulls along is seen in the
+    average around the blinks, on its side only, with its direction and latency."""
+    cfg = CASES["blink_mouth_left"]
+    summary, _, truth = analysed("blink_mouth_left", **cfg)
+    found = [c for c in summary["synkinesis"] if c["method"] == "event-locked"]
+    assert [(c["driver"], c["side"]) for c in found] == [("blink", "left")], found
+    (c,) = found
+    assert c["response"] in ("smile", "pucker") and c["direction"] == 1 and "up" in c["moves"]
+    assert c["lag_s"] == pytest.approx(cfg["delay_s"], abs=1.5 / 30)   # within 1.5 frames
+    assert c["events"] >= 5 and c["consistent"] >= 0.6 * c["events"]
+    assert not [x for x in summary["synkinesis"] if x["side"] == "right"]
+    locked = {(r["response"], r["side"]): r for r in summary["blink_locked"]}
+    assert locked[(c["response"], "right")]["verdict"] != "synkinesis"
