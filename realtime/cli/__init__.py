@@ -69,6 +69,8 @@ def positive_int(text: str) -> int:
 
 MIRRORED_HELP = ("the video or camera shows the subject as in a mirror (e.g. a selfie camera that "
                  "mirrors): every frame is flipped back first, so 'left' stays the subject's left")
+AFFECTED_HELP = ("the subject's affected side (the palsy's side): findings there are compared with the "
+                 "healthy side, as clinicians do; bilateral findings are still reported")
 FORCE_HELP = "replace results already in --out (a recorded session's frames.csv too)"
 
 

@@ -1,6 +1,6 @@
 """``run.py analyze VIDEO --out DIR``: offline measurement of a video."""
 
-from realtime.cli import FORCE_HELP, MIRRORED_HELP, rest_window
+from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP, rest_window
 
 NAME = "analyze"
 HELP = "measure a video: DIR/frames.csv and DIR/summary.json"
@@ -11,6 +11,7 @@ def add_arguments(p) -> None:
     p.add_argument("--out", required=True, help="output folder: new, or one without results")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
+    p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--profile", help="calibration profile (JSON) to use for the rest baseline")
     p.add_argument("--model", help="face_landmarker.task path")
     p.add_argument("--rest", type=rest_window, default=None,
@@ -32,7 +33,8 @@ def run(args) -> int:
     check_analysis(args.video, args.out, rest=args.rest, force=args.force)
     profile = load_profile(args.profile) if args.profile else None
     summary = analyze(args.video, args.out, resolve_model(args.model), profile=profile,
-                      rest=args.rest, show_progress=not args.quiet, force=args.force, mirrored=args.mirrored)
+                      rest=args.rest, show_progress=not args.quiet, force=args.force, mirrored=args.mirrored,
+                      affected=args.affected)
     rest = summary.get("rest") or {}
     if rest.get("rest_stretch_s"):
         a, b = rest["rest_stretch_s"]
@@ -41,9 +43,13 @@ def run(args) -> int:
         print(f"warning: {rest['warning']}", file=sys.stderr)
     if warning := faces_warning(summary.get("faces")):
         print(f"warning: {warning}", file=sys.stderr)
-    flagged = [f"{c['driver']}->{c['response']} ({c['side']}: {c.get('moves', c['response'])} "
+    def side(c) -> str:
+        return c["side"] + ("" if not args.affected else " affected" if c["side"] == args.affected else " healthy")
+    # Affected side first, as a clinician reads it.
+    found = sorted(summary["synkinesis"], key=lambda c: c["side"] != args.affected)
+    flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {c.get('moves', c['response'])} "
                f"{format_clinical(c['response'], c['amplitude'] or 0.0)}, lag {c['lag_s']:+.2f} s)"
-               for c in summary["synkinesis"]]
+               for c in found]
     undecided = summary.get("undecided") or []
     reasons = sorted({c["reason"] for c in undecided})
     if flagged:

@@ -4,7 +4,7 @@ import os
 import signal
 from pathlib import Path
 
-from realtime.cli import MIRRORED_HELP, days_since_onset, subject_id
+from realtime.cli import AFFECTED_HELP, MIRRORED_HELP, days_since_onset, subject_id
 
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
@@ -25,6 +25,7 @@ def add_arguments(p) -> None:
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id stored with recordings (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since onset, stored with recordings")
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
+    p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
 
@@ -80,7 +81,8 @@ def run(args) -> int:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,
                          session_options={"subject": args.subject,
-                                          "days_since_onset": args.days_since_onset})
+                                          "days_since_onset": args.days_since_onset,
+                                          "affected": args.affected})
         win.show()
         _close_on_signals(win)
         _yield_to_measurement()

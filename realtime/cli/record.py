@@ -1,6 +1,6 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-from realtime.cli import MIRRORED_HELP, days_since_onset, seconds, subject_id
+from realtime.cli import AFFECTED_HELP, MIRRORED_HELP, days_since_onset, seconds, subject_id
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
@@ -21,6 +21,7 @@ def add_arguments(p) -> None:
     p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
                    "session.json so 'run.py report' scores it")
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
+    p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
 
 
@@ -58,7 +59,8 @@ def run(args) -> int:
     opts = RecordOptions(source=args.source, out=Path(args.out), model=resolve_model(args.model),
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
-                         save_video=args.save_video, timeline=timeline, mirrored=args.mirrored)
+                         save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
+                         affected=args.affected)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "

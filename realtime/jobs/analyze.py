@@ -47,11 +47,12 @@ def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile 
 
 def analyze(video: str | Path, out_dir: str | Path, model_path: str | Path, *,
             profile: Profile | None = None, rest: tuple[float, float] | None = None,
-            show_progress: bool = True, force: bool = False, mirrored: bool = False) -> dict:
+            show_progress: bool = True, force: bool = False, mirrored: bool = False,
+            affected: str | None = None) -> dict:
     """Measure ``video`` and write its results into ``out_dir`` (refused, before measuring, when
     it holds a session or results, unless ``force``). Returns the summary."""
     check_results_folder(out_dir, force=force)   # the video and rest stretch: in run_analysis
-    files = AnalysisFiles(video, out_dir, mirrored=mirrored)
+    files = AnalysisFiles(video, out_dir, mirrored=mirrored, affected=affected)
     run_analysis(video, model_path, profile=profile, rest=rest, show_progress=show_progress, sinks=[files],
                  mirrored=mirrored)
     if files.summary is None:   # the loop stopped early (Ctrl+C): nothing was written

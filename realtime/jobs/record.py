@@ -36,6 +36,7 @@ class RecordOptions:
     profile: str | None = None
     subject: str | None = None
     days_since_onset: int | None = None
+    affected: str | None = None       # the affected side, stored in session.json
     save_video: bool = False
     timeline: list | None = None      # assessment timeline stored in session.json
     mirrored: bool = False            # the source shows the subject as in a mirror: frames flipped back
@@ -61,7 +62,7 @@ def record(opts: RecordOptions) -> dict:
     session = SessionFolder(opts.out, model=Path(opts.model), playback="fast" if opts.fast else "real time",
                             save_video=opts.save_video, subject=opts.subject,
                             days_since_onset=opts.days_since_onset, timeline=opts.timeline,
-                            mirrored=opts.mirrored,
+                            mirrored=opts.mirrored, affected=opts.affected,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,

@@ -177,6 +177,8 @@ class LiveWindow(QMainWindow):
         for side in SIDES:
             self.side.addItem(f"subject's {side}", side)
         self.practised.setCurrentIndex(SIGNALS.index("smile"))
+        if self.session_options.get("affected") in SIDES:      # practise on the affected side
+            self.side.setCurrentIndex(SIDES.index(self.session_options["affected"]))
         self.still.setCurrentIndex(SIGNALS.index("eye_closure"))
         for c in (self.practised, self.still, self.side):
             c.activated.connect(self._chosen)

@@ -385,12 +385,13 @@ def meta_rows(d: SessionData) -> list[tuple[str, str]]:
             ("Subject", d.subject or "unknown"),
             ("Date (UTC)", d.start.strftime("%Y-%m-%d %H:%M") if d.start else "unknown"),
             ("Days since onset", fmt(d.days_since_onset, 0) if d.days_since_onset is not None else "unknown"),
+            ("Affected side", f"subject's {d.affected_side}" if d.affected_side else "not stated (--affected)"),
             ("Source", text(sess.get("source")) or text(summ.get("video")) or "unknown"),
             ("Software", _software(sess.get("software") or summ.get("software"))),
             ("Report written", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))]
 
 
-def indices_section(scores: dict) -> dict:
+def indices_section(scores: dict, affected: str | None = None) -> dict:
     rows = []
     for key, label in INDEX_NAMES.items():
         cells = []
@@ -398,7 +399,7 @@ def indices_section(scores: dict) -> dict:
             v = scores["indices"][side][key]
             ocular = key.startswith("ocular")
             bad = v is not None and ((ocular and v < 80) or (not ocular and v > 0.25))
-            cells.append({"key": key, "side": side, "value": raw(v), "bad": bad,
+            cells.append({"key": key, "side": side, "label": side_label(side, affected), "value": raw(v), "bad": bad,
                           "shown": fmt(v, 0) if ocular else fmt(v, pct=True)})
         rows.append({"label": label, "cells": cells})
     det = scores["ocular_detail"]
@@ -425,8 +426,14 @@ def _moves(c: dict) -> str:
     return c.get("moves") or (movement(c["response"], c.get("direction") or 1) if c["response"] in S else c["response"])
 
 
-def flagged_rows(couplings: list[dict]) -> list[dict]:
-    return [{"side": c["side"], "driver": c["driver"].replace("_", " "), "response": c["response"],
+def side_label(side: str, affected: str | None) -> str:
+    return side if affected is None else f"{side} ({'affected' if side == affected else 'healthy'})"
+
+
+def flagged_rows(couplings: list[dict], affected: str | None = None) -> list[dict]:
+    """Flagged pairs, the affected side's first (clinicians compare it with the healthy side)."""
+    couplings = sorted(couplings, key=lambda c: c["side"] != affected)
+    return [{"side": side_label(c["side"], affected), "driver": c["driver"].replace("_", " "), "response": c["response"],
              "moves": _moves(c), "size": _size(c), "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])}
             for c in couplings if c["synkinesis"]]
 
@@ -479,7 +486,7 @@ def coactivation_section(d: SessionData, scores: dict | None) -> dict:
     couplings = session_couplings(d)
     return {"refusal": refusal,
             "matrix": matrix_figure(couplings) if couplings else None,
-            "flagged": flagged_rows(couplings or []),
+            "flagged": flagged_rows(couplings or [], d.affected_side),
             "tasks": [] if refusal else task_rows(scores),
             "events": event_counts(d)}
 
@@ -502,7 +509,7 @@ def make_report(folder: str | Path) -> ReportPage:
     title = f"Synkinesis session report – {d.subject or d.path.name}"
     html = render("report.html.j2", title=title, meta=meta_rows(d), status=d.status,
                   status_text=status_text(d), status_ok=d.status in ("complete", ANALYSED),
-                  warnings=warnings, scores=indices_section(scores) if scores else None,
+                  warnings=warnings, scores=indices_section(scores, d.affected_side) if scores else None,
                   no_scores=no_scores_reason(d), traces=traces_figure(d), has_events=bool(d.events),
                   coact=coactivation_section(d, scores),
                   symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),

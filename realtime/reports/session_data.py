@@ -76,6 +76,12 @@ class SessionData:
         return num((self.session or {}).get("days_since_onset"))
 
     @property
+    def affected_side(self) -> str | None:
+        """The side the user stated as affected (session.json or summary.json), else None."""
+        v = text((self.session or {}).get("affected_side")) or text((self.summary or {}).get("affected_side"))
+        return v if v in SIDES else None
+
+    @property
     def subject(self) -> str | None:
         s = self.session or {}
         return text(s.get("subject")) or text(s.get("subject_id"))

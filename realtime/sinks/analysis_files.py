@@ -53,12 +53,13 @@ def faces_warning(faces: dict | None) -> str | None:
             "record the subject alone to measure every frame")
 
 
-def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False) -> dict:
+def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False,
+               affected: str | None = None) -> dict:
     cal = result.calibration
     cal_json = None if cal is None else cal.to_json()
     usable = result.usable()
     return {
-        "video": str(video), "mirrored": bool(mirrored),
+        "video": str(video), "mirrored": bool(mirrored), "affected_side": affected,
         "frames": int(len(result.timestamps)), "fps": round(result.fps, 4),
         "face_frames": int((~np.isnan(result.signals).any(axis=(1, 2))).sum()),
         "measured_frames": int(usable.sum()),
@@ -84,7 +85,7 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False) -
 
 
 def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path, *, mirrored: bool = False,
-                  files: dict[str, str] | None = None) -> dict:
+                  files: dict[str, str] | None = None, affected: str | None = None) -> dict:
     """frames.csv, the ``files`` given (name -> text) and summary.json into ``out_dir``, as one
     set; returns the summary. ``out_dir`` is not checked here: see ``check_results_folder``."""
 
@@ -95,7 +96,7 @@ def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path, *, m
         for i, (t, s, why) in enumerate(zip(result.timestamps, result.signals, reasons)):
             w.writerow(format_row(i, t, None if np.isnan(s).any() else s, why))
 
-    summary = summary_of(result, video, mirrored=mirrored)
+    summary = summary_of(result, video, mirrored=mirrored, affected=affected)
     with ResultSet(out_dir) as rs:
         rs.write("frames.csv", frames)
         for name, text in (files or {}).items():
@@ -110,14 +111,16 @@ class AnalysisFiles(Sink):
 
     essential = True
 
-    def __init__(self, video: str | Path, out_dir: str | Path, *, mirrored: bool = False):
-        self.video, self.out_dir, self.mirrored = video, Path(out_dir), mirrored
+    def __init__(self, video: str | Path, out_dir: str | Path, *, mirrored: bool = False,
+                 affected: str | None = None):
+        self.video, self.out_dir, self.mirrored, self.affected = video, Path(out_dir), mirrored, affected
         self.summary: dict | None = None
 
     def finished(self, result: LoopResult) -> None:
         if result.status == "complete" and result.analysis is not None:
             try:
-                self.summary = write_outputs(result.analysis, self.video, self.out_dir, mirrored=self.mirrored)
+                self.summary = write_outputs(result.analysis, self.video, self.out_dir, mirrored=self.mirrored,
+                                             affected=self.affected)
             except OSError as exc:
                 raise OutputError(f"cannot write the results into {self.out_dir}: {exc.strerror or exc}; "
                                   "choose another --out folder") from None

@@ -65,13 +65,14 @@ class SessionFolder(Sink):
     def __init__(self, folder: str | Path, *, model: Path, playback: str, save_video: bool = False,
                  subject: str | None = None, days_since_onset: float | None = None,
                  timeline: list | None = None, extra_meta: dict | None = None, mirrored: bool = False,
-                 restart_clock: bool = False, essential: bool = False,
+                 restart_clock: bool = False, essential: bool = False, affected: str | None = None,
                  flush_interval_s: float = 0.5, log: TextIO | None = None, log_every_s: float = 10.0):
         self.folder = Path(folder)
         self.model, self.playback = Path(model), playback
         self.save_video, self.subject, self.days = save_video, subject, days_since_onset
         self.timeline, self.extra_meta = timeline, extra_meta or {}
         self.mirrored = mirrored
+        self.affected = affected
         self.several_faces = 0                # frames with two or more faces in view
         self.restart_clock, self.essential = restart_clock, essential
         self.flush_interval_s = flush_interval_s
@@ -102,6 +103,7 @@ class SessionFolder(Sink):
             meta["timeline"] = self.timeline
         if info.frame_count:
             meta["source_frames"] = info.frame_count
+        meta["affected_side"] = self.affected
         meta.update(self.extra_meta)
         w.start(meta)
         self.writer = w

@@ -81,10 +81,15 @@ def test_cli_success_and_profile(demo_videos, model_path, tmp_path):
     r = run_cli("calibrate", video, "--profile", prof, "--rest", "0:2.5", env_model=model_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(prof.read_text())["rest"]["frames"] >= 60
-    r = run_cli("analyze", video, "--out", tmp_path / "o", "--profile", prof, "--quiet", env_model=model_path)
+    r = run_cli("analyze", video, "--out", tmp_path / "o", "--profile", prof, "--quiet", "--affected", "right",
+                env_model=model_path)
     assert r.returncode == 0, r.stderr
-    assert "smile->eye_closure (right" in r.stdout
-    assert (tmp_path / "o" / "summary.json").exists()
+    assert "smile->eye_closure (right affected: eye narrows" in r.stdout, r.stdout
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["affected_side"] == "right"
+    from realtime.cli import main
+    assert main(["report", str(tmp_path / "o")]) == 0
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert "<td>right (affected)</td><td>smile</td><td>eye narrows</td>" in page
 
 
 def test_bad_inputs_exit_nonzero_with_one_line(tmp_path, model_path):
