@@ -1,7 +1,7 @@
 """``run.py assess VIDEO --out DIR --timeline T.json``: score a recorded guided assessment;
 ``run.py assess --write-timeline T.json``: the standard timeline, to edit and pass back."""
 
-from realtime.cli import FORCE_HELP, MIRRORED_HELP
+from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP
 
 NAME = "assess"
 HELP = ("score a recorded assessment: DIR/frames.csv, summary.json, assessment.json "
@@ -17,6 +17,7 @@ def add_arguments(p) -> None:
                    help="write the standard timeline as JSON to FILE (to edit and pass with --timeline), then stop")
     p.add_argument("--force", action="store_true", help=FORCE_HELP + "; with --write-timeline: replace FILE")
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
+    p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -78,7 +79,7 @@ def run(args) -> int:
     print(f"timeline: {source} ({_extent(timeline)})", flush=True)
     scores = assess_video(args.video, args.out, resolve_model(args.model), timeline,
                           show_progress=not args.quiet, standard=standard, force=args.force,
-                          mirrored=args.mirrored)
+                          mirrored=args.mirrored, affected=args.affected)
     for side, ix in scores["indices"].items():
         parts = [f"{k} {v}" for k, v in ix.items() if v is not None]
         print(f"{side}: " + ("; ".join(parts) if parts else "no index could be computed"))

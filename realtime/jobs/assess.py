@@ -19,7 +19,7 @@ from realtime.sinks.analysis_files import faces_of, write_outputs
 
 def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
                  timeline: list[dict], *, show_progress: bool = True, standard: bool = False,
-                 force: bool = False, mirrored: bool = False) -> dict:
+                 force: bool = False, mirrored: bool = False, affected: str | None = None) -> dict:
     """Analyse a recorded assessment video and write frames.csv, summary.json,
     assessment.json and timeline.json into ``out_dir``. ``standard``: ``timeline`` is the
     default one (said so in errors and in assessment.json)."""
@@ -35,7 +35,7 @@ def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
     scores["video"] = str(video)
     scores["timeline_source"] = "standard" if standard else "given"
     scores["faces"] = faces_of(result)
-    write_outputs(result, video, out_dir, mirrored=mirrored,
+    write_outputs(result, video, out_dir, mirrored=mirrored, affected=affected,
                   files={"assessment.json": json.dumps(scores, indent=1),
                          "timeline.json": json.dumps(timeline, indent=1)})
     return scores
