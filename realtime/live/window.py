@@ -40,7 +40,7 @@ from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import SIGNALS
-from realtime.signals.units import format_clinical, unit
+from realtime.signals.units import clinical, format_clinical, unit
 from realtime.tracking.quality import ADVICE
 
 TRACE_SECONDS = 10.0
@@ -77,7 +77,7 @@ class Traces(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setStyle(showValues=i == len(SIGNALS) - 1)
             for ax in ("left", "bottom", "right"):
                 plot.getAxis(ax).enableAutoSIPrefix(False)
-            plot.setLabel("right", SHORT[sig])
+            plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}")
             plot.getAxis("right").setStyle(showValues=False)
             plot.getAxis("right").setWidth(14)
             for side in SIDES:
@@ -95,7 +95,7 @@ class Traces(pg.GraphicsLayoutWidget):
         x = t - t[-1]
         for s, side in enumerate(SIDES):
             for j, name in enumerate(SIGNALS):
-                self.curves[(side, name)].setData(x, sig[:, s, j], connect="finite")
+                self.curves[(side, name)].setData(x, clinical(name, sig[:, s, j]), connect="finite")
         self.points = len(t)
 
 

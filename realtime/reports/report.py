@@ -50,7 +50,7 @@ from realtime.signals.coactivation import (
     fill_gaps,
 )
 from realtime.signals.features import SIGNALS, S, movement
-from realtime.signals.units import format_clinical
+from realtime.signals.units import clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
@@ -230,12 +230,12 @@ def traces_figure(d: SessionData) -> str | None:
             if e["phase"] == "hold":
                 ax.axvspan(e["start_s"], e["end_s"], color=colours[e["task"]], lw=0, zorder=0)
         for s, side in enumerate(SIDES):
-            ax.plot(t, fr.sig[:, s, S[g]], color=SIDE_COLOURS[side], lw=1.0, label=side)
+            ax.plot(t, clinical(g, fr.sig[:, s, S[g]]), color=SIDE_COLOURS[side], lw=1.0, label=side)
         for ev in d.events or []:
             if ev["response"] == g:
                 ax.axvspan(ev["start_s"], ev["end_s"], ymin=0.92, ymax=1.0,
                            color=SIDE_COLOURS.get(ev["side"], "k"), lw=0)
-        ax.set_ylabel(TRACE_LABELS[g], rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_ylabel(f"{TRACE_LABELS[g]}\n({unit(g)})", rotation=0, ha="right", va="center", fontsize=9)
         ax.axhline(0, color="#888", lw=0.5)
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", color="#ccc", lw=0.4)
