@@ -69,6 +69,9 @@ def positive_int(text: str) -> int:
 
 MIRRORED_HELP = ("the video or camera shows the subject as in a mirror (e.g. a selfie camera that "
                  "mirrors): every frame is flipped back first, so 'left' stays the subject's left")
+LSL_HELP = ("also publish the signals (stream synkinesis-signals) and the events (synkinesis-markers: "
+            "task prompts, episodes, calibration, recording start/stop) to Lab Streaming Layer, "
+            "e.g. for LabRecorder next to EMG")
 FORCE_HELP = "replace results already in --out (a recorded session's frames.csv too)"
 
 

@@ -1,6 +1,6 @@
 """``run.py live``: the live biofeedback window (the default command)."""
 
-from realtime.cli import MIRRORED_HELP, days_since_onset, subject_id
+from realtime.cli import LSL_HELP, MIRRORED_HELP, days_since_onset, subject_id
 
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
@@ -22,6 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
+    p.add_argument("--lsl", action="store_true", help=LSL_HELP)
 
 
 def _quiet_offscreen_warning() -> None:
@@ -56,6 +57,11 @@ def run(args) -> int:
                           "with --duration S --screenshot OUT.png")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     profile = load_profile(args.profile) if args.profile else None
+    lsl = None
+    if args.lsl:
+        from realtime.sinks.lsl_outlet import LslSettings, load_pylsl
+        load_pylsl()
+        lsl = LslSettings()
     model = resolve_model(args.model)
 
     from PySide6.QtCore import QTimer
@@ -69,7 +75,7 @@ def run(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     engine = LiveEngine(model, args.source, profile=profile,
                         profile_path=str(Path(args.profile).resolve()) if args.profile else None,
-                        mirrored=args.mirrored)
+                        mirrored=args.mirrored, lsl=lsl)
     try:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,

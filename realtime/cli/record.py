@@ -1,6 +1,6 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-from realtime.cli import MIRRORED_HELP, days_since_onset, seconds, subject_id
+from realtime.cli import LSL_HELP, MIRRORED_HELP, days_since_onset, seconds, subject_id
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
@@ -21,6 +21,7 @@ def add_arguments(p) -> None:
     p.add_argument("--timeline", help="assessment timeline (JSON) the recording follows; stored in "
                    "session.json so 'run.py report' scores it")
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
+    p.add_argument("--lsl", action="store_true", help=LSL_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
 
 
@@ -33,8 +34,9 @@ def run(args) -> int:
     from calibration.baseline import REST_S
     from calibration.profile import load_profile
     from realtime.jobs.inputs import check_video
-    from realtime.jobs.record import RecordOptions, record
+    from realtime.jobs.record import FAST_LSL, RecordOptions, record
     from realtime.sinks.analysis_files import TWO_FACES
+    from realtime.sinks.lsl_outlet import LslSettings, load_pylsl
     from realtime.sinks.session_folder import check_session_folder
     from realtime.tracking.model_asset import resolve_model
 
@@ -44,6 +46,10 @@ def run(args) -> int:
 
     # Every argument is checked before a model download or the first measured frame.
     check_session_folder(args.out)
+    if args.lsl:
+        if args.fast:
+            raise ValueError(FAST_LSL)
+        load_pylsl()
     if args.source not in ("demo", "camera") and not args.source.startswith("camera:"):
         check_video(args.source, min_s=REST_S, purpose="record (the first 2 s with a face calibrate)")
     if args.profile:
@@ -58,7 +64,8 @@ def run(args) -> int:
     opts = RecordOptions(source=args.source, out=Path(args.out), model=resolve_model(args.model),
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
-                         save_video=args.save_video, timeline=timeline, mirrored=args.mirrored)
+                         save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
+                         lsl=LslSettings() if args.lsl else None)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "

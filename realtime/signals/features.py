@@ -26,6 +26,8 @@ FEATURES = ("brow_height", "eye_aperture", "cheek_height", "ala_height",
             "corner_lateral", "corner_height", "lower_lip_height", "chin_height")
 SIGNALS = ("brow_raise", "eye_closure", "cheek_raise", "nose_wrinkle",
            "smile", "pucker", "lower_lip", "chin")
+# Unit of each signal (as the docstring above says), for files and streams that name them.
+SIGNAL_UNITS = {name: "fraction of rest eye opening" if name == "eye_closure" else "IOD" for name in SIGNALS}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
 
