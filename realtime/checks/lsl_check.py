@@ -25,8 +25,11 @@ import numpy as np
 
 from realtime.clinical.assessment import demo_timeline
 from realtime.jobs.record import RecordOptions, record
+from realtime.pipeline.capture import REAL_TIME
+from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame
+from realtime.signals.features import SIGNALS
 from realtime.sinks.framefile import read_frames_with_quality
-from realtime.sinks.lsl_outlet import LslSettings, load_pylsl
+from realtime.sinks.lsl_outlet import LslOutlet, LslSettings, load_pylsl
 from realtime.sources import DemoSource, Frame, FrameSource
 from realtime.tracking.model_asset import resolve_model
 
@@ -149,6 +152,23 @@ def read_back(seconds: float, model: Path, out: Path, *, source: FrameSource | N
                     done["meta"], frames)
 
 
+def outlet_cost_us(frames: int = 3000) -> tuple[float, float]:
+    """Median and p95 time of one ``LslOutlet.measured`` call on synthetic frames: what --lsl
+    adds to the loop's thread per frame."""
+    sink = LslOutlet(LslSettings(source_id=f"synkinesis-cost-{uuid.uuid4().hex[:12]}"))
+    sink.started(LoopInfo("synthetic", 30.0, 0, REAL_TIME))
+    sig = np.random.default_rng(0).normal(0, 0.02, (2, len(SIGNALS)))
+    image = np.zeros((2, 2, 3), np.uint8)
+    cost = []
+    for i in range(frames):
+        mf = MeasuredFrame(Frame(i, i / 30.0, image, time.perf_counter()), None, sig, True, 0.0)
+        t = time.perf_counter()
+        sink.measured(mf)
+        cost.append(time.perf_counter() - t)
+    sink.finished(LoopResult("complete", frames, frames, 0, None, None))
+    return float(np.median(cost) * 1e6), float(np.percentile(cost, 95) * 1e6)
+
+
 def channel_fields(info, name: str) -> list[str]:
     """One field of every desc/channels/channel, in order."""
     out, ch = [], info.desc().child("channels").child("channel")
@@ -172,6 +192,9 @@ def main(seconds: float = 60.0, model: str | None = None) -> int:
         r = read_back(seconds, model_path, Path(tmp) / "session", source=src, timeline=timeline)
         load1 = os.getloadavg()
         report(r, seconds, cfg, load0, load1)
+    med, p95 = outlet_cost_us()
+    print(f"outlet cost on the loop's thread (LslOutlet.measured, synthetic frames): median "
+          f"{med:.0f} us, p95 {p95:.0f} us per frame")
     return 0
 
 
@@ -198,6 +221,11 @@ def report(r: ReadBack, seconds: float, cfg: Path, load0, load1) -> None:
     print(f"timestamp spacing: median {np.median(d) * 1e3:.2f} ms (1/fps = {1e3 / fps:.2f} ms), "
           f"jitter (std of diffs) {np.std(d) * 1e3:.2f} ms over all, {np.std(steady) * 1e3:.2f} ms "
           f"without the {len(d) - len(steady)} gaps of dropped frames; monotone: {bool(np.all(d > 0))}")
+    fit = np.polyfit(idx, r.timestamps, 1)
+    resid = r.timestamps - np.polyval(fit, idx)
+    print(f"timestamps against the source's frame clock (line fitted to frame index): "
+          f"{fit[0] * 1e3:.3f} ms a frame, residual std {np.std(resid) * 1e3:.2f} ms, "
+          f"max |residual| {np.abs(resid).max() * 1e3:.1f} ms")
     cap = np.array([r.captured[int(i)] for i in idx])
     off = r.timestamps - cap
     print(f"timestamp minus frame capture (perf_counter): median {np.median(off) * 1e6:.1f} us, "
