@@ -36,7 +36,7 @@ from realtime.tracking.model_asset import resolve_model
 # liblsl's INI reader: comments start with ";".
 MACHINE_ONLY_CONFIG = ("; written by run.py bench --lsl: every LSL packet stays on this machine\n"
                        "[ports]\nIPv6 = disable\n[multicast]\nResolveScope = machine\n"
-                       "ListenAddress = 127.0.0.1\n")
+                       "ListenAddress = 127.0.0.1\n[lab]\nKnownPeers = {127.0.0.1}\n")
 RESOLVE_TIMEOUT_S = 20.0
 
 

@@ -48,8 +48,8 @@ LINGER_S = 0.5
 MARKERS = {
     "recording start": "the first frame of a recording (session folder)",
     "recording stop": "the last frame of a recording",
-    "calibration done rest=A-Bs": "a rest baseline is ready (A-B: its rest stretch, media s); "
-                                  "stamped when it was ready",
+    "calibration done rest=A-Bs": "a new rest baseline (A-B: its rest stretch, media s); stamped "
+                                  "with the first frame measured against it",
     "task TASK PHASE REP/REPS": "an assessment timeline entry starts (PHASE hold or relax)",
     "assessment end": "the timeline's last entry ends",
     "synkinesis onset DRIVER->RESPONSE SIDE": "an involuntary co-activation episode starts; "
@@ -198,6 +198,7 @@ class LslOutlet(Sink):
         self.window = DelayHistogram()
         self.session = DelayHistogram()
         self._next_report: float | None = None
+        self._calibration: str | None = None
 
     # ---- any thread -----------------------------------------------------------------------
     def follow_recording(self, recording, timeline: list[dict] | None = None) -> None:
@@ -252,7 +253,7 @@ class LslOutlet(Sink):
 
     def calibrated(self, calibration: Calibration) -> None:
         a, b = calibration.rest
-        self._mark(f"calibration done rest={a:.2f}-{b:.2f}s", self._lsl.local_clock())
+        self._calibration = f"calibration done rest={a:.2f}-{b:.2f}s"   # stamped by the next frame
 
     def measured(self, mf: MeasuredFrame) -> None:
         f = mf.frame
@@ -260,6 +261,9 @@ class LslOutlet(Sink):
         row = signals_to_columns(mf.signals).astype(np.float32) if mf.usable else self._nan
         now = self._lsl.local_clock()
         self._signals.push_sample(row, ts)
+        if self._calibration is not None:   # the first sample measured against the new baseline
+            self._mark(self._calibration, ts)
+            self._calibration = None
         ms = (now - ts) * 1000
         self.window.add(ms)
         self.session.add(ms)
