@@ -36,7 +36,7 @@ def run(args) -> int:
     from realtime.jobs.inputs import check_video
     from realtime.jobs.record import FAST_LSL, RecordOptions, record
     from realtime.sinks.analysis_files import TWO_FACES
-    from realtime.sinks.lsl_outlet import LslSettings, load_pylsl
+    from realtime.sinks.lsl_outlet import MARKERS_STREAM, SIGNALS_STREAM, LslSettings, load_pylsl
     from realtime.sinks.session_folder import check_session_folder
     from realtime.tracking.model_asset import resolve_model
 
@@ -66,6 +66,8 @@ def run(args) -> int:
                          subject=args.subject, days_since_onset=args.days_since_onset,
                          save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
                          lsl=LslSettings() if args.lsl else None)
+    if args.lsl:
+        print(f"streaming to LSL: {SIGNALS_STREAM}, {MARKERS_STREAM}", file=sys.stderr)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "
