@@ -10,6 +10,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# liblsl reads its configuration once, at its first outlet or inlet: set before any test runs
+# (subprocesses inherit it). Always this file, whatever the machine's own LSL setup says.
+LSL_CONFIG = REPO / "tests" / "lsl_api.cfg"
+os.environ["LSLAPICFG"] = str(LSL_CONFIG)
 
 
 @pytest.fixture(scope="session")

@@ -71,6 +71,9 @@ MIRRORED_HELP = ("the video or camera shows the subject as in a mirror (e.g. a s
                  "mirrors): every frame is flipped back first, so 'left' stays the subject's left")
 AFFECTED_HELP = ("the subject's affected side (the palsy's side): findings there are compared with the "
                  "healthy side, as clinicians do; bilateral findings are still reported")
+LSL_HELP = ("also publish the signals (stream synkinesis-signals) and the events (synkinesis-markers: "
+            "task prompts, episodes, calibration, recording start/stop) to Lab Streaming Layer, "
+            "e.g. for LabRecorder next to EMG")
 FORCE_HELP = "replace results already in --out (a recorded session's frames.csv too)"
 
 

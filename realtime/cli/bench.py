@@ -1,4 +1,7 @@
-"""``run.py bench``: speed, delay and memory, measured against the face model itself."""
+"""``run.py bench``: speed, delay and memory, measured against the face model itself;
+``run.py bench --lsl S``: the Lab Streaming Layer outlet, read back by an inlet."""
+
+from realtime.cli import seconds
 
 from realtime.cli import seconds
 
@@ -13,10 +16,16 @@ def add_arguments(p) -> None:
                    help="live loop run at each frame rate, after calibration (default: %(default)s)")
     p.add_argument("--memory-minutes", type=float, default=0.0,
                    help="long live run sampling memory for leaks; 10 is a good check (default: %(default)s = skip)")
+    p.add_argument("--lsl", type=seconds, metavar="S",
+                   help="instead: record S s of the demo face with --lsl and read both LSL streams back "
+                        "(channels, rate, timestamp jitter, capture-to-publish delay, markers)")
     p.add_argument("--model", help="face_landmarker.task path")
 
 
 def run(args) -> int:
-    # A command's modules load only when it runs: --help and argument errors answer at once.
+    if args.lsl is not None:
+        # A command's modules load only when it runs: --help and argument errors answer at once.
+        from realtime.checks.lsl_check import main as lsl_main
+        return lsl_main(args.lsl, args.model)
     from realtime.checks.bench import main
     return main(args.seconds, args.live_seconds, args.memory_minutes, args.model)

@@ -4,7 +4,7 @@ import os
 import signal
 from pathlib import Path
 
-from realtime.cli import AFFECTED_HELP, MIRRORED_HELP, days_since_onset, subject_id
+from realtime.cli import AFFECTED_HELP, LSL_HELP, MIRRORED_HELP, days_since_onset, subject_id
 
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
@@ -28,6 +28,7 @@ def add_arguments(p) -> None:
     p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
+    p.add_argument("--lsl", action="store_true", help=LSL_HELP)
 
 
 def _quiet_offscreen_warning() -> None:
@@ -62,6 +63,11 @@ def run(args) -> int:
     if args.screenshot:
         check_screenshot(args.screenshot, args.duration)
     profile = load_profile(args.profile) if args.profile else None
+    lsl = None
+    if args.lsl:
+        from realtime.sinks.lsl_outlet import LslSettings, load_pylsl
+        load_pylsl()
+        lsl = LslSettings()
     model = resolve_model(args.model)
 
     from PySide6.QtCore import QTimer
@@ -76,7 +82,7 @@ def run(args) -> int:
     saved: list[str] = []
     engine = LiveEngine(model, args.source, profile=profile,
                         profile_path=str(Path(args.profile).resolve()) if args.profile else None,
-                        mirrored=args.mirrored)
+                        mirrored=args.mirrored, lsl=lsl)
     try:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,

@@ -1,6 +1,6 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-from realtime.cli import AFFECTED_HELP, MIRRORED_HELP, days_since_onset, seconds, subject_id
+from realtime.cli import AFFECTED_HELP, LSL_HELP, MIRRORED_HELP, days_since_onset, seconds, subject_id
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
@@ -22,6 +22,7 @@ def add_arguments(p) -> None:
                    "session.json so 'run.py report' scores it")
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
+    p.add_argument("--lsl", action="store_true", help=LSL_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
 
 
@@ -34,8 +35,9 @@ def run(args) -> int:
     from calibration.baseline import REST_S
     from calibration.profile import load_profile
     from realtime.jobs.inputs import check_video
-    from realtime.jobs.record import RecordOptions, record
+    from realtime.jobs.record import FAST_LSL, RecordOptions, record
     from realtime.sinks.analysis_files import TWO_FACES
+    from realtime.sinks.lsl_outlet import MARKERS_STREAM, SIGNALS_STREAM, LslSettings, load_pylsl
     from realtime.sinks.session_folder import check_session_folder
     from realtime.tracking.model_asset import resolve_model
 
@@ -45,6 +47,10 @@ def run(args) -> int:
 
     # Every argument is checked before a model download or the first measured frame.
     check_session_folder(args.out)
+    if args.lsl:
+        if args.fast:
+            raise ValueError(FAST_LSL)
+        load_pylsl()
     if args.source not in ("demo", "camera") and not args.source.startswith("camera:"):
         check_video(args.source, min_s=REST_S, purpose="record (the first 2 s with a face calibrate)")
     if args.profile:
@@ -60,7 +66,10 @@ def run(args) -> int:
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
                          save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
-                         affected=args.affected)
+                         affected=args.affected,
+                         lsl=LslSettings() if args.lsl else None)
+    if args.lsl:
+        print(f"streaming to LSL: {SIGNALS_STREAM}, {MARKERS_STREAM}", file=sys.stderr)
     meta = record(opts)
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "

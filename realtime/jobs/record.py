@@ -17,9 +17,14 @@ from calibration.profile import load_profile
 from realtime.pipeline.calibrate import CalibrationError
 from realtime.pipeline.capture import FAST, REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions
+from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.session import SessionError
 from realtime.sinks.session_folder import SessionFolder
 from realtime.sources import FrameSource, SourceError, Unmirrored, VideoFileSource, open_source
+
+
+FAST_LSL = ("--lsl streams in real time (its timestamps are capture times): drop --fast, or "
+            "measure the file fast without --lsl")
 
 
 class RecordingError(ValueError):
@@ -43,6 +48,7 @@ class RecordOptions:
     rest_s: float = REST_S
     workers: int = 2
     flush_interval_s: float = 0.5
+    lsl: LslSettings | None = None    # also publish the signals and events as LSL streams
     log: object = field(default_factory=lambda: sys.stderr)   # the stderr of the moment, not of import time
 
 
@@ -50,6 +56,8 @@ def record(opts: RecordOptions) -> dict:
     """Record one session into ``opts.out``; returns the final session.json content.
     Raises SessionError/SourceError/RecordingError with a one-line message on failure
     (whatever was written before stays in the folder)."""
+    if opts.fast and opts.lsl is not None:
+        raise ValueError(FAST_LSL)
     profile = load_profile(opts.profile) if opts.profile else None
     # a FrameSource object stands in for a device (tests: a camera that gets unplugged)
     if isinstance(opts.source, FrameSource):
@@ -67,7 +75,10 @@ def record(opts: RecordOptions) -> dict:
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
                             workers=opts.workers, duration_s=opts.duration)
-    loop = FrameLoop(src, opts.model, loop_opts, [session])
+    sinks = [session]
+    if opts.lsl is not None:   # after the session: it has the recording's first frame (t0) first
+        sinks.append(LslOutlet(opts.lsl, recording=session, timeline=opts.timeline))
+    loop = FrameLoop(src, opts.model, loop_opts, sinks)
     try:
         loop.run()
     except SourceError as exc:

@@ -20,6 +20,7 @@ from calibration.profile import Profile
 from realtime.pipeline.capture import REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions, LoopStats
 from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame
+from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.ring import DisplaySink, SignalRing
 from realtime.sinks.session_folder import SessionFolder
 from realtime.sources import FrameSource, SourceError, Unmirrored, open_source
@@ -52,9 +53,10 @@ class Stats:
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
                  profile: Profile | None = None, profile_path: str | None = None,
-                 ring_seconds: float = 30.0, mirrored: bool = False):
+                 ring_seconds: float = 30.0, mirrored: bool = False, lsl: LslSettings | None = None):
         """``mirrored``: the camera or video shows the subject as in a mirror; every source
-        opened from then on is flipped back (not the demo face shown when a camera is missing)."""
+        opened from then on is flipped back (not the demo face shown when a camera is missing).
+        ``lsl``: also publish the signals and events as LSL streams for the whole session."""
         self.model_path = Path(model_path)
         self.mirrored = mirrored
         self.profile = profile
@@ -62,11 +64,12 @@ class LiveEngine:
         self.ring = SignalRing(int(ring_seconds * 60))
         self.display = DisplaySink(self.ring)
         self._message = ""
+        self.lsl = LslOutlet(lsl) if lsl is not None else None
         src = self._open(source)
         self.loop = FrameLoop(src, self.model_path,
                               LoopOptions(pace=REAL_TIME, profile=profile, profile_path=profile_path,
                                           wait_for_source=True),
-                              [self.display])
+                              [self.display] + ([self.lsl] if self.lsl is not None else []))
         self.stats = Stats(self.loop.stats, self.loop.dropped_frames)
         self.recording: SessionFolder | None = None
         self.recorded: list[Path] = []            # every session folder this run wrote
@@ -137,6 +140,8 @@ class LiveEngine:
         self.recording = rec
         self.recorded.append(rec.folder)
         self.loop.attach(rec)
+        if self.lsl is not None:
+            self.lsl.follow_recording(rec)
         return rec.folder
 
     def stop_recording(self, status: str = "complete") -> dict | None:
@@ -144,7 +149,14 @@ class LiveEngine:
         if rec is None:
             return None
         self.loop.detach(rec, status).wait(timeout=10)
+        if self.lsl is not None:
+            self.lsl.recording_stopped()
         return rec.result
+
+    def assessment_started(self, timeline: list[dict]) -> None:
+        """A guided assessment runs within the current recording (times from its start)."""
+        if self.lsl is not None:
+            self.lsl.follow_timeline(timeline)
 
     # ---- what the window reads -------------------------------------------------------
     @property

@@ -271,6 +271,7 @@ class LiveWindow(QMainWindow):
                 return
         self.assessment = timeline or default_timeline()
         e.recording.writer.update_meta(timeline=self.assessment, assessment="guided, live")
+        e.assessment_started(self.assessment)
         e.message = ""
 
     def _assessment_prompt(self) -> str | None:
