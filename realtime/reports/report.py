@@ -44,11 +44,13 @@ from realtime.reports.session_data import (
 from realtime.reports.timing import MIN_LAG_FPS
 from realtime.sinks.session import SessionFileError
 from realtime.signals.coactivation import (
+    SYNKINESIS,
     CoactivationConfig,
     analyse,
     blink_mask,
     fill_gaps,
 )
+from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import SIGNALS, S, movement
 from realtime.signals.units import clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
@@ -154,6 +156,22 @@ def session_couplings(d: SessionData) -> list[dict] | None:
         return None
     couplings, _ = analyse(d.sig, d.fps, _measured_noise(d))
     return couplings_of([c.to_json() for c in couplings])
+
+
+def blink_findings(d: SessionData) -> list[dict]:
+    """What spontaneous blinks pull along (event-locked verdicts, ``couplings_of`` shape): from
+    summary.json when it has them, else computed from the gridded frames."""
+    if coactivation_refusal(d) is not None:
+        return []
+    if d.summary and isinstance(d.summary.get("blink_locked"), list):
+        found = [c for c in d.summary.get("synkinesis") or [] if isinstance(c, dict)
+                 and c.get("method") == "event-locked"]
+    elif d.sig is not None and d.fps:
+        found = [r.verdict_json() for r in blink_synkinesis(d.sig, d.fps, _measured_noise(d))
+                 if r.verdict == SYNKINESIS]
+    else:
+        return []
+    return couplings_of(found)
 
 
 def blinks(d: SessionData) -> tuple[int, int] | None:
@@ -293,7 +311,7 @@ def matrix_figure(couplings: list[dict]) -> str:
         ax.set_xlabel("response (moves along)")
         if s == 0:
             ax.set_ylabel("driver (voluntary movement)")
-    fig.colorbar(im, ax=axes, shrink=0.7, label="size of the peak correlation |r| (negative r: the response moves the opposite way)")
+    fig.colorbar(im, ax=axes, shrink=0.7, label="|peak r|")
     return fig_to_uri(fig)
 
 
@@ -486,7 +504,7 @@ def coactivation_section(d: SessionData, scores: dict | None) -> dict:
     couplings = session_couplings(d)
     return {"refusal": refusal,
             "matrix": matrix_figure(couplings) if couplings else None,
-            "flagged": flagged_rows(couplings or [], d.affected_side),
+            "flagged": flagged_rows((couplings or []) + blink_findings(d), d.affected_side),
             "tasks": [] if refusal else task_rows(scores),
             "events": event_counts(d)}
 
