@@ -60,10 +60,12 @@ PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wr
             "lower_lip": 5, "cheek_raise": 6, "chin": 7}
 
 
-# Pairs measured partly from the same landmark feature (smile and pucker both use the mouth
-# corner's lateral position): they are anti-correlated by construction, so only a positive
-# coupling between them means anything.
-SHARED_FEATURE = {("smile", "pucker"), ("pucker", "smile")}
+# Pairs that move in opposite senses in every healthy face: smile and pucker share the mouth
+# corner's lateral position (anti-correlated by construction), and the cheek and nose wing rise
+# as the corner moves out in a smile (pucker negative). Only a positive coupling between them
+# means anything (franck, planted: cheek raise -> pucker "mouth corner out" was called).
+OPPOSED = ({("smile", "pucker"), ("pucker", "smile")}
+           | {(a, "pucker") for a in _LOWER_SYNERGY} | {("pucker", a) for a in _LOWER_SYNERGY})
 
 SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
 
@@ -303,8 +305,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             for r_, rname in enumerate(SIGNALS):
                 if d == r_:
                     continue
-                shared = (dname, rname) in SHARED_FEATURE
-                pr, lag = (peak_lag if shared else peak_abs_lag)(rs[:, d, r_], max_lag)
+                pr, lag = (peak_lag if (dname, rname) in OPPOSED else peak_abs_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
                 amp = abs(g) * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
