@@ -1,7 +1,8 @@
 """``run.py report DIR``: one self-contained HTML page for a session or analysis folder."""
 
 NAME = "report"
-HELP = "write DIR/report.html (traces, co-activation, indices, data quality) for a session folder"
+HELP = ("write DIR/report.html (traces, co-activation, indices, data quality) for a session folder, and "
+        "its tables coactivation.csv and indices.csv")
 
 
 def add_arguments(p) -> None:
