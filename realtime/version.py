@@ -13,7 +13,7 @@ PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 UNKNOWN = "unknown"
 
 
-def pyproject_version(path: Path = PYPROJECT) -> str | None:
+def pyproject_version(path: Path) -> str | None:
     """``[project] version`` of a pyproject.toml; None when there is none (one line read: tomllib
     is not in Python 3.10)."""
     try:
@@ -35,4 +35,4 @@ def package_version() -> str:
     try:
         return version(DISTRIBUTION)
     except PackageNotFoundError:
-        return pyproject_version() or UNKNOWN
+        return pyproject_version(PYPROJECT) or UNKNOWN

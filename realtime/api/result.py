@@ -145,7 +145,7 @@ def result_of(d: SessionData) -> SessionResult:
     notes += d.problems
     kind = RECORDING if d.session is not None else (ASSESSMENT if d.assessment is not None else ANALYSIS)
     return SessionResult(
-        folder=d.path, kind=kind, status=d.status, fps=d.fps,
+        folder=d.path, kind=kind, status=d.status, fps=d.timing.source_fps if d.timing is not None else d.fps,
         frames=frames_table(d),
         coactivation=dataframe(coactivation_table(couplings or [])),
         synkinesis=[_verdict(c) for c in couplings or [] if c["synkinesis"]],
@@ -161,7 +161,7 @@ def load_session(folder: str | Path) -> SessionResult:
     """A recorded session folder or an analyze/assess output folder, read into the tables of
     ``analyze_video``. Raises NotADirectoryError or ValueError (one line) when ``folder`` is
     no such folder, SessionFileError (a ValueError) when one of its files cannot be used."""
-    p = Path(folder).expanduser()
+    p = Path(folder).expanduser().resolve()
     if not p.is_dir():
         raise NotADirectoryError(f"{p} is not a folder: give a recorded session folder or an analyze/assess "
                                  "output folder")
