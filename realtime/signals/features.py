@@ -36,9 +36,6 @@ MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", 
 SIGNAL_UNITS = {name: "fraction of rest eye opening" if name == "eye_closure" else "IOD" for name in SIGNALS}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
-# Each signal's unit, spelt as a column-name suffix (the tables a person opens name their units):
-# the eye as a fraction of its rest fissure, every other region in IOD.
-SIGNAL_UNIT = {name: "fissure_fraction" if name == "eye_closure" else "iod" for name in SIGNALS}
 
 
 def column_names() -> list[str]:

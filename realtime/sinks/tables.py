@@ -4,7 +4,7 @@ writing of every such table (``progress.csv`` too).
 
 One row per pair and side, or per task and side, one value per cell, the unit in the column's
 name (``lag_s``, ``amplitude_iod``): a table needs no key to be read. The units are the ones
-the signals are measured in (``features.SIGNAL_UNIT``: IOD, or a fraction of the eye's rest
+the signals are measured in (``units.face_unit``: IOD, or a fraction of the eye's rest
 fissure); a column in millimetres would be added beside them, never in their place, so readers
 of these columns keep working.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from realtime.clinical.assessment import TASKS
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNAL_UNIT
+from realtime.signals.units import FACE_UNITS, face_unit
 
 COACTIVATION_CSV = "coactivation.csv"
 INDICES_CSV = "indices.csv"
@@ -29,7 +29,7 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
-AMPLITUDE = {u: f"amplitude_{u}" for u in SIGNAL_UNIT.values()}
+AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
 COACTIVATION_HEADER = ["side", "driver", "response", "verdict", "confidence", "peak_r", "lag_s", "gain",
                        *AMPLITUDE.values(), "activations", "p_value", "reason"]
 # The assessment's indices per side (``assessment.INDEX_NAMES``) and the column each goes into.
@@ -39,8 +39,8 @@ INDEX_COLUMNS = {"ocular": "ocular_index_pct", "ocular_corrected": "ocular_corre
 # Per task: the eye's narrowing and its fissure over the other eye's (the ocular index's k, in
 # the tasks it uses), and the median hold level of each signal the indices are built on.
 LEVEL_SIGNALS = ("smile", "brow_raise", "chin")
-TASK_COLUMNS = [f"eye_narrowing_{SIGNAL_UNIT['eye_closure']}", "fissure_ratio_to_other_eye",
-                *(f"{g}_level_{SIGNAL_UNIT[g]}" for g in LEVEL_SIGNALS)]
+TASK_COLUMNS = [f"eye_narrowing_{face_unit('eye_closure')}", "fissure_ratio_to_other_eye",
+                *(f"{g}_level_{face_unit(g)}" for g in LEVEL_SIGNALS)]
 INDICES_HEADER = ["task", "side", *INDEX_COLUMNS.values(), *TASK_COLUMNS]
 # A text cell starting with one of these is a formula to a spreadsheet: task names and notes
 # come from files a person may have edited, so such text is written as text.
@@ -77,7 +77,7 @@ def coactivation_table(couplings: list[dict]) -> Table:
     side; rows in their order."""
     rows = []
     for c in couplings:
-        unit = SIGNAL_UNIT.get(c["response"])
+        unit = face_unit(c["response"])
         row = {**{k: c.get(k) for k in COACTIVATION_HEADER},
                **{col: c.get("amplitude") if u == unit else None for u, col in AMPLITUDE.items()}}
         rows.append([row[k] for k in COACTIVATION_HEADER])

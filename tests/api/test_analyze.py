@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline
-from realtime.signals.features import SIGNAL_UNIT, column_names
+from realtime.signals.features import column_names
+from realtime.signals.units import FACE_UNITS, face_unit
 
 REPO = Path(__file__).resolve().parents[2]
 # The right-sided synkinesis of tests/jobs/test_analyze.py (same name and settings: one video).
@@ -78,8 +79,8 @@ def test_coactivation_verdicts_and_quality_are_summary_json(readme_run):
                                                                        c["verdict"])
         for k in ("peak_r", "lag_s", "gain", "confidence", "p_value"):
             assert row[k] == c[k] or (c[k] is None and np.isnan(row[k])), (k, row[k], c[k])
-        unit = SIGNAL_UNIT[c["response"]]
-        other = next(u for u in set(SIGNAL_UNIT.values()) if u != unit)
+        unit = face_unit(c["response"])
+        other = next(u for u in FACE_UNITS if u != unit)
         assert row[f"amplitude_{unit}"] == c["amplitude"] and np.isnan(row[f"amplitude_{other}"])
         assert row.activations == c["activations"] and row.reason == c["reason"]
     key = lambda v: (v["driver"], v["response"], v["side"])   # noqa: E731
