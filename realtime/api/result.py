@@ -90,11 +90,11 @@ def frames_table(d: SessionData) -> pd.DataFrame:
     fr = d.frames
     if fr is None:
         empty = pd.DataFrame({c: pd.Series(dtype=float) for c in HEADER[1:]})
-        return empty.astype({"face": bool, "quality": bool, "reason": object}).rename_axis("frame")
+        return empty.astype({"face": bool, "quality": bool, "reason": str}).rename_axis("frame")
     values = signals_to_columns(fr.sig)
     df = pd.DataFrame({"timestamp_s": fr.t, "face": np.isfinite(fr.sig).all(axis=(1, 2)),
                        **{c: values[:, j] for j, c in enumerate(cols)},
-                       "quality": fr.measured, "reason": fr.reasons.astype(object)},
+                       "quality": fr.measured, "reason": fr.reasons.astype(str)},
                       index=pd.Index(fr.idx, name="frame"))
     return df[HEADER[1:]]
 

@@ -22,8 +22,8 @@ def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
                  timeline: list[dict], *, show_progress: bool = True, standard: bool = False,
                  force: bool = False, mirrored: bool = False, affected: str | None = None) -> dict:
     """Analyse a recorded assessment video and write frames.csv, coactivation.csv,
-    summary.json, assessment.json, indices.csv and timeline.json into ``out_dir``. ``standard``: ``timeline`` is the
-    default one (said so in errors and in assessment.json)."""
+    summary.json, assessment.json, indices.csv and timeline.json into ``out_dir``.
+    ``standard``: ``timeline`` is the default one (said so in errors and in assessment.json)."""
     timeline = validate_timeline(timeline)
     check_assessment(video, out_dir, timeline, standard=standard, force=force)
     rw = rest_window(timeline)

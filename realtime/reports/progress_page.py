@@ -191,8 +191,7 @@ def table_row(r: dict) -> dict:
 
 
 # progress.csv: the page's table, one row per session, one value per cell (units in the names).
-PROGRESS_SIDE_COLUMNS = {**{k: INDEX_COLUMNS[k] for k in ("ocular", "ocular_corrected", "oral", "brow", "chin")},
-                         "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
+PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
                          "max_flagged_r": "synkinesis_max_peak_r"}
 PROGRESS_HEADER = ["session", "date_utc", "date_source", "days_since_onset", "status",
                    "resting_symmetry_pct", "resting_symmetry_eye_pct", "resting_symmetry_mouth_corner_pct",

@@ -1,9 +1,9 @@
 """Signals in the units a person reads: eye closure in % of the rest fissure, every other
 movement in mm.
 
-Signals are computed in face units (realtime/signals/features.py, ``face_unit``): eye_closure as
-a fraction of the rest fissure height, the rest as displacements in inter-ocular distances (IOD). One IOD is
-taken as ``IOD_MM`` unless the user measured their own.
+Signals are computed in face units (realtime/signals/features.py; ``face_unit`` names them):
+eye_closure as a fraction of the rest fissure height, the rest as displacements in inter-ocular
+distances (IOD). One IOD is taken as ``IOD_MM`` unless the user measured their own.
 """
 
 from __future__ import annotations
