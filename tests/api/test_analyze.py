@@ -114,7 +114,7 @@ def test_load_session_reads_the_same_tables(readme_run):
 
 def test_an_assessment_without_out_keeps_nothing(demo_videos, model_path, tmp_path, monkeypatch):
     from realtime import analyze_video
-    video, truth = demo_videos("right_short", **RIGHT)
+    video, truth = demo_videos("api_right6", **{**RIGHT, "seconds": 6})   # rest, then one smile
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))   # where the private folder goes
@@ -127,7 +127,10 @@ def test_an_assessment_without_out_keeps_nothing(demo_videos, model_path, tmp_pa
     # the planted right eye narrows in the smile: its ocular index is the worse one
     assert ix.loc[("all", "right"), "ocular_index_pct"] < 60 < ix.loc[("all", "left"), "ocular_index_pct"]
     assert ix.loc[("smile_open", "right"), "eye_narrowing_fissure_fraction"] > 0.3
-    assert [(v.driver, v.response, v.side) for v in res.synkinesis] == [("smile", "eye_closure", "right")]
+    # 6 s hold one smile: too little to call it, and said so
+    assert res.synkinesis == [] and ("smile", "eye_closure", "right") in [
+        (v.driver, v.response, v.side) for v in res.undecided]
+    assert all(v.reason.startswith("not enough data") for v in res.undecided)
 
 
 def test_bad_arguments_fail_before_the_model_loads(demo_videos, tmp_path):
