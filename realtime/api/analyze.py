@@ -50,7 +50,8 @@ def analyze_video(video: str | os.PathLike, out: str | os.PathLike | None = None
     as in a mirror. ``progress``: a progress bar on stderr.
 
     Every argument is checked before the model is loaded or a frame measured; a bad one raises
-    ValueError (or an OSError for files) with one line saying what to do."""
+    with the one line the command line prints after ``error:`` (ValueError, OSError, or
+    SourceError/ModelError/AnalysisError, which are RuntimeErrors)."""
     video = Path(video)
     if timeline is not None:
         if profile is not None or rest is not None:

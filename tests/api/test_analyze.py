@@ -136,9 +136,10 @@ def test_an_assessment_without_out_keeps_nothing(demo_videos, model_path, tmp_pa
 def test_bad_arguments_fail_before_the_model_loads(demo_videos, tmp_path):
     from realtime import analyze_video
     from realtime.sinks.results_folder import OutputError
+    from realtime.sources import SourceError
     video, truth = demo_videos("right_short", **RIGHT)
     no_model = tmp_path / "no.task"     # any use of the model would fail on this path instead
-    with pytest.raises(Exception, match="not found") as e:
+    with pytest.raises(SourceError, match="not found") as e:
         analyze_video(tmp_path / "missing.mp4", model=no_model)
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="rest"):
