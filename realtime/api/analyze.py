@@ -19,6 +19,7 @@ from realtime.clinical.assessment import load_timeline, validate_timeline
 from realtime.jobs.analyze import analyze
 from realtime.jobs.assess import assess_video
 from realtime.jobs.inputs import check_analysis, check_assessment
+from realtime.landmarks import SIDES
 from realtime.tracking.model_asset import resolve_model
 
 Timeline = list[dict] | str | os.PathLike
@@ -36,7 +37,8 @@ def _timeline(timeline: Timeline) -> list[dict]:
 def analyze_video(video: str | os.PathLike, out: str | os.PathLike | None = None, *,
                   timeline: Timeline | None = None, model: str | os.PathLike | None = None,
                   profile: str | os.PathLike | Profile | None = None, rest: tuple[float, float] | None = None,
-                  mirrored: bool = False, force: bool = False, progress: bool = True) -> SessionResult:
+                  mirrored: bool = False, affected: str | None = None, force: bool = False,
+                  progress: bool = True) -> SessionResult:
     """Measure ``video`` and return its tables.
 
     ``out``: the results folder (as ``run.py analyze --out``: new, or one without results unless
@@ -47,12 +49,15 @@ def analyze_video(video: str | os.PathLike, out: str | os.PathLike | None = None
     downloaded once). ``profile``: a calibration profile (path or Profile) for the rest
     baseline; ``rest``: the rest stretch (START, END) in seconds (default: the video's most
     neutral stretch); neither applies with a timeline. ``mirrored``: the video shows the subject
-    as in a mirror. ``progress``: a progress bar on stderr.
+    as in a mirror. ``affected``: the subject's affected side, "left" or "right" (as
+    ``--affected``: stored in summary.json). ``progress``: a progress bar on stderr.
 
     Every argument is checked before the model is loaded or a frame measured; a bad one raises
     with the one line the command line prints after ``error:`` (ValueError, OSError, or
     SourceError/ModelError/AnalysisError, which are RuntimeErrors)."""
     video = Path(video)
+    if affected not in (None, *SIDES):
+        raise ValueError(f"affected must be 'left' or 'right' (the subject's own side), not {affected!r}")
     if timeline is not None:
         if profile is not None or rest is not None:
             raise ValueError("profile and rest do not apply with a timeline: the rest baseline comes from "
@@ -67,10 +72,11 @@ def analyze_video(video: str | os.PathLike, out: str | os.PathLike | None = None
 
     def measure(folder: Path) -> SessionResult:
         if timeline is not None:
-            assess_video(video, folder, model_path, tl, show_progress=progress, force=force, mirrored=mirrored)
+            assess_video(video, folder, model_path, tl, show_progress=progress, force=force, mirrored=mirrored,
+                         affected=affected)
         else:
             analyze(video, folder, model_path, profile=profile, rest=rest, show_progress=progress,
-                    force=force, mirrored=mirrored)
+                    force=force, mirrored=mirrored, affected=affected)
         return load_session(folder)
 
     if out is not None:

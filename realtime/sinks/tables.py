@@ -30,7 +30,7 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
 AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
-COACTIVATION_HEADER = ["side", "driver", "response", "verdict", "confidence", "peak_r", "lag_s", "gain",
+COACTIVATION_HEADER = ["side", "driver", "response", "moves", "verdict", "confidence", "peak_r", "lag_s", "gain",
                        *AMPLITUDE.values(), "activations", "p_value", "reason"]
 # The assessment's indices per side (``assessment.INDEX_NAMES``) and the column each goes into.
 INDEX_COLUMNS = {"ocular": "ocular_index_pct", "ocular_corrected": "ocular_corrected_index_pct",
@@ -81,7 +81,7 @@ def coactivation_table(couplings: list[dict]) -> Table:
         row = {**{k: c.get(k) for k in COACTIVATION_HEADER},
                **{col: c.get("amplitude") if u == unit else None for u, col in AMPLITUDE.items()}}
         rows.append([row[k] for k in COACTIVATION_HEADER])
-    return Table(list(COACTIVATION_HEADER), rows, ("side", "driver", "response", "verdict", "reason"))
+    return Table(list(COACTIVATION_HEADER), rows, ("side", "driver", "response", "moves", "verdict", "reason"))
 
 
 def _tasks(assessment: dict) -> list[str]:

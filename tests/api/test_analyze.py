@@ -82,7 +82,7 @@ def test_coactivation_verdicts_and_quality_are_summary_json(readme_run):
         unit = face_unit(c["response"])
         other = next(u for u in FACE_UNITS if u != unit)
         assert row[f"amplitude_{unit}"] == c["amplitude"] and np.isnan(row[f"amplitude_{other}"])
-        assert row.activations == c["activations"] and row.reason == c["reason"]
+        assert row.activations == c["activations"] and row.reason == c["reason"] and row.moves == c["moves"]
     key = lambda v: (v["driver"], v["response"], v["side"])   # noqa: E731
     assert [key(vars(v)) for v in res.synkinesis] == [key(c) for c in summary["synkinesis"]] \
         == [("smile", "eye_closure", "right")]
@@ -98,7 +98,7 @@ def test_coactivation_verdicts_and_quality_are_summary_json(readme_run):
 def test_coactivation_csv_is_the_table(readme_run):
     res, out, _ = readme_run
     csv = pd.read_csv(out / "coactivation.csv", keep_default_na=False, na_values={
-        c: [""] for c in res.coactivation.columns if c not in ("side", "driver", "response", "verdict", "reason")})
+        c: [""] for c in res.coactivation.columns if c not in ("side", "driver", "response", "moves", "verdict", "reason")})
     pd.testing.assert_frame_equal(csv, res.coactivation, check_dtype=False)
     assert "lag_s" in csv.columns and "amplitude_iod" in csv.columns
 
@@ -118,9 +118,10 @@ def test_an_assessment_without_out_keeps_nothing(demo_videos, model_path, tmp_pa
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))   # where the private folder goes
-    res = analyze_video(video, timeline=demo_timeline(truth), model=model_path, progress=False)
+    res = analyze_video(video, timeline=demo_timeline(truth), model=model_path, affected="right", progress=False)
     assert res.folder is None and res.files == {} and list(scratch.iterdir()) == []
     assert res.kind == "assessment" and len(res.frames) == res.summary["frames"] == len(truth.t)
+    assert res.summary["affected_side"] == "right"
     assert list(res.indices.columns[:2]) == ["task", "side"]
     assert list(dict.fromkeys(res.indices["task"])) == ["all", "rest", "smile_open"]
     ix = res.indices.set_index(["task", "side"])
@@ -144,6 +145,8 @@ def test_bad_arguments_fail_before_the_model_loads(demo_videos, tmp_path):
     assert "\n" not in str(e.value)
     with pytest.raises(ValueError, match="rest"):
         analyze_video(video, rest=(2.5, 2.7), model=no_model)
+    with pytest.raises(ValueError, match="affected must be 'left' or 'right'"):
+        analyze_video(video, affected="Left", model=no_model)
     with pytest.raises(ValueError, match="profile and rest do not apply"):
         analyze_video(video, timeline=demo_timeline(truth), rest=(0, 1), model=no_model)
     (tmp_path / "full").mkdir()

@@ -140,7 +140,7 @@ def test_report_writes_the_tables_of_a_recorded_session(tmp_path):
     save_report(folder)
     res = load_tables(folder)
     co = pd.read_csv(folder / "coactivation.csv", keep_default_na=False, na_values={
-        c: [""] for c in res.coactivation.columns if c not in ("side", "driver", "response", "verdict", "reason")})
+        c: [""] for c in res.coactivation.columns if c not in ("side", "driver", "response", "moves", "verdict", "reason")})
     pd.testing.assert_frame_equal(co, res.coactivation, check_dtype=False)
     pd.testing.assert_frame_equal(pd.read_csv(folder / "indices.csv"), res.indices, check_dtype=False)
     called = co[co.verdict == "synkinesis"]
