@@ -1,5 +1,5 @@
 """Command line: ``python run.py <command> ...``; each command is a module in
-``realtime/commands`` (listed in ``COMMANDS``)."""
+``realtime/cli`` (listed in ``COMMANDS``). ``python run.py --version`` prints the version."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from calibration.profile import ProfileError
 from realtime.pipeline.analysis import AnalysisError
 from realtime.sources import SourceError
 from realtime.tracking.model_asset import ModelError
+from realtime.version import DISTRIBUTION, package_version
 
 # Sub-command modules, in the order shown by --help.
 COMMANDS = [
@@ -105,6 +106,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     p = OneLineParser(prog="run.py", description="See facial synkinesis as it happens.")
+    p.add_argument("--version", action="version", version=f"{DISTRIBUTION} {package_version()}",
+                   help="print the program's version and exit")
     sub = p.add_subparsers(dest="command")
     modules = {}
     for name in COMMANDS:

@@ -3,7 +3,7 @@
 from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP, rest_window
 
 NAME = "analyze"
-HELP = "measure a video: DIR/frames.csv and DIR/summary.json"
+HELP = "measure a video: DIR/frames.csv, DIR/coactivation.csv and DIR/summary.json"
 
 
 def add_arguments(p) -> None:

@@ -4,8 +4,8 @@
 from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP
 
 NAME = "assess"
-HELP = ("score a recorded assessment: DIR/frames.csv, summary.json, assessment.json "
-        "(synkinesis indices per side) and timeline.json")
+HELP = ("score a recorded assessment: DIR/frames.csv, coactivation.csv, summary.json, assessment.json "
+        "and indices.csv (synkinesis indices per side) and timeline.json")
 
 
 def add_arguments(p) -> None:

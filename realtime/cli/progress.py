@@ -1,7 +1,8 @@
 """``run.py progress PATIENT_DIR``: one page comparing a patient's sessions over time."""
 
 NAME = "progress"
-HELP = "write PATIENT_DIR/progress.html (symmetry, synkinesis indices, co-activation per session)"
+HELP = ("write PATIENT_DIR/progress.html and progress.csv (symmetry, synkinesis indices, co-activation "
+        "per session)")
 
 
 def add_arguments(p) -> None:
@@ -16,5 +17,5 @@ def run(args) -> int:
     if not Path(args.folder).is_dir():
         raise ValueError(f"{args.folder} is not a folder")
     path, n = write_progress(args.folder)
-    print(f"{n} sessions; progress page written to {path}")
+    print(f"{n} sessions; progress page written to {path} (the table: {path.with_name('progress.csv')})")
     return 0

@@ -4,6 +4,7 @@ PATIENT_DIR holds one sub-folder per session (recorded session or ``analyze``/``
 output). Per session: date (session.json "start", else the folder's time), status, days since
 onset when known, resting symmetry, synkinesis indices per side and co-activation strength.
 A session that cannot be read is listed with the reason and left out; the others are shown.
+The same figures go into ``progress.csv`` beside the page, one row per session.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from realtime.reports.report import (
 )
 from realtime.reports.session_data import ANALYSED
 from realtime.sinks.session import SessionFileError
+from realtime.sinks.tables import INDEX_COLUMNS, PROGRESS_CSV, Table, csv_text
 
 SESSION_FILES = ("frames.csv", "summary.json", "session.json", "assessment.json")
 
@@ -188,8 +190,32 @@ def table_row(r: dict) -> dict:
             "sides": sides, "notes": "; ".join(r["notes"])}
 
 
-def build_progress(patient_dir: str | Path) -> tuple[str, int]:
-    """The page and the number of sessions shown on it."""
+# progress.csv: the page's table, one row per session, one value per cell (units in the names).
+PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
+                         "max_flagged_r": "synkinesis_max_peak_r"}
+PROGRESS_HEADER = ["session", "date_utc", "date_source", "days_since_onset", "status",
+                   "resting_symmetry_pct", "resting_symmetry_eye_pct", "resting_symmetry_mouth_corner_pct",
+                   *(f"{c}_{side}" for side in SIDES for c in PROGRESS_SIDE_COLUMNS.values()), "notes"]
+
+
+def progress_table(rows: list[dict], skipped: list[Skipped]) -> Table:
+    """The sessions in the page's order, then those that could not be read (status "not read",
+    the reason in ``notes``)."""
+    out = []
+    for r in rows:
+        per_side = [r["indices"][side].get(k) if k in INDEX_COLUMNS else r["coact"][side][k]
+                    for side in SIDES for k in PROGRESS_SIDE_COLUMNS]
+        out.append([r["name"], r["date"].isoformat(timespec="seconds"),
+                    "session" if r["date_known"] else "file time", r["days_since_onset"], r["status"],
+                    r["symmetry"], r["symmetry_eye"], r["symmetry_mouth"], *per_side, "; ".join(r["notes"])])
+    blank = [None] * (len(PROGRESS_HEADER) - 3)
+    out += [[s.name, *blank[:3], "not read", *blank[3:], s.reason] for s in skipped]
+    return Table(list(PROGRESS_HEADER), out, ("session", "date_utc", "date_source", "status", "notes"))
+
+
+def read_progress(patient_dir: str | Path) -> tuple[list[dict], list[Skipped]]:
+    """Every session's row in the page's order (by days since onset when every session knows
+    it, else by date), and the sessions that could not be read."""
     p = Path(patient_dir)
     rows, skipped = read_rows(find_sessions(p))
     if not rows and not skipped:
@@ -199,12 +225,25 @@ def build_progress(patient_dir: str | Path) -> tuple[str, int]:
         rows.sort(key=lambda r: (r["days_since_onset"], r["date"]))
     else:
         rows.sort(key=lambda r: r["date"])
-    html = render("progress.html.j2", title=f"Synkinesis progress – {p.name}", n=len(rows),
+    return rows, skipped
+
+
+def progress_page(patient_dir: str | Path, rows: list[dict], skipped: list[Skipped]) -> str:
+    return render("progress.html.j2", title=f"Synkinesis progress – {Path(patient_dir).name}", n=len(rows),
                   written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", sides=SIDES,
                   figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped)
-    return html, len(rows)
+
+
+def build_progress(patient_dir: str | Path) -> tuple[str, int]:
+    """The page and the number of sessions shown on it."""
+    rows, skipped = read_progress(patient_dir)
+    return progress_page(patient_dir, rows, skipped), len(rows)
 
 
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:
-    html_text, n = build_progress(patient_dir)
-    return atomic_write_text(Path(patient_dir) / "progress.html", html_text), n
+    """PATIENT_DIR/progress.html and, beside it, progress.csv (the same sessions, a row each);
+    returns the page's path and the number of sessions on it."""
+    rows, skipped = read_progress(patient_dir)
+    folder = Path(patient_dir)
+    atomic_write_text(folder / PROGRESS_CSV, csv_text(progress_table(rows, skipped)))
+    return atomic_write_text(folder / "progress.html", progress_page(folder, rows, skipped)), len(rows)

@@ -54,6 +54,13 @@ from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import SIGNALS, S, movement
 from realtime.signals.units import clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
+from realtime.sinks.tables import (
+    COACTIVATION_CSV,
+    INDICES_CSV,
+    coactivation_table,
+    csv_text,
+    indices_table,
+)
 
 TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
 TRACE_LABELS = {"brow_raise": "brow raise", "eye_closure": "eye closure", "smile": "smile",
@@ -499,9 +506,8 @@ def no_scores_reason(d: SessionData) -> str:
     return "No measured frames to score the assessment timeline with: indices cannot be computed."
 
 
-def coactivation_section(d: SessionData, scores: dict | None) -> dict:
+def coactivation_section(d: SessionData, scores: dict | None, couplings: list[dict] | None) -> dict:
     refusal = coactivation_refusal(d)
-    couplings = session_couplings(d)
     return {"refusal": refusal,
             "matrix": matrix_figure(couplings) if couplings else None,
             "flagged": flagged_rows((couplings or []) + blink_findings(d), d.affected_side),
@@ -513,6 +519,8 @@ def coactivation_section(d: SessionData, scores: dict | None) -> dict:
 class ReportPage:
     html: str
     warnings: list[str]
+    couplings: list[dict] | None = None   # the co-activation on the page (None: refused, see the page)
+    scores: dict | None = None            # the assessment on the page (None: no timeline or frames)
 
 
 def make_report(folder: str | Path) -> ReportPage:
@@ -522,6 +530,7 @@ def make_report(folder: str | Path) -> ReportPage:
         raise SessionFileError(f"{folder} holds no session or analysis (no session.json, frames.csv, summary.json "
                                "or assessment.json): give a folder made by 'run.py record', 'analyze' or 'assess'")
     scores = session_scores(d)
+    couplings = session_couplings(d)
     q = quality(d)
     warnings = data_warnings(d, q)
     title = f"Synkinesis session report – {d.subject or d.path.name}"
@@ -529,10 +538,10 @@ def make_report(folder: str | Path) -> ReportPage:
                   status_text=status_text(d), status_ok=d.status in ("complete", ANALYSED),
                   warnings=warnings, scores=indices_section(scores, d.affected_side) if scores else None,
                   no_scores=no_scores_reason(d), traces=traces_figure(d), has_events=bool(d.events),
-                  coact=coactivation_section(d, scores),
+                  coact=coactivation_section(d, scores, couplings),
                   symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),
                   quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems)
-    return ReportPage(html, warnings)
+    return ReportPage(html, warnings, couplings, scores)
 
 
 def build_report(folder: str | Path) -> str:
@@ -540,9 +549,14 @@ def build_report(folder: str | Path) -> str:
 
 
 def save_report(folder: str | Path) -> tuple[Path, list[str]]:
-    """Write ``folder``/report.html (owner-only, atomically); returns its path and the page's
-    warnings."""
+    """Write ``folder``/report.html and, beside it, the page's tables a person opens in a
+    spreadsheet: coactivation.csv where co-activation is shown, indices.csv where an assessment
+    is (owner-only, each atomically). Returns the page's path and its warnings."""
     page = make_report(folder)
+    if page.couplings:
+        atomic_write_text(Path(folder) / COACTIVATION_CSV, csv_text(coactivation_table(page.couplings)))
+    if page.scores:
+        atomic_write_text(Path(folder) / INDICES_CSV, csv_text(indices_table(page.scores)))
     return atomic_write_text(Path(folder) / "report.html", page.html), page.warnings
 
 

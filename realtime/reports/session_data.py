@@ -39,6 +39,7 @@ class Frames:
     t: np.ndarray
     sig: np.ndarray          # (n, 2, N_SIGNALS), NaN without a face
     measured: np.ndarray     # (n,) a face inside the measurable envelope
+    reasons: np.ndarray      # (n,) str: "" where measured, else why not ("no face", "turned", ...)
     calibrating: np.ndarray | None = None   # (n,) rows written before the rest baseline existed
 
 
@@ -108,6 +109,12 @@ def num(v) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def whole(v) -> int | None:
+    """A whole number, else None."""
+    v = num(v)
+    return int(v) if v is not None and v == int(v) else None
+
+
 def text(v) -> str | None:
     """Text as text; numbers written as text; anything else None."""
     if isinstance(v, str):
@@ -129,10 +136,12 @@ def couplings_of(v) -> list[dict]:
         if None in names:
             continue
         out.append({"driver": names[0], "response": names[1], "side": names[2],
-                    "peak_r": num(c.get("peak_r")), "lag_s": num(c.get("lag_s")),
+                    "peak_r": num(c.get("peak_r")), "lag_s": num(c.get("lag_s")), "gain": num(c.get("gain")),
                     "amplitude": num(c.get("amplitude")), "synkinesis": c.get("synkinesis") is True,
                     "direction": -1 if num(c.get("direction")) == -1 else 1, "moves": text(c.get("moves")),
-                    "verdict": text(c.get("verdict")) or "", "reason": text(c.get("reason")) or ""})
+                    "verdict": text(c.get("verdict")) or "", "reason": text(c.get("reason")) or "",
+                    "activations": whole(c.get("activations")), "p_value": num(c.get("p_value")),
+                    "confidence": num(c.get("confidence"))})
     return out
 
 
@@ -163,9 +172,14 @@ def assessment_of(v, name: str = "assessment.json") -> dict:
     ix = v["indices"]
     tc = v.get("task_coactivation") if isinstance(v.get("task_coactivation"), dict) else {}
     notes = v.get("notes") if isinstance(v.get("notes"), list) else []
+    lv = v.get("levels") if isinstance(v.get("levels"), dict) else {}
+    tasks = v.get("tasks") if isinstance(v.get("tasks"), list) else []
     return {
+        "tasks": [x for x in map(text, tasks) if x is not None],
         "indices": {s: {k: num((ix.get(s) if isinstance(ix.get(s), dict) else {}).get(k)) for k in INDEX_NAMES}
                     for s in SIDES},
+        "levels": {s: {g: num_map(x) for g, x in (lv.get(s) if isinstance(lv.get(s), dict) else {}).items()
+                       if isinstance(g, str)} for s in SIDES},
         "ocular_detail": _ocular_detail(v.get("ocular_detail")),
         "resting_symmetry": _symmetry(v.get("resting_symmetry")),
         "task_coactivation": {k: couplings_of(c) for k, c in tc.items() if isinstance(k, str)},
@@ -225,7 +239,8 @@ def _read_frames(path: Path, d: SessionData) -> None:
         d.problems.append("frames.csv holds no frames")
         return
     face = np.isfinite(sig).all(axis=(1, 2))
-    d.frames = Frames(idx[ok], t[ok], sig[ok], (face & (reasons == ""))[ok], (reasons == "calibrating")[ok])
+    d.frames = Frames(idx[ok], t[ok], sig[ok], (face & (reasons == ""))[ok], reasons[ok],
+                      (reasons == "calibrating")[ok])
 
 
 def _grid(d: SessionData) -> None:

@@ -1,15 +1,25 @@
 """Signals in the units a person reads: eye closure in % of the rest fissure, every other
 movement in mm.
 
-Signals are computed in face units (realtime/signals/features.py): eye_closure as a fraction of
-the rest fissure height, the rest as displacements in inter-ocular distances (IOD). One IOD is
-taken as ``IOD_MM`` unless the user measured their own.
+Signals are computed in face units (realtime/signals/features.py; ``face_unit`` names them):
+eye_closure as a fraction of the rest fissure height, the rest as displacements in inter-ocular
+distances (IOD). One IOD is taken as ``IOD_MM`` unless the user measured their own.
 """
 
 from __future__ import annotations
 
 IOD_MM = 63.0              # adult mean inter-ocular distance (pupil to pupil), mm
 FRACTION_OF_FISSURE = frozenset({"eye_closure"})
+
+
+# The units signals are measured and stored in (features.py), spelt as column-name suffixes: the
+# tables a person opens name the unit of every column (sinks/tables.py).
+FACE_UNITS = ("iod", "fissure_fraction")
+
+
+def face_unit(signal: str) -> str:
+    """The unit ``signal`` is stored in: a fraction of the rest fissure, or IOD."""
+    return "fissure_fraction" if signal in FRACTION_OF_FISSURE else "iod"
 
 
 def unit(signal: str) -> str:

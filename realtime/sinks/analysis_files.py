@@ -1,5 +1,6 @@
-"""The files of an analysis: ``frames.csv`` (one row per frame) and ``summary.json``, written
-when the loop finishes, as one set (``results_folder.ResultSet``: summary.json last)."""
+"""The files of an analysis: ``frames.csv`` (one row per frame), ``coactivation.csv`` (every
+pair and side, ``tables``) and ``summary.json``, written when the loop finishes, as one set
+(``results_folder.ResultSet``: summary.json last)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from realtime.signals.coactivation import SYNKINESIS, UNDECIDED
 from realtime.signals.features import column_names
 from realtime.sinks.framefile import HEADER, format_row
 from realtime.sinks.results_folder import SUMMARY, OutputError, ResultSet
+from realtime.sinks.tables import COACTIVATION_CSV, coactivation_table, csv_text
 
 TWO_FACES = "two faces"   # the frame-quality reason (tracking/quality.py) of a frame with several faces
 FACE_RULE = ("the largest face of the rest stretch is the reference; in every frame after it, the face "
@@ -86,8 +88,9 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False,
 
 def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path, *, mirrored: bool = False,
                   files: dict[str, str] | None = None, affected: str | None = None) -> dict:
-    """frames.csv, the ``files`` given (name -> text) and summary.json into ``out_dir``, as one
-    set; returns the summary. ``out_dir`` is not checked here: see ``check_results_folder``."""
+    """frames.csv, coactivation.csv, the ``files`` given (name -> text) and summary.json into
+    ``out_dir``, as one set; returns the summary. ``out_dir`` is not checked here: see
+    ``check_results_folder``."""
 
     def frames(f):
         w = csv.writer(f)
@@ -99,6 +102,7 @@ def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path, *, m
     summary = summary_of(result, video, mirrored=mirrored, affected=affected)
     with ResultSet(out_dir) as rs:
         rs.write("frames.csv", frames)
+        rs.write_text(COACTIVATION_CSV, csv_text(coactivation_table(summary["coactivation"])))
         for name, text in (files or {}).items():
             rs.write_text(name, text)
         rs.write(SUMMARY, lambda f: json.dump(summary, f, indent=1))

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from realtime.files import FILE_MODE, atomic_write, fsync_dir
+from realtime.sinks.tables import COACTIVATION_CSV, INDICES_CSV, PROGRESS_CSV
 
 SUMMARY = "summary.json"
 SESSION = "session.json"
 # What a session or analysis folder holds; a folder holding any of them is not written over
 # without --force. Other files (the user's own) are left alone either way.
 RESULT_FILES = (SESSION, "frames.csv", "events.csv", SUMMARY, "assessment.json", "timeline.json",
-                "report.html", "progress.html", "video.mkv")
+                COACTIVATION_CSV, INDICES_CSV, "report.html", "progress.html", PROGRESS_CSV, "video.mkv")
 
 
 class OutputError(OSError):

@@ -114,11 +114,29 @@ def assessed(demo_videos, model_path, tmp_path_factory):
 
 def test_assess_writes_session_files(assessed):
     scores, out, truth = assessed("left")
-    for name in ("frames.csv", "summary.json", "assessment.json", "timeline.json"):
+    for name in ("frames.csv", "summary.json", "assessment.json", "timeline.json", "coactivation.csv",
+                 "indices.csv"):
         assert (out / name).is_file()
     assert load_timeline(out / "timeline.json") == demo_timeline(truth)
     assert scores["tasks"] == ["rest", "smile_open"]
     assert scores["resting_symmetry"]["overall_pct"] > 90  # the demo face is nearly symmetric at rest
+
+
+def test_indices_csv_is_assessment_json(assessed):
+    import pandas as pd   # the tables' reader, only for this check
+    scores, out, _ = assessed("left")
+    csv = pd.read_csv(out / "indices.csv")
+    assert list(dict.fromkeys(csv["task"])) == ["all", "rest", "smile_open"]
+    ix = csv.set_index(["task", "side"])
+    for side in ("left", "right"):
+        assert ix.loc[("all", side), "ocular_index_pct"] == scores["indices"][side]["ocular"]
+        assert ix.loc[("all", side), "ocular_corrected_index_pct"] == scores["indices"][side]["ocular_corrected"]
+        for task in ("rest", "smile_open"):
+            assert ix.loc[(task, side), "smile_level_iod"] == scores["levels"][side]["smile"][task]
+        assert ix.loc[("smile_open", side), "eye_narrowing_fissure_fraction"] == \
+            scores["ocular_detail"][side]["eye_narrowing"]["smile_open"]
+        assert ix.loc[("smile_open", side), "fissure_ratio_to_other_eye"] == \
+            scores["ocular_detail"][side]["k"]["smile_open"]
 
 
 def test_planted_left_synkinesis_scores_worse_on_the_left(assessed):

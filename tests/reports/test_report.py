@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 
+import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
@@ -111,3 +112,42 @@ def test_progress_page_over_sessions(session_dir, tmp_path):
     sym = [c["text"] for c in page.cells if c["attrs"].get("data-col") == "symmetry"]
     assert float(sym[0]) == pytest.approx(expected["resting_symmetry"]["overall_pct"], abs=0.05)
     assert "no assessment timeline" in page_path.read_text()
+    # progress.csv: the same sessions and values, a row each, the unreadable ones listed too
+    (patient / "s4").mkdir()
+    (patient / "s4" / "session.json").write_text("[]")
+    assert main(["progress", str(patient)]) == 0
+    table = pd.read_csv(patient / "progress.csv")
+    assert list(table["session"]) == ["s1", "s2", "s3", "s4"]
+    assert list(table["days_since_onset"][:3]) == [60, 120, 200] and table["status"][3] == "not read"
+    assert table["ocular_index_pct_left"][0] == expected["indices"]["left"]["ocular"]
+    assert table["ocular_corrected_index_pct_right"][1] == expected["indices"]["right"]["ocular_corrected"]
+    assert table["resting_symmetry_pct"][0] == expected["resting_symmetry"]["overall_pct"]
+    assert pd.isna(table["ocular_index_pct_left"][2]) and "no assessment timeline" in table["notes"][2]
+    assert "session.json" in table["notes"][3]
+    assert table["synkinesis_pairs_left"][0] >= 1 and table["smile_eye_closure_peak_r_left"][0] > 0.5
+
+
+def test_report_writes_the_tables_of_a_recorded_session(tmp_path):
+    from realtime.api import load_session as load_tables
+    from realtime.reports.report import save_report
+    from tests.reports.synthetic import SMILE_W, SMILES_S, full_rate_times, signals_at, write_session
+    t = full_rate_times()
+    timeline = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": 2.5, "phase": "hold"}]
+    timeline += [{"task": "smile_open", "rep": i + 1, "start_s": s + 0.6, "end_s": s + SMILE_W - 0.6, "phase": "hold"}
+                 for i, s in enumerate(SMILES_S)]
+    folder = tmp_path / "session"
+    write_session(folder, t, signals_at(t), meta={"timeline": timeline})
+    save_report(folder)
+    res = load_tables(folder)
+    co = pd.read_csv(folder / "coactivation.csv", keep_default_na=False, na_values={
+        c: [""] for c in res.coactivation.columns if c not in ("side", "driver", "response", "moves", "verdict", "reason")})
+    pd.testing.assert_frame_equal(co, res.coactivation, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_csv(folder / "indices.csv"), res.indices, check_dtype=False)
+    called = co[co.verdict == "synkinesis"]
+    assert ("left", "smile", "eye_closure") in set(zip(called.side, called.driver, called.response))
+    # a recording too short to co-activate, without a timeline: no table pretends otherwise
+    short = tmp_path / "short"
+    write_session(short, t[:90], signals_at(t[:90]))
+    save_report(short)
+    assert (short / "report.html").is_file()
+    assert not (short / "coactivation.csv").exists() and not (short / "indices.csv").exists()
