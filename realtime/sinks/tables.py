@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from realtime.clinical.assessment import TASKS
 from realtime.landmarks import SIDES
-from realtime.signals.units import FACE_UNITS, face_unit
+from realtime.signals.units import FACE_UNITS, clinical, face_unit
+from realtime.signals.units import unit as clinical_unit
 
 COACTIVATION_CSV = "coactivation.csv"
 INDICES_CSV = "indices.csv"
@@ -30,8 +31,10 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
 AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
+# ... and in the units a clinician reads (mm, % of the rest eye opening).
+CLINICAL = {"mm": "amplitude_mm", "%": "amplitude_pct_of_fissure"}
 COACTIVATION_HEADER = ["side", "driver", "response", "moves", "verdict", "confidence", "peak_r", "lag_s", "gain",
-                       *AMPLITUDE.values(), "activations", "p_value", "reason"]
+                       *CLINICAL.values(), *AMPLITUDE.values(), "activations", "p_value", "reason"]
 # The assessment's indices per side (``assessment.INDEX_NAMES``) and the column each goes into.
 INDEX_COLUMNS = {"ocular": "ocular_index_pct", "ocular_corrected": "ocular_corrected_index_pct",
                  "oral": "oral_fraction_of_smile", "brow": "brow_fraction_of_brow_raise",
@@ -78,8 +81,11 @@ def coactivation_table(couplings: list[dict]) -> Table:
     rows = []
     for c in couplings:
         unit = face_unit(c["response"])
+        amp = c.get("amplitude")
+        shown = None if amp is None else round(clinical(c["response"], amp), 2)
         row = {**{k: c.get(k) for k in COACTIVATION_HEADER},
-               **{col: c.get("amplitude") if u == unit else None for u, col in AMPLITUDE.items()}}
+               **{col: c.get("amplitude") if u == unit else None for u, col in AMPLITUDE.items()},
+               **{col: shown if u == clinical_unit(c["response"]) else None for u, col in CLINICAL.items()}}
         rows.append([row[k] for k in COACTIVATION_HEADER])
     return Table(list(COACTIVATION_HEADER), rows, ("side", "driver", "response", "moves", "verdict", "reason"))
 
