@@ -110,6 +110,8 @@ class CoactivationConfig:
     # man in conversation (8 once responses moving the opposite way were allowed).
     min_r: float = 0.7
     min_r_opposite: float = 0.8     # a response moving the opposite way to its name
+    comove_r: float = 0.5           # two signals move together (for the direction, ride-along and
+                                    # one-sided-lag rules: a looser bar than a verdict's)
     laterality_ratio: float = 1.5
     min_snr: float = 4.0            # movement must exceed this many rest-noise SDs
     blink_max_s: float = 0.5
@@ -315,7 +317,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
                                            direction=-1 if np.isfinite(pr) and pr < 0 else 1)
                 coupled[(s, d, r_)] = bool(ok)
-                comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.min_r and abs(lag) <= tol)
+                comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.comove_r and abs(lag) <= tol)
     for (s, d, r_), c in raw.items():
         if not coupled[(s, d, r_)]:
             continue
@@ -353,11 +355,11 @@ def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationC
     involuntary part's; the involuntary part is the response minus the other side's, and its
     lag is the one reported (a 0.15 s synkinesis on top of a Duchenne smile read 0.11 s)."""
     for (s, d, r_), c in raw.items():
-        if not c.synkinesis or not c.direction * raw[(1 - s, d, r_)].peak_r >= cfg.min_r:
+        if not c.synkinesis or not c.direction * raw[(1 - s, d, r_)].peak_r >= cfg.comove_r:
             continue
         pr, lag = peak_lag(xcorr(clean[:, s, d], c.direction * (clean[:, s, r_] - clean[:, 1 - s, r_]), max_lag),
                            max_lag)
-        if np.isfinite(lag) and pr >= cfg.min_r:
+        if np.isfinite(lag) and pr >= cfg.comove_r:
             c.lag_s = float(lag / fps)
 
 
