@@ -67,6 +67,13 @@ PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wr
 OPPOSED = ({("smile", "pucker"), ("pucker", "smile")}
            | {(a, "pucker") for a in _LOWER_SYNERGY} | {("pucker", a) for a in _LOWER_SYNERGY})
 
+# Responses whose movement the opposite way to their name is a synkinesis patients describe:
+# the brow pulled down (corrugator, with a pucker or smile) and the mouth corner pulled down
+# (depressor anguli oris or platysma, with eye closure). Elsewhere a healthy face's regions move
+# against each other all the time (a smile lifts and stretches the lower lip): only the
+# positive coupling is looked for.
+MOVES_BOTH_WAYS = frozenset({"brow_raise", "smile"})
+
 SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
 
 
@@ -307,7 +314,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             for r_, rname in enumerate(SIGNALS):
                 if d == r_:
                     continue
-                pr, lag = (peak_lag if (dname, rname) in OPPOSED else peak_abs_lag)(rs[:, d, r_], max_lag)
+                either_way = rname in MOVES_BOTH_WAYS and (dname, rname) not in OPPOSED
+                pr, lag = (peak_abs_lag if either_way else peak_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
                 amp = abs(g) * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
