@@ -5,9 +5,11 @@
         the worker process every second: start, after warm-up, peak, at the end of the frame
         pass, and the growth per 10 000 frames (what the frame loop keeps per frame).
 
-    python -m realtime.checks.batch_bench throughput --videos 20 --seconds 8 --workers 1 2
+    python -m realtime.checks.batch_bench throughput --videos 20 --seconds 8 --workers 1 2 --interrupt-after 5
         writes N demo-face videos (plus one corrupt file), runs the batch with each number of
         local workers and prints videos/hour and frames/s, with the machine's load average.
+        With --interrupt-after K, each batch is stopped (SIGTERM, as ``kill`` sends) once K
+        videos are finished and then run again to finish it: the time is both runs together.
 
 Both run the real command (``python run.py batch``) in a subprocess, as a user would.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,22 +35,27 @@ RUN = Path(__file__).resolve().parents[2] / "run.py"
 MB = 1024 * 1024
 
 
-def _batch(args: list[str], sample=None) -> tuple[float, list]:
-    """Run ``run.py batch ARGS``; ``sample(proc)`` is called every second. (seconds, samples)."""
+def _batch(args: list[str], sample=None, stop_when=None) -> tuple[float, list]:
+    """Run ``run.py batch ARGS``; ``sample(proc)`` is called every second; once ``stop_when()``
+    is true the run is sent SIGTERM. (seconds, samples)."""
     t0 = time.monotonic()
     proc = subprocess.Popen([sys.executable, str(RUN), "batch", *args, "--quiet"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    samples = []
+    samples, stopped = [], False
     while proc.poll() is None:
         if sample is not None:
             s = sample(proc)
             if s is not None:
                 samples.append((time.monotonic() - t0, *s))
+        if stop_when is not None and not stopped and stop_when():
+            proc.send_signal(signal.SIGTERM)
+            stopped = True
         time.sleep(1.0)
     out = proc.stdout.read()
-    if proc.returncode != 0:
+    if proc.returncode != (130 if stopped else 0):
         raise SystemExit(f"batch failed ({proc.returncode}):\n{out}")
-    print(out.strip().splitlines()[-1])
+    for line in out.strip().splitlines()[-2:]:
+        print("   ", line)
     return time.monotonic() - t0, samples
 
 
@@ -83,7 +91,7 @@ def memory(video: Path) -> None:
           f"growth in the frame pass {slope * 10000 / fps:.1f} MB per 10 000 frames; client peak {c.max():.0f}")
 
 
-def throughput(n: int, seconds: float, workers: list[int]) -> None:
+def throughput(n: int, seconds: float, workers: list[int], interrupt_after: int | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         archive = Path(tmp) / "archive"
         archive.mkdir()
@@ -97,9 +105,17 @@ def throughput(n: int, seconds: float, workers: list[int]) -> None:
         frames = sum(probe_video(p).frames for p in archive.glob("clip*.mp4"))
         for k in workers:
             before = os.getloadavg()
-            secs, _ = _batch([str(archive), "--out", str(Path(tmp) / f"out{k}"), "--workers", str(k)])
+            out = Path(tmp) / f"out{k}"
+            args = [str(archive), "--out", str(out), "--workers", str(k)]
+            secs = 0.0
+            if interrupt_after:
+                rows = lambda: len(list(out.glob("videos/*/row.json")))  # noqa: E731
+                secs, _ = _batch(args, stop_when=lambda: rows() >= interrupt_after)
+                print(f"    stopped with {rows()} of {n + 1} rows written; resuming")
+            more, _ = _batch(args)
+            secs += more
             after = os.getloadavg()
-            print(f"{k} worker(s): {n + 1} files ({n} videos of {seconds:g} s + 1 corrupt, {frames} frames) in "
+            print(f"{k} worker(s){', interrupted once' if interrupt_after else ''}: {n + 1} files ({n} videos of {seconds:g} s + 1 corrupt, {frames} frames) in "
                   f"{secs:.0f} s (incl. cluster start): {n / secs * 3600:.0f} videos/h, {frames / secs:.1f} frames/s; "
                   f"load average 1/5/15 min before {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
                   f"after {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}")
@@ -114,11 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--videos", type=int, default=20)
     t.add_argument("--seconds", type=float, default=8.0)
     t.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    t.add_argument("--interrupt-after", type=int, default=None, metavar="K")
     a = p.parse_args(argv)
     if a.what == "memory":
         memory(a.video)
     else:
-        throughput(a.videos, a.seconds, a.workers)
+        throughput(a.videos, a.seconds, a.workers, a.interrupt_after)
 
 
 if __name__ == "__main__":

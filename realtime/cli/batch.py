@@ -34,7 +34,7 @@ def run(args) -> int:
     import sys
     from pathlib import Path
 
-    from realtime.jobs.batch import run_batch
+    from realtime.jobs.batch import check_scheduler, run_batch
     from realtime.jobs.batch_folder import check_batch_folder
     from realtime.jobs.batch_inputs import collect
     from realtime.jobs.batch_task import TaskOptions
@@ -48,6 +48,8 @@ def run(args) -> int:
     out = check_batch_folder(args.out)
     items = collect(args.inputs, exclude=out)
     model = Path(resolve_model(args.model)).read_bytes()
+    if args.scheduler:
+        check_scheduler(args.scheduler)
     # `kill PID` stops the batch like Ctrl+C: what is finished is kept, the rest resumes later.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     where = args.scheduler or f"{args.workers or DEFAULT_WORKERS} local worker(s)"

@@ -7,8 +7,9 @@
     DIR/index.html            links to every video's report (reports/batch_index.py)
 
 **A video is finished when its folder holds row.json**: its row, written after everything else
-(ok or error). A folder without it was being written when the run stopped and is redone, as
-are the hidden staging folders (``.<name>.partial-*``) a stopped ``analyze`` leaves beside it.
+(ok or error; an ok row counts only beside its summary.json). A folder without it was being
+written when the run stopped and is redone, as are the hidden staging folders
+(``.<name>.partial-*``) a stopped ``analyze`` leaves beside it.
 Folders are created 0700 and files 0600 (health data).
 """
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from realtime import __version__
 from realtime.files import DIR_MODE, atomic_write_text
 from realtime.jobs.batch_inputs import BatchItem
-from realtime.sinks.results_folder import OutputError, check_results_folder
+from realtime.sinks.results_folder import SUMMARY, OutputError, check_results_folder
 
 MARKER = "batch.json"
 VIDEOS = "videos"
@@ -86,9 +87,11 @@ def state_of(out: Path, item: BatchItem) -> tuple[str, dict | None]:
     """(DONE or ERROR, its row) for a finished video; (PARTIAL, None) when a run stopped while
     writing it; (NEW, None) when nothing of it is there."""
     row = read_row(out, item)
-    if row is not None:
-        return (DONE if row["status"] == "ok" else ERROR), row
     folder = video_folder(out, item)
+    if row is not None and row["status"] != "ok":
+        return ERROR, row
+    if row is not None and (folder / SUMMARY).is_file():
+        return DONE, row
     if folder.exists() or _staging(out, item):
         return PARTIAL, None
     return NEW, None

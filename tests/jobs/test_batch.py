@@ -197,7 +197,7 @@ def test_folders_and_globs(tmp_path):
     (out / "old.mp4").write_bytes(b"x")        # inside the batch's own folder: left out
     names = [i.video.name for i in collect([str(tmp_path / "a")], exclude=out.resolve())]
     assert names == ["y.MOV", "x.mp4"]
-    names = [i.video.name for i in collect([str(tmp_path / "**" / "*.m*"), str(tmp_path / "a" / "x.mp4")],
+    names = [i.video.name for i in collect([str(tmp_path / "**" / "*.*"), str(tmp_path / "a" / "x.mp4")],
                                            exclude=out.resolve())]
     assert names == ["y.MOV", "x.mp4", "z.mkv"]             # each once
     items = collect([str(tmp_path / "a" / "notes.txt")])     # named: taken whatever its name
