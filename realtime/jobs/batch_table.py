@@ -56,6 +56,19 @@ def _pair_text(c: dict) -> str:
     return f"{c['side']}: {c['driver']}->{c['response']}" + (f" ({lag:+.2f} s)" if isinstance(lag, (int, float)) else "")
 
 
+def verdict_text(summary: dict) -> str:
+    """The called pairs; else "none" only when every pair could be decided (a pair lacking the
+    data is not a "no": the same rule as ``analyze``'s console line)."""
+    flagged = summary.get("synkinesis") or []
+    if flagged:
+        return "; ".join(_pair_text(c) for c in flagged)
+    undecided = summary.get("undecided") or []
+    if not undecided:
+        return "none"
+    reasons = sorted({str(c.get("reason")) for c in undecided})
+    return f"undecided ({len(undecided)} of {len(summary.get('coactivation') or [])} pairs): {reasons[0]}"
+
+
 def summary_row(item: BatchItem, summary: dict, **extra) -> dict:
     """The row of a video analysed into ``summary`` (summary.json, as analyze writes it)."""
     flagged = summary.get("synkinesis") or []
@@ -67,7 +80,7 @@ def summary_row(item: BatchItem, summary: dict, **extra) -> dict:
            "duration_s": round(summary["frames"] / fps, 3) if fps else None, "fps": fps,
            "frames": summary.get("frames"), "face_frames": summary.get("face_frames"),
            "measured_pct": summary.get("measured_pct"),
-           "synkinesis": "; ".join(_pair_text(c) for c in flagged) or "none",
+           "synkinesis": verdict_text(summary),
            "synkinesis_pairs": len(flagged),
            **{f"synkinesis_{s}": sides.count(s) for s in SIDES},
            "affected_side_flagged": None if item.affected_side is None else item.affected_side in sides,

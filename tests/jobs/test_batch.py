@@ -82,7 +82,8 @@ def test_every_video_is_a_row_and_the_corrupt_one_an_error(first_run):
         assert {"frames.csv", "summary.json", "report.html", ROW} <= {p.name for p in folder.iterdir()}
         summary = json.loads((folder / "summary.json").read_text())
         assert r["synkinesis_pairs"] == len(summary["synkinesis"])
-        assert r["undecided_pairs"] == len(summary["undecided"])     # 4 s: too short for verdicts
+        assert r["undecided_pairs"] == len(summary["undecided"]) == 112   # 4 s: too short for verdicts
+        assert r["synkinesis"].startswith("undecided (112 of 112 pairs): not enough data")
         pair = next(c for c in summary["coactivation"]
                     if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", "left"))
         assert r["smile_eye_r_left"] == pair["peak_r"] and r["smile_eye_verdict_left"] == pair["verdict"]
