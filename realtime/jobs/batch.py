@@ -22,7 +22,7 @@ import sys
 import time
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +68,6 @@ class BatchResult:
     seconds: float = 0.0
     frames: int = 0                  # frames of the videos analysed in this run
     interrupted: bool = False
-    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -78,11 +77,12 @@ class BatchResult:
 def local_cluster(workers: int) -> LocalCluster:
     """Worker processes on this machine, reachable from it only. No dashboard; the scheduler's
     small HTTP server (health checks) listens on 127.0.0.1 too, on another port if 8787 is taken
-    (a warning not worth showing)."""
+    (a warning not worth showing). Dask's own log lines are silenced: what they report (a
+    worker that died) reaches the user as the video's error line."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Port .* is already in use")
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCAL_HOST,
-                            dashboard_address=None, silence_logs=logging.ERROR)
+                            dashboard_address=None, silence_logs=logging.CRITICAL)
 
 
 def check_scheduler(address: str) -> None:
