@@ -17,8 +17,10 @@ from __future__ import annotations
 import logging
 import queue
 import re
+import signal
 import socket
 import sys
+import threading
 import time
 import uuid
 import warnings
@@ -79,10 +81,22 @@ def local_cluster(workers: int) -> LocalCluster:
     small HTTP server (health checks) listens on 127.0.0.1 too, on another port if 8787 is taken
     (a warning not worth showing). Dask's own log lines are silenced: what they report (a
     worker that died) reaches the user as the video's error line."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Port .* is already in use")
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCAL_HOST,
-                            dashboard_address=None, silence_logs=logging.CRITICAL)
+    # Worker processes inherit an ignored SIGINT: Ctrl+C in the terminal is the client's to
+    # answer (it closes the workers); until the face-model plugin makes each worker ignore it
+    # for good (batch_task.py), a worker would print its own traceback.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Port .* is already in use")
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCAL_HOST,
+                                dashboard_address=None, silence_logs=logging.CRITICAL)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
 
 
 def check_scheduler(address: str) -> None:

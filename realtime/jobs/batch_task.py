@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import time
 import traceback
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class FaceModel(WorkerPlugin):
         self.path: Path | None = None
 
     def setup(self, worker) -> None:
+        _leave_interrupts_to_the_client()
         path = Path(worker.local_directory) / f"face_landmarker-{self.sha[:16]}.task"
         if not path.is_file():
             fd = os.open(path.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
@@ -69,6 +71,15 @@ class FaceModel(WorkerPlugin):
             os.replace(path.with_suffix(".tmp"), path)
         Landmarker(path).close()     # the import and the graph's first set-up, paid here once
         self.path, self.model = path, b""
+
+
+def _leave_interrupts_to_the_client() -> None:
+    """Ctrl+C in a terminal reaches every process of the batch; the client stops the batch and
+    closes its workers, so a worker ignores it (it would only print its own traceback)."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:   # not the worker process's main thread: nothing to change there
+        pass
 
 
 def worker_model() -> Path:
