@@ -118,7 +118,8 @@ def throughput(n: int, seconds: float, workers: list[int], interrupt_after: int 
             more, _ = _batch(args)
             secs += more
             after = os.getloadavg()
-            print(f"{k} worker(s){', interrupted once' if interrupt_after else ''}: {n + 1} files ({n} videos of {seconds:g} s + 1 corrupt, {frames} frames) in "
+            how = ", interrupted once" if interrupt_after else ""
+            print(f"{k} worker(s){how}: {n + 1} files ({n} videos of {seconds:g} s + 1 corrupt, {frames} frames) in "
                   f"{secs:.0f} s (incl. cluster start): {n / secs * 3600:.0f} videos/h, {frames / secs:.1f} frames/s; "
                   f"load average 1/5/15 min before {before[0]:.2f}/{before[1]:.2f}/{before[2]:.2f}, "
                   f"after {after[0]:.2f}/{after[1]:.2f}/{after[2]:.2f}")

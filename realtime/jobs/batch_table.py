@@ -53,7 +53,8 @@ def one_line(text: str) -> str:
 
 def _pair_text(c: dict) -> str:
     lag = c.get("lag_s")
-    return f"{c['side']}: {c['driver']}->{c['response']}" + (f" ({lag:+.2f} s)" if isinstance(lag, (int, float)) else "")
+    when = f" ({lag:+.2f} s)" if isinstance(lag, (int, float)) else ""
+    return f"{c['side']}: {c['driver']}->{c['response']}{when}"
 
 
 def verdict_text(summary: dict) -> str:

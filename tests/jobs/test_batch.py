@@ -18,7 +18,7 @@ from realtime.cli import main
 from realtime.jobs.batch import local_cluster, run_batch
 from realtime.jobs.batch_folder import ROW, check_batch_folder, video_folder
 from realtime.jobs.batch_inputs import MANIFEST_COLUMNS, BatchItem, collect, read_manifest
-from realtime.jobs.batch_table import COLUMNS
+from realtime.jobs.batch_table import COLUMNS, summary_row
 from realtime.jobs.batch_task import TaskOptions
 from realtime.jobs.inputs import InputError
 from realtime.sinks.results_folder import OutputError
@@ -240,3 +240,17 @@ def test_an_earlier_batch_folder_is_accepted(first_run, tmp_path):
     (tmp_path / "x" / "summary.json").write_text("{}")
     with pytest.raises(OutputError, match="already holds results"):
         check_batch_folder(tmp_path / "x")
+
+
+def test_a_called_pair_fills_the_verdict_columns(tmp_path):
+    """summary.json -> row, for a video long enough to be decided (the clips above are not)."""
+    pair = {"driver": "smile", "response": "eye_closure", "side": "left", "peak_r": 0.91, "lag_s": 0.15,
+            "gain": 0.4, "verdict": "synkinesis", "synkinesis": True}
+    other = {**pair, "side": "right", "peak_r": 0.1, "lag_s": 0.0, "verdict": "none", "synkinesis": False}
+    summary = {"frames": 600, "fps": 30.0, "face_frames": 600, "measured_pct": 98.5, "coactivation": [pair, other],
+               "synkinesis": [pair], "undecided": [], "rest": {"rest_stretch_s": [1.0, 3.0], "warning": None}}
+    row = summary_row(BatchItem(tmp_path / "v.mp4", "P1", 30, "left"), summary)
+    assert row["synkinesis"] == "left: smile->eye_closure (+0.15 s)" and row["synkinesis_left"] == 1
+    assert row["affected_side_flagged"] is True and row["duration_s"] == 20.0
+    assert (row["smile_eye_r_left"], row["smile_eye_verdict_right"]) == (0.91, "none")
+    assert summary_row(BatchItem(tmp_path / "v.mp4"), {**summary, "synkinesis": []})["synkinesis"] == "none"
