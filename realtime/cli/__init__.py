@@ -7,10 +7,10 @@ import argparse
 import importlib
 import math
 import os
-import re
 import sys
 
 from calibration.profile import ProfileError
+from realtime import subjects
 from realtime.pipeline.analysis import AnalysisError
 from realtime.sources import SourceError
 from realtime.tracking.model_asset import ModelError
@@ -20,6 +20,7 @@ from realtime.version import DISTRIBUTION, package_version
 COMMANDS = [
     "realtime.cli.demo_video",
     "realtime.cli.analyze",
+    "realtime.cli.batch",
     "realtime.cli.calibrate",
     "realtime.cli.assess",
     "realtime.cli.report",
@@ -80,21 +81,18 @@ FORCE_HELP = "replace results already in --out (a recorded session's frames.csv 
 
 def subject_id(text: str) -> str:
     """argparse type: a pseudonymous subject code, never a name."""
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", text):
-        raise argparse.ArgumentTypeError("use a pseudonymous code of letters, digits, . _ - "
-                                         "(up to 64), never a name")
-    return text
+    try:
+        return subjects.subject_code(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def days_since_onset(text: str) -> int:
     """argparse type: whole days since onset, 0 or more."""
     try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("a whole number of days") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return v
+        return subjects.days_since_onset(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 class OneLineParser(argparse.ArgumentParser):
