@@ -240,7 +240,8 @@ def ocular_indices(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
     fiss = ap[None, :] * (1.0 - closure)           # (T, 2), rest fissure units of eye aperture
     out = {side: {"k": {}, "k_corrected": {}, "eye_narrowing": {}} for side in SIDES}
     for s, side in enumerate(SIDES):
-        ratio = fiss[:, s] / fiss[:, 1 - s]
+        with np.errstate(divide="ignore", invalid="ignore"):   # the other eye shut: no ratio (inf, cleaned)
+            ratio = fiss[:, s] / fiss[:, 1 - s]
         for task in tasks:
             k = task_level(t, ratio, timeline, task, exclude)
             out[side]["k"][task] = _clean(k)

@@ -209,7 +209,9 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
     cols = [S[n] for n in names]
     ep = _epochs(sig[:, :, cols], ev, lags)                     # (n_ev, n_lags, 2, n_resp)
     measured = np.isfinite(ep).mean(axis=1) >= cfg.min_measured_share   # (n_ev, 2, n_resp)
-    base = np.nanmean(np.where(base_sel[None, :, None, None], ep, np.nan), axis=1)  # (n_ev, 2, n_resp)
+    with warnings.catch_warnings():   # an event whose baseline was not measured: NaN, left out below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        base = np.nanmean(np.where(base_sel[None, :, None, None], ep, np.nan), axis=1)  # (n_ev, 2, n_resp)
     ep = ep - base[:, None]
     filled = fill_gaps(sig[:, :, cols])                          # for the surrogates
     rng = np.random.default_rng(cfg.seed)
