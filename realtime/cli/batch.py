@@ -5,9 +5,10 @@ from realtime.cli import MIRRORED_HELP, positive_int
 NAME = "batch"
 HELP = ("analyse many videos (folders, globs, a CSV manifest) on a local or existing Dask cluster: "
         "DIR/batch.csv, batch.parquet, index.html and each video's results; run again to resume")
-# One worker on this 2-core machine: one analysis already keeps two cores busy (README,
-# "Batch analysis": 2 workers were no faster). More cores: about one worker per two cores.
-DEFAULT_WORKERS = 1
+# Two workers: the serial parts of one analysis (the rest-stretch scan, the reference, the
+# report) leave cores idle that a second analysis fills; measured 1.7x the videos/hour of one
+# worker on this 2-core machine (README, "Batch analysis"). Bigger machines: about one a core.
+DEFAULT_WORKERS = 2
 
 
 def add_arguments(p) -> None:
@@ -17,7 +18,7 @@ def add_arguments(p) -> None:
                         "affected_side; see the README)")
     p.add_argument("--out", required=True, help="batch folder: new, empty, or an earlier batch's (resumed)")
     p.add_argument("--workers", type=positive_int, default=None,
-                   help=f"worker processes of the local cluster (default {DEFAULT_WORKERS}; about one per two cores)")
+                   help=f"worker processes of the local cluster (default {DEFAULT_WORKERS}; about one per core)")
     p.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="use this running Dask cluster instead of a local one (its workers must see the videos "
                         "and --out at the same paths)")

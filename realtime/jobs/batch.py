@@ -54,6 +54,11 @@ CONNECT_TIMEOUT_S = 10
 _ADDRESS = re.compile(r"(?:tcp|tls)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\s]+):(?P<port>\d{1,5})")
 SAVE_EVERY_S = 10.0     # the table and index are rewritten at most this often while running
 POLL_S = 0.5            # how often the frame bar takes the workers' reports
+# Dask's statistical profiler samples the task's stack every 10 ms and keeps a tree per second
+# for 1000 s (for the dashboard, which is off): it grew a worker's memory by ~4.4 kB a frame
+# during a long video (the frame loop alone stays flat). A task whose worker died is tried
+# once more on another worker, then given up.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False, "distributed.scheduler.allowed-failures": 1}
 
 
 class SchedulerError(OSError):
@@ -86,7 +91,7 @@ def local_cluster(workers: int) -> LocalCluster:
     # for good (batch_task.py), a worker would print its own traceback.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if _main_thread() else None
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), dask.config.set(WORKER_CONFIG):
             warnings.filterwarnings("ignore", message="Port .* is already in use")
             return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host=LOCAL_HOST,
                                 dashboard_address=None, silence_logs=logging.CRITICAL)
@@ -118,9 +123,7 @@ def check_scheduler(address: str) -> None:
 def connect(scheduler: str | None, workers: int) -> tuple[Client, LocalCluster | None]:
     """A client of the given scheduler, or of a new local cluster."""
     if scheduler is None:
-        # A video whose worker process died is retried once on another worker, then given up.
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
-            cluster = local_cluster(workers)
+        cluster = local_cluster(workers)
         return Client(cluster), cluster
     check_scheduler(scheduler)
     try:
