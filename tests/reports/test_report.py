@@ -151,3 +151,18 @@ def test_report_writes_the_tables_of_a_recorded_session(tmp_path):
     save_report(short)
     assert (short / "report.html").is_file()
     assert not (short / "coactivation.csv").exists() and not (short / "indices.csv").exists()
+
+
+def test_no_warning_reaches_the_terminal_while_writing_pages(session_dir, tmp_path):
+    """matplotlib's and NumPy's warnings used to reach the user's terminal."""
+    import warnings
+
+    from realtime.reports.progress_page import write_progress
+    from realtime.reports.report import write_report
+    patient = tmp_path / "patient"
+    shutil.copytree(session_dir, patient / "s1")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        write_report(patient / "s1")
+        write_progress(patient)
+    assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
