@@ -28,14 +28,15 @@ def fsync_dir(folder: Path) -> None:
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[TextIO], object], *,
-                 mode: int = FILE_MODE) -> Path:
-    """Write a text file through ``write(f)`` into a temporary file beside it, fsync it and
-    rename it over ``path``: readers see the old file or the new one, never a mix."""
+                 mode: int = FILE_MODE, binary: bool = False) -> Path:
+    """Write a file through ``write(f)`` into a temporary file beside it, fsync it and rename it
+    over ``path``: readers see the old file or the new one, never a mix. ``f`` is a UTF-8 text
+    file, or a binary one with ``binary``."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", newline="", encoding="utf-8")) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

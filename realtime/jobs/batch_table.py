@@ -10,11 +10,9 @@ the response follows), ``gain`` (response per unit driver) and the pair's ``verd
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from realtime.files import FILE_MODE, atomic_write, fsync_dir
+from realtime.files import atomic_write
 from realtime.jobs.batch_inputs import BatchItem
 from realtime.landmarks import SIDES
 
@@ -110,18 +108,5 @@ def write_tables(out: Path, rows: list[dict]) -> tuple[Path, Path]:
     """``out``/batch.csv and batch.parquet, each replaced atomically, owner-only."""
     df = frame_of(rows)
     csv_path = atomic_write(out / "batch.csv", lambda f: df.to_csv(f, index=False))
-    parquet_path = out / "batch.parquet"
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".batch.parquet.", suffix=".tmp")
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as f:
-            df.to_parquet(f, index=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, parquet_path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    fsync_dir(out)
+    parquet_path = atomic_write(out / "batch.parquet", lambda f: df.to_parquet(f, index=False), binary=True)
     return csv_path, parquet_path

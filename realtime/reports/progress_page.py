@@ -234,12 +234,6 @@ def progress_page(patient_dir: str | Path, rows: list[dict], skipped: list[Skipp
                   figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped)
 
 
-def build_progress(patient_dir: str | Path) -> tuple[str, int]:
-    """The page and the number of sessions shown on it."""
-    rows, skipped = read_progress(patient_dir)
-    return progress_page(patient_dir, rows, skipped), len(rows)
-
-
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:
     """PATIENT_DIR/progress.html and, beside it, progress.csv (the same sessions, a row each);
     returns the page's path and the number of sessions on it."""

@@ -42,7 +42,6 @@ from realtime.reports.session_data import (
     text,
 )
 from realtime.reports.timing import MIN_LAG_FPS
-from realtime.sinks.session import SessionFileError
 from realtime.signals.coactivation import (
     SYNKINESIS,
     CoactivationConfig,
@@ -53,7 +52,7 @@ from realtime.signals.coactivation import (
 from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import SIGNALS, S, movement
 from realtime.signals.units import clinical, format_clinical, unit
-from realtime.sinks.session import INTERRUPTED, RECORDING, last_written
+from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
     COACTIVATION_CSV,
     INDICES_CSV,

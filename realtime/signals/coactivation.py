@@ -333,7 +333,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
         # The other side's response the same way (moving the opposite way is no match).
         other_amp = other.amplitude if other.direction == c.direction and np.isfinite(other.amplitude) else 0.0
-        lateral = c.amplitude >= ratio * max(other_amp, 0.0)
+        lateral = c.amplitude >= ratio * other_amp
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that

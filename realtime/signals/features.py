@@ -32,8 +32,6 @@ MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", 
          "smile": ("mouth corner up and out", "mouth corner down and in"),
          "pucker": ("mouth corner in", "mouth corner out"), "lower_lip": ("lower lip down", "lower lip up"),
          "chin": ("chin up", "chin down")}
-# Unit of each signal (as the docstring above says), for files and streams that name them.
-SIGNAL_UNITS = {name: "fraction of rest eye opening" if name == "eye_closure" else "IOD" for name in SIGNALS}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
 

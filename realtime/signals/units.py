@@ -22,6 +22,11 @@ def face_unit(signal: str) -> str:
     return "fissure_fraction" if signal in FRACTION_OF_FISSURE else "iod"
 
 
+def face_unit_label(signal: str) -> str:
+    """``face_unit`` in words, for metadata a person reads (the LSL stream's channel units)."""
+    return "fraction of rest eye opening" if signal in FRACTION_OF_FISSURE else "IOD"
+
+
 def unit(signal: str) -> str:
     return "%" if signal in FRACTION_OF_FISSURE else "mm"
 

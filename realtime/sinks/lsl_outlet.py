@@ -33,7 +33,8 @@ from realtime.landmarks import SIDES
 from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
 from realtime.signals.episodes import Episode
-from realtime.signals.features import SIGNAL_UNITS, SIGNALS, column_names, signals_to_columns
+from realtime.signals.features import SIGNALS, column_names, signals_to_columns
+from realtime.signals.units import face_unit_label
 
 SIGNALS_STREAM = "synkinesis-signals"
 MARKERS_STREAM = "synkinesis-markers"
@@ -132,7 +133,7 @@ def describe_signals(desc, info: LoopInfo, offset_s: float, markers_name: str) -
         signal, side = label.rsplit("_", 1)
         ch = channels.append_child("channel")
         ch.append_child_value("label", label)
-        ch.append_child_value("unit", SIGNAL_UNITS[signal])
+        ch.append_child_value("unit", face_unit_label(signal))
         ch.append_child_value("type", "Closure" if signal == "eye_closure" else "Displacement")
         ch.append_child_value("signal", signal)
         ch.append_child_value("side", side)

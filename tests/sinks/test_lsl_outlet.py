@@ -21,7 +21,8 @@ from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.capture import REAL_TIME
 from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame
 from realtime.signals.episodes import Episode
-from realtime.signals.features import SIGNAL_UNITS, SIGNALS, column_names, signals_to_columns
+from realtime.signals.features import SIGNALS, column_names, signals_to_columns
+from realtime.signals.units import face_unit_label
 from realtime.sinks.lsl_outlet import (
     MARKERS_STREAM,
     SIGNALS_STREAM,
@@ -133,7 +134,7 @@ def test_synthetic_frames_markers_and_metadata():
     labels = channel_fields(sig_info, "label")
     assert labels == column_names() and labels[:4] == ["brow_raise_left", "brow_raise_right",
                                                        "eye_closure_left", "eye_closure_right"]
-    assert channel_fields(sig_info, "unit") == [SIGNAL_UNITS[lab.rsplit("_", 1)[0]] for lab in labels]
+    assert channel_fields(sig_info, "unit") == [face_unit_label(lab.rsplit("_", 1)[0]) for lab in labels]
     assert set(channel_fields(sig_info, "type")) == {"Displacement", "Closure"}
     desc = sig_info.desc()
     assert desc.child("delay").child_value("reported_in") == MARKERS_STREAM
