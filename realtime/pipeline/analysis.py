@@ -11,7 +11,7 @@ from calibration.baseline import RestBaseline
 from realtime.pipeline.calibrate import Calibration
 from realtime.signals.coactivation import Coupling, analyse
 from realtime.signals.event_locked import EventLockedResponse, blink_synkinesis
-from realtime.signals.features import activations
+from realtime.signals.features import activations, face_measured
 
 
 class AnalysisError(RuntimeError):
@@ -34,7 +34,7 @@ class Analysis:
 
     def usable(self) -> np.ndarray:
         """(T,) bool: frames inside the measurable envelope (the ones co-activation uses)."""
-        ok = np.isfinite(self.signals).all(axis=(1, 2))
+        ok = face_measured(self.signals)
         return ok if self.reasons is None else ok & (self.reasons == "")
 
 
@@ -47,7 +47,7 @@ def whole_recording(timestamps: np.ndarray, features: np.ndarray, reasons: np.nd
         raise AnalysisError("no face could be measured in the video")
     baseline = calibration.baseline
     sig = activations(features, baseline.level)
-    usable = np.isfinite(sig).all(axis=(1, 2)) & (reasons == "")
+    usable = face_measured(sig) & (reasons == "")
     if not usable.any():
         raise AnalysisError("no frame of the video can be measured: "
                             + _most_common_reason(reasons) + "; record the face closer, frontal and uncovered")

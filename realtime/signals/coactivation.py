@@ -34,20 +34,22 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNALS, S, movement
+from realtime.signals.features import SIGNALS, TEXTURE, S, face_measured, movement
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
 # Smallest co-activation worth reporting, in response units: below this a movement is not
 # clinically visible. 0.02 IOD is ~1.3 mm (one Sunnybrook point is ~0.8-1.0 mm of fissure
-# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry.
-MIN_AMPLITUDE = {"eye_closure": 0.05}
+# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry; skin texture
+# (chin dimpling, neck bands) must change by 15 % of its rest contrast (rest noise ~1-2 %).
+MIN_AMPLITUDE = {"eye_closure": 0.05, **{g: 0.15 for g in TEXTURE}}
 DEFAULT_MIN_AMPLITUDE = 0.02
 # Typical full voluntary excursion of each signal in adults (eye: fully closed; displacements
 # in IOD, ~63 mm: commissure ~10 mm, brow ~9 mm, ...). Used when no calibrated maximum exists
 # to tell, at zero lag, which of two co-moving regions made the (voluntary) bigger movement.
 TYPICAL_RANGE = {"brow_raise": 0.15, "eye_closure": 1.0, "cheek_raise": 0.08, "nose_wrinkle": 0.06,
-                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06}
+                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06,
+                 **{g: 1.0 for g in TEXTURE}}   # texture: its rest contrast doubled
 # Co-movements every healthy face makes (a smile lifts the cheek and nose wing through the
 # modiolus and levator labii; a pucker moves the lower lip). They are measured in the same
 # region, and only a strongly one-sided difference (twice the usual ratio) is flagged.
@@ -57,7 +59,7 @@ SYNERGY = ({(a, b) for a in _LOWER_SYNERGY for b in _LOWER_SYNERGY if a != b}
 # The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
 # move along with them; lower number = more likely the voluntary driver.
 PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
-            "lower_lip": 5, "cheek_raise": 6, "chin": 7}
+            "lower_lip": 5, "cheek_raise": 6, "chin": 7, "chin_dimpling": 8, "neck_bands": 9}
 
 
 # Pairs that move in opposite senses in every healthy face: smile and pucker share the mouth
@@ -371,10 +373,24 @@ def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationC
             c.lag_s = float(lag / fps)
 
 
+def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConfig) -> dict:
+    """(side, signal index) -> reason, for texture regions (the neck may be below the picture)
+    in view in too few of the frames where the face was measured."""
+    out = {}
+    for g in TEXTURE:
+        j = S[g]
+        for s in range(2):
+            share = float(np.isfinite(sig[measured, s, j]).mean()) if measured.any() else 0.0
+            if share < cfg.min_measured_share:
+                out[(s, j)] = (f"not enough data: the {g.split('_')[0]} skin was measurable in "
+                               f"{share:.0%} of the frames ({cfg.min_measured_share:.0%} needed)")
+    return out
+
+
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
                     cfg: CoactivationConfig, max_lag: int) -> None:
     """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
-    measured = np.isfinite(sig).all(axis=(1, 2))
+    measured = face_measured(sig)
     measured_s = float(measured.sum()) / fps
     share = float(measured.mean()) if len(measured) else 0.0
     min_shift = max(max_lag + 1, int(round(cfg.surrogate_min_shift_s * fps)))
@@ -384,7 +400,12 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
     elif share < cfg.min_measured_share:
         too_little = (f"not enough data: only {share:.0%} of the stretch could be measured "
                       f"({cfg.min_measured_share:.0%} needed)")
+    unseen = _texture_unseen(sig, measured, cfg)
     for (s, d, r_), c in raw.items():
+        region = unseen.get((s, d)) or unseen.get((s, r_))
+        if region and not too_little:   # a region out of view rules nothing out: not "none"
+            c.synkinesis, c.verdict, c.reason = False, UNDECIDED, region
+            continue
         if not c.synkinesis:
             if too_little:      # nothing can be ruled out either: not "none"
                 c.verdict, c.reason = UNDECIDED, too_little
