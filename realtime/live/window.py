@@ -46,7 +46,8 @@ from realtime.tracking.quality import ADVICE
 TRACE_SECONDS = 10.0
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
          "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
-         "lower_lip": "lower lip", "chin": "chin"}
+         "lower_lip": "lower lip", "chin": "chin", "chin_dimpling": "chin dimpling",
+         "neck_bands": "neck bands"}
 
 
 def _first_size() -> tuple[int, int]:
