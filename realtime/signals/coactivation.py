@@ -291,10 +291,13 @@ def surrogate_p(driver: np.ndarray, response: np.ndarray, max_lag: int, min_shif
 
 def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             config: CoactivationConfig | None = None,
-            max_range: np.ndarray | None = None) -> tuple[list[Coupling], np.ndarray]:
+            max_range: np.ndarray | None = None,
+            unseen_why: dict[str, str] | None = None) -> tuple[list[Coupling], np.ndarray]:
     """All ordered pairs of distinct signals on each side. sig: (T, 2, N) activations;
     noise: (2, N) rest noise SD; max_range: optional (2, N) calibrated maximum voluntary
-    activation (NaN where unknown). Returns the couplings and the blink mask (T,)."""
+    activation (NaN where unknown); unseen_why: why a skin-texture region ("neck_left") could
+    not be measured, for the reason of its undecided pairs. Returns the couplings and the
+    blink mask (T,)."""
     cfg = config or CoactivationConfig()
     clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
     max_lag = max(1, int(round(cfg.max_lag_s * fps)))
@@ -355,7 +358,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 raw[(s, d, r_)].synkinesis = False
                 break
     _one_sided_lags(raw, clean, fps, cfg, max_lag)
-    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag)
+    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {})
     return list(raw.values()), blinks
 
 
@@ -373,22 +376,24 @@ def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationC
             c.lag_s = float(lag / fps)
 
 
-def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConfig) -> dict:
+def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConfig, why: dict) -> dict:
     """(side, signal index) -> reason, for texture regions (the neck may be below the picture)
     in view in too few of the frames where the face was measured."""
     out = {}
     for g in TEXTURE:
         j = S[g]
-        for s in range(2):
+        region = g.split("_")[0]
+        for s, side in enumerate(SIDES):
             share = float(np.isfinite(sig[measured, s, j]).mean()) if measured.any() else 0.0
             if share < cfg.min_measured_share:
-                out[(s, j)] = (f"not enough data: the {g.split('_')[0]} skin was measurable in "
-                               f"{share:.0%} of the frames ({cfg.min_measured_share:.0%} needed)")
+                cause = why.get(f"{region}_{side}")
+                out[(s, j)] = (f"not enough data: the {region} skin was measurable in {share:.0%} of the "
+                               f"frames ({cfg.min_measured_share:.0%} needed)" + (f": {cause}" if cause else ""))
     return out
 
 
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
-                    cfg: CoactivationConfig, max_lag: int) -> None:
+                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict) -> None:
     """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
     measured = face_measured(sig)
     measured_s = float(measured.sum()) / fps
@@ -400,7 +405,7 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
     elif share < cfg.min_measured_share:
         too_little = (f"not enough data: only {share:.0%} of the stretch could be measured "
                       f"({cfg.min_measured_share:.0%} needed)")
-    unseen = _texture_unseen(sig, measured, cfg)
+    unseen = _texture_unseen(sig, measured, cfg, unseen_why)
     for (s, d, r_), c in raw.items():
         region = unseen.get((s, d)) or unseen.get((s, r_))
         if region and not too_little:   # a region out of view rules nothing out: not "none"

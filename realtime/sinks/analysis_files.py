@@ -76,6 +76,7 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False,
         # What every region does around spontaneous blinks (averaged over them), per side.
         "blink_locked": [r.to_json() for r in result.blink_responses],
         "blink_frames": int(result.blinks.sum()),
+        "texture": result.texture,
         "reference_frame": result.reference_frame,
         "faces": faces_of(result),
         "baseline": result.baseline.to_json(),

@@ -69,7 +69,7 @@ def test_a_neck_below_the_picture_is_unmeasurable_not_a_change(reference):
 
 
 def test_a_face_too_small_for_texture_says_so(model_path):
-    small = DemoFace(DemoConfig(seconds=1, width=320, height=240, noise=0)).render(0)
+    small = DemoFace(DemoConfig(seconds=1, width=200, height=150, noise=0)).render(0)
     with Landmarker(model_path) as lm:
         pts = lm.detect(small)[0]
     tex = SkinTexture(small, pts, FaceFrame.from_landmarks(pts))
