@@ -14,11 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from realtime.reports.progress_page import SESSION_FILES
-from realtime.reports.report import coactivation_refusal, session_couplings, session_scores
+from realtime.reports.report import (
+    coactivation_refusal,
+    session_couplings,
+    session_scores,
+)
 from realtime.reports.session_data import SessionData
 from realtime.reports.session_data import load_session as read_folder
 from realtime.signals.coactivation import UNDECIDED

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from calibration.baseline import RestBaseline
+from realtime.landmarks import SIDES
 from realtime.pipeline.calibrate import Calibration
 from realtime.signals.coactivation import Coupling, analyse
 from realtime.signals.event_locked import EventLockedResponse, blink_synkinesis
-from realtime.landmarks import SIDES
 from realtime.signals.features import TEXTURE, S, activations, face_measured
 
 

@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 
 from realtime import __version__
 from realtime.pipeline.analysis import Analysis

@@ -14,7 +14,14 @@ import pytest
 from realtime import load_session
 from realtime.signals.features import SIGNALS, column_names
 from realtime.sinks.session import SessionFileError
-from tests.reports.synthetic import LAG_S, SMILE_W, SMILES_S, full_rate_times, signals_at, write_session
+from tests.reports.synthetic import (
+    LAG_S,
+    SMILE_W,
+    SMILES_S,
+    full_rate_times,
+    signals_at,
+    write_session,
+)
 
 
 @pytest.fixture(scope="module")

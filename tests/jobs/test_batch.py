@@ -15,13 +15,18 @@ import pandas as pd
 import pytest
 
 from realtime.cli import main
-from realtime.signals.features import SIGNALS
 from realtime.jobs.batch import local_cluster, run_batch
 from realtime.jobs.batch_folder import ROW, check_batch_folder, video_folder
-from realtime.jobs.batch_inputs import MANIFEST_COLUMNS, BatchItem, collect, read_manifest
+from realtime.jobs.batch_inputs import (
+    MANIFEST_COLUMNS,
+    BatchItem,
+    collect,
+    read_manifest,
+)
 from realtime.jobs.batch_table import COLUMNS, summary_row
 from realtime.jobs.batch_task import TaskOptions
 from realtime.jobs.inputs import InputError
+from realtime.signals.features import SIGNALS
 from realtime.sinks.results_folder import OutputError
 
 SHORT = dict(seconds=4, width=320, height=240, rest_s=1.5)

@@ -35,7 +35,8 @@ def test_coactivation_table_names_its_units():
     table = coactivation_table(couplings)
     assert {"lag_s", "amplitude_iod", "amplitude_fissure_fraction"} <= set(COACTIVATION_HEADER)
     df = pd.read_csv(io.StringIO(csv_text(table)))
-    assert list(df.columns) == COACTIVATION_HEADER and len(df) == len(couplings) == len(SIGNALS) * (len(SIGNALS) - 1) * 2
+    pairs = len(SIGNALS) * (len(SIGNALS) - 1) * 2
+    assert list(df.columns) == COACTIVATION_HEADER and len(df) == len(couplings) == pairs
     eye = df["response"] == "eye_closure"
     assert df.loc[eye, "amplitude_iod"].isna().all() and df.loc[~eye, "amplitude_fissure_fraction"].isna().all()
     got = df.loc[eye, "amplitude_fissure_fraction"].to_numpy()

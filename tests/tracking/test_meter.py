@@ -8,7 +8,13 @@ must not.
 import numpy as np
 import pytest
 
-from realtime.signals.features import FEATURES, FaceFrame, S, activations, frame_features
+from realtime.signals.features import (
+    FEATURES,
+    FaceFrame,
+    S,
+    activations,
+    frame_features,
+)
 from realtime.sources.demo_face import DemoConfig, DemoFace
 from realtime.tracking.landmarker import Landmarker
 from realtime.tracking.meter import FaceMeter, Reference
