@@ -351,7 +351,7 @@ class FaceMeter:
             m.features[:, F["eye_aperture"]], band, per_side)
         t5 = time.perf_counter()
         m.timings_ms["eye_opening"] = (t5 - t4) * 1e3
-        texture, m.texture_reasons = self.texture.measure(skin)
+        texture, m.texture_reasons = self.texture.measure(skin, per_side)
         for j, region in enumerate(TEXTURE_REGIONS):
             m.features[:, F[f"{region}_texture"]] = texture[:, j]
         m.timings_ms["texture"] = (time.perf_counter() - t5) * 1e3

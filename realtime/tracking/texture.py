@@ -15,18 +15,23 @@ change relative to the rest level.
 
 Patches, drawn once on the reference (face frame of features.py, IOD units, from the midline
 outwards on each side):
-- chin: between the lower-lip edge and the chin contour, each kept ``GAP_IOD`` away, from
-  ``CHIN_U[0]`` to ``CHIN_U[1]``;
+- chin: between the lower-lip edge and the chin contour, kept ``LIP_GAP_IOD`` and ``GAP_IOD``
+  away, from ``CHIN_U[0]`` to ``CHIN_U[1]``;
 - neck: from ``GAP_IOD`` below the jaw line down to ``NECK_DEPTH_IOD`` below it, from
   ``NECK_U[0]`` to ``NECK_U[1]``.
-Each frame, each patch is found again in the registered frame by matching the reference's
-blurred luminance around it (its edges: the lip, the chin contour, the jaw line, a collar),
-within ``SEARCH_IOD``. The registration is anchored high on the face, so far below it, at the
-neck, a small error of its scale or rotation is a shift of many pixels (a brow raise that moved
-the forehead skin shifted the neck by 20 px, which brought the jaw's edge into the patch), and
-the chin moves with the jaw when the mouth opens. The neck patch counts only pixels of skin in
-the current frame (colour and brightness like the reference chin's; a collar, hair and the dark
-shadow under the jaw left out), the filters' reach away from anything else.
+Each frame they are placed again, because the registration is anchored high on the face: far
+below it a small error of its scale is a shift of many pixels (a brow raise that moved the
+forehead skin shifted the neck by 20 px in the registered frame, which brought the jaw's edge
+into the patch), and the chin moves with the jaw when the mouth opens (a talking mouth put the
+lip's edge into a chin patch that did not follow).
+- The chin patch moves with the current frame's chin contour (landmarks), then is refined within
+  ``CHIN_SEARCH_IOD`` by matching the reference's blurred chin below the lip (its contour and
+  relief), and is cut to stay between the current lip edge and chin contour (as refined).
+- The neck skin stays put when the jaw moves, so the neck patch is found by matching the
+  reference's blurred luminance around it (the jaw line, a collar) within ``SEARCH_IOD`` of where
+  it was, and cut to stay below the current jaw line; it counts only pixels of skin in the
+  current frame (colour and brightness like the reference chin's: a collar, hair and the dark
+  shadow under the jaw left out), the filters' reach away from anything else.
 A patch is unmeasurable (NaN and a reason) when the face is too small for the band to be
 resolved, when too little of it is skin, or when it lies partly outside the picture (the neck
 below the bottom edge).
@@ -45,17 +50,19 @@ from realtime.signals.features import FaceFrame
 REGIONS = ("chin", "neck")
 BAND_IOD = (0.012, 0.036)      # difference-of-Gaussians sigmas (~0.8 and 2.3 mm)
 MEAN_IOD = 0.08                # local mean luminance for the contrast (~5 mm)
-GAP_IOD = 0.08                 # kept from the lip edge, the chin contour and the jaw line
+GAP_IOD = 0.08                 # kept from the chin contour and the jaw line
+LIP_GAP_IOD = 0.12             # kept from the lower lip's edge (its contrast is many times the skin's)
 CHIN_U = (0.03, 0.26)          # chin patch, from the midline outwards
 NECK_U = (0.05, 0.70)
 NECK_DEPTH_IOD = 0.40          # neck patch bottom below the reference jaw line
 MIN_IOD_PX = 40.0              # below, the band's finer scale is under half a pixel
 MIN_AREA_IOD2 = 0.02           # smallest measurable patch (chin ~0.08, neck ~0.15 IOD^2)
 MIN_INSIDE = 0.8               # share of a patch that must lie inside the picture
-SEARCH_IOD = 0.2               # each patch is found again within this shift
+SEARCH_IOD = 0.2               # the neck is found again within this shift
+CHIN_SEARCH_IOD = 0.08         # the chin, around where its landmarks put it
 MATCH_MARGIN_IOD = 0.1         # reference around a patch matched to find it (takes in its edges)
 MATCH_BLUR_IOD = 0.025         # matched at this blur: the structure, not the texture that changes
-_PAD_IOD = 0.35                # measured box around the patches: search, margin and filter reach
+_PAD_IOD = 0.5                 # measured box around the patches: jaw motion, search, margin, filters
 _DARK = 0.35                   # the neck's skin is at least this bright relative to the chin's
 _CHROMA = 14.0                 # and this close to its chroma (YCrCb levels)
 
@@ -121,9 +128,11 @@ class SkinTexture:
         yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
         self._grid = np.stack([xx, yy], axis=-1)                          # (h, w, 2) reference px
         face = frame.to_face(self._grid)
-        u, v = face[..., 0], face[..., 1]
+        u, v = self._u, self._v = face[..., 0], face[..., 1]
+        self._ref_lm = lm
         self._edge = int(np.ceil(2 * BAND_IOD[1] * iod))                   # filters' reach, px
         self._search = int(np.ceil(SEARCH_IOD * iod))
+        self._chin_search = int(np.ceil(CHIN_SEARCH_IOD * iod))
         self.reason = ("" if iod >= MIN_IOD_PX else
                        f"face too small for skin texture ({iod:.0f} px between the eyes, {MIN_IOD_PX:.0f} needed)")
         ref = self.crop(ref_rgb, np.array([[1.0, 0, 0], [0, 1.0, 0]]), force=True)
@@ -132,7 +141,7 @@ class SkinTexture:
         for side in SIDES:
             for region, mask in (("chin", _chin_mask(side, face_pts, u, v)),
                                  ("neck", _neck_mask(side, face_pts, u, v))):
-                self.patches[f"{region}_{side}"] = self._patch(mask, blurred)
+                self.patches[f"{region}_{side}"] = self._patch(mask, blurred, above=region == "neck")
         chin = np.zeros(u.shape, bool)
         for side in SIDES:
             p = self.patches[f"chin_{side}"]
@@ -146,16 +155,16 @@ class SkinTexture:
         luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
         return cv2.GaussianBlur(luma, (0, 0), max(0.7, MATCH_BLUR_IOD * self.iod_px))
 
-    def _patch(self, mask: np.ndarray, blurred: np.ndarray) -> _Patch | None:
-        """A patch from its mask over the measured box, with the reference around it to match."""
+    def _patch(self, mask: np.ndarray, blurred: np.ndarray, above: bool) -> _Patch | None:
+        """A patch from its mask over the measured box, with the reference around it to match
+        (``above``: the margin above it too; the chin's is the lip, which moves on its own)."""
         ys, xs = np.nonzero(mask)
         if not len(ys):
             return None
         h, w = mask.shape
         box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
         m = int(np.ceil(MATCH_MARGIN_IOD * self.iod_px))
-        lim = self._search + 1        # room to search inside the measured box
-        tbox = (max(lim, box[0] - m), max(lim, box[1] - m), min(w - lim, box[2] + m), min(h - lim, box[3] + m))
+        tbox = (max(0, box[0] - m), max(0, box[1] - (m if above else 0)), min(w, box[2] + m), min(h, box[3] + m))
         if tbox[2] - tbox[0] < 4 or tbox[3] - tbox[1] < 4:
             return None
         return _Patch(box, mask[box[1]:box[3], box[0]:box[2]].copy(), tbox,
@@ -193,35 +202,60 @@ class SkinTexture:
         k = 2 * self._edge + 1
         return cv2.erode(skin, np.ones((k, k), np.uint8)).astype(bool)
 
-    def _find(self, p: _Patch, blurred: np.ndarray) -> tuple[int, int]:
-        """(dx, dy) px that best matches the reference around the patch in this crop."""
+    def _find(self, p: _Patch, blurred: np.ndarray, around: np.ndarray, r: int) -> np.ndarray:
+        """(dx, dy) px within ``r`` of ``around`` where the reference around the patch matches
+        this crop best (``around`` itself when the search would leave the crop)."""
         x0, y0, x1, y1 = p.tbox
-        r = self._search
-        area = blurred[y0 - r:y1 + r, x0 - r:x1 + r]
+        ax, ay = int(around[0]), int(around[1])
+        h, w = blurred.shape
+        if x0 + ax - r < 0 or y0 + ay - r < 0 or x1 + ax + r > w or y1 + ay + r > h:
+            return np.array([ax, ay])
+        area = blurred[y0 + ay - r:y1 + ay + r, x0 + ax - r:x1 + ax + r]
         score = cv2.matchTemplate(area, p.template, cv2.TM_CCOEFF_NORMED)
         _, _, _, (bx, by) = cv2.minMaxLoc(score)
-        return bx - r, by - r
+        return np.array([ax + bx - r, ay + by - r])
 
-    def placed(self, crop: TextureCrop) -> dict[str, np.ndarray]:
-        """Each patch's pixels in this crop ("<region>_<side>" -> (h, w) bool): where it was
-        found again, the neck's only where there is skin now (see module docstring)."""
+    def _shifted(self, p: _Patch | None, d: np.ndarray) -> np.ndarray:
+        """The patch's mask moved by d px over the measured box (cut at its edges)."""
+        m = np.zeros(self._u.shape, bool)
+        if p is None:
+            return m
+        h, w = m.shape
+        x0, y0, x1, y1 = p.box
+        dx, dy = int(d[0]), int(d[1])
+        tx0, ty0, tx1, ty1 = max(0, x0 + dx), max(0, y0 + dy), min(w, x1 + dx), min(h, y1 + dy)
+        if tx1 > tx0 and ty1 > ty0:
+            m[ty0:ty1, tx0:tx1] = p.mask[ty0 - y0 - dy:ty1 - y0 - dy, tx0 - x0 - dx:tx1 - x0 - dx]
+        return m
+
+    def placed(self, crop: TextureCrop, per_side: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each patch's pixels in this crop ("<region>_<side>" -> (h, w) bool), placed for the
+        current frame (see module docstring). per_side: each side's (478, 2) landmarks in
+        reference px."""
         blurred = self._blur(crop.rgb)
         skin = self._skin(crop.rgb)
         out = {}
-        for key, p in self.patches.items():
-            m = np.zeros(crop.inside.shape, bool)
-            if p is not None:
-                dx, dy = self._find(p, blurred)
-                x0, y0, x1, y1 = p.box
-                m[y0 + dy:y1 + dy, x0 + dx:x1 + dx] = p.mask
-                if key.startswith("neck"):
-                    m &= skin
-            out[key] = m
+        for side in SIDES:
+            lm = np.asarray(per_side[side], np.float64)[:, :2]
+            chin_pts = JAW_LINE[side][:3]
+            follow = np.rint((lm[chin_pts] - self._ref_lm[chin_pts]).mean(axis=0))
+            p = self.patches[f"chin_{side}"]
+            at = follow if p is None else self._find(p, blurred, follow, self._chin_search)
+            now = self.frame.to_face(lm + (at - follow))     # the landmarks, as the image refines them
+            out[f"chin_{side}"] = self._shifted(p, at) & _chin_mask(side, now, self._u, self._v, (0.0, 1.0))
+            p = self.patches[f"neck_{side}"]
+            found = np.zeros(2) if p is None else self._find(p, blurred, np.zeros(2), self._search)
+            lat = 1.0 if side == "left" else -1.0
+            jaw = now[JAW_LINE[side]]
+            below_jaw = self._v < _curve(lat * self._u, lat * jaw[:, 0], jaw[:, 1]) - GAP_IOD
+            out[f"neck_{side}"] = self._shifted(p, found) & skin & below_jaw
         return out
 
-    def measure(self, crop: TextureCrop | None) -> tuple[np.ndarray, dict[str, str]]:
+    def measure(self, crop: TextureCrop | None,
+                per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, str]]:
         """Texture (2, len(REGIONS)) in SIDES x REGIONS order, RMS band-pass contrast, NaN where
-        unmeasurable; and the reason for each unmeasurable patch, keyed "<region>_<side>"."""
+        unmeasurable; and the reason for each unmeasurable patch, keyed "<region>_<side>".
+        per_side: each side's (478, 2) landmarks in reference px."""
         out = np.full((len(SIDES), len(REGIONS)), np.nan)
         if crop is None:
             return out, {f"{r}_{s}": self.reason for s in SIDES for r in REGIONS}
@@ -229,7 +263,7 @@ class SkinTexture:
         c2 = band_contrast(luma, self.iod_px) ** 2
         min_px = MIN_AREA_IOD2 * self.iod_px ** 2
         reasons = {}
-        placed = self.placed(crop)
+        placed = self.placed(crop, per_side)
         for i, side in enumerate(SIDES):
             for j, region in enumerate(REGIONS):
                 key = f"{region}_{side}"
@@ -245,16 +279,18 @@ class SkinTexture:
         return out, reasons
 
 
-def _chin_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The chin patch of ``side`` over a grid whose face coordinates are (u, v)."""
+def _chin_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray,
+               across: tuple[float, float] = CHIN_U) -> np.ndarray:
+    """The chin patch of ``side`` over a grid whose face coordinates are (u, v): between the
+    lip edge and the chin contour of ``face_pts``, ``across`` IOD from the midline."""
     lat = 1.0 if side == "left" else -1.0
     mid = face_pts[[LOWER_LIP_EDGE[side][0], JAW_LINE[side][0]], 0].mean()
     out = lat * (u - mid)
     lip = face_pts[LOWER_LIP_EDGE[side]]
     jaw = face_pts[JAW_LINE[side]]
-    below_lip = v < _curve(out, lat * (lip[:, 0] - mid), lip[:, 1]) - GAP_IOD
+    below_lip = v < _curve(out, lat * (lip[:, 0] - mid), lip[:, 1]) - LIP_GAP_IOD
     above_chin = v > _curve(out, lat * (jaw[:, 0] - mid), jaw[:, 1]) + GAP_IOD
-    return (out >= CHIN_U[0]) & (out <= CHIN_U[1]) & below_lip & above_chin
+    return (out >= across[0]) & (out <= across[1]) & below_lip & above_chin
 
 
 def _neck_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:

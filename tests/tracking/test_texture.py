@@ -44,9 +44,10 @@ def _peak(pattern: str, side: str):
 def test_planted_texture_shows_on_its_side_and_region_only(reference, pattern, region, side):
     still, lm = reference
     tex = SkinTexture(still, lm, FaceFrame.from_landmarks(lm))
-    rest, why = tex.measure(tex.crop(still, IDENTITY))
+    at = {"left": lm[:, :2], "right": lm[:, :2]}          # the landmarks do not move: texture only
+    rest, why = tex.measure(tex.crop(still, IDENTITY), at)
     assert np.isfinite(rest).all() and why == {}
-    now, _ = tex.measure(tex.crop(_peak(pattern, side), IDENTITY))
+    now, _ = tex.measure(tex.crop(_peak(pattern, side), IDENTITY), at)
     change = now / rest - 1                       # (side, region)
     s = 0 if side == "left" else 1
     assert change[s, region] > 0.3, change
@@ -62,7 +63,7 @@ def test_a_neck_below_the_picture_is_unmeasurable_not_a_change(reference):
     lower = np.zeros_like(still)
     lower[int(shift):] = still[:still.shape[0] - int(shift)]
     warp = IDENTITY + [[0, 0, 0], [0, 0, int(shift)]]
-    value, why = tex.measure(tex.crop(lower, warp))
+    value, why = tex.measure(tex.crop(lower, warp), {"left": lm[:, :2], "right": lm[:, :2]})
     assert np.isnan(value[:, 1]).all() and set(why) == {"neck_left", "neck_right"}
     assert all("outside the picture" in r for r in why.values())
     assert np.isfinite(value[:, 0]).all()        # the chin is still in view
@@ -73,5 +74,5 @@ def test_a_face_too_small_for_texture_says_so(model_path):
     with Landmarker(model_path) as lm:
         pts = lm.detect(small)[0]
     tex = SkinTexture(small, pts, FaceFrame.from_landmarks(pts))
-    value, why = tex.measure(tex.crop(small, IDENTITY))
+    value, why = tex.measure(tex.crop(small, IDENTITY), {"left": pts[:, :2], "right": pts[:, :2]})
     assert np.isnan(value).all() and all("face too small" in r for r in why.values())
