@@ -78,7 +78,8 @@ class Traces(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setStyle(showValues=i == len(SIGNALS) - 1)
             for ax in ("left", "bottom", "right"):
                 plot.getAxis(ax).enableAutoSIPrefix(False)
-            plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}")
+            # small: ten plots share the height, and "dimple % tex" must fit beside its own
+            plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}", **{"font-size": "7pt"})
             plot.getAxis("right").setStyle(showValues=False)
             plot.getAxis("right").setWidth(14)
             for side in SIDES:

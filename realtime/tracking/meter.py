@@ -65,6 +65,7 @@ class FrameMeasurement:
     eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
     texture_reasons: dict[str, str] = field(default_factory=dict)  # "neck_left" -> why unmeasurable
+    texture_outlines: dict[str, np.ndarray] = field(default_factory=dict)  # "neck_left" -> (n, 2) reference px
 
 
 def _side_landmarks(per_key: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -351,9 +352,10 @@ class FaceMeter:
             m.features[:, F["eye_aperture"]], band, per_side)
         t5 = time.perf_counter()
         m.timings_ms["eye_opening"] = (t5 - t4) * 1e3
-        texture, m.texture_reasons = self.texture.measure(skin, per_side)
+        skin_now = self.texture.measure(skin, per_side)
+        m.texture_reasons, m.texture_outlines = skin_now.reasons, skin_now.outlines
         for j, region in enumerate(TEXTURE_REGIONS):
-            m.features[:, F[f"{region}_texture"]] = texture[:, j]
+            m.features[:, F[f"{region}_texture"]] = skin_now.values[:, j]
         m.timings_ms["texture"] = (time.perf_counter() - t5) * 1e3
         return m
 

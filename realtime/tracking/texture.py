@@ -76,6 +76,16 @@ class TextureCrop:
 
 
 @dataclass
+class TextureReading:
+    """One frame's skin texture. values (2, len(REGIONS)) in SIDES x REGIONS order, RMS band-pass
+    contrast, NaN where unmeasurable; reasons: why, per unmeasurable "<region>_<side>";
+    outlines: each measured patch's outline, (n, 2) reference px (for display)."""
+    values: np.ndarray
+    reasons: dict[str, str]
+    outlines: dict[str, np.ndarray]
+
+
+@dataclass
 class _Patch:
     """A patch on the reference: ``mask`` (h, w) bool within ``box`` (x0, y0, x1, y1) of the
     measured box; ``template`` the blurred reference around it, at ``tbox``."""
@@ -251,18 +261,16 @@ class SkinTexture:
             out[f"neck_{side}"] = self._shifted(p, found) & skin & below_jaw
         return out
 
-    def measure(self, crop: TextureCrop | None,
-                per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, str]]:
-        """Texture (2, len(REGIONS)) in SIDES x REGIONS order, RMS band-pass contrast, NaN where
-        unmeasurable; and the reason for each unmeasurable patch, keyed "<region>_<side>".
-        per_side: each side's (478, 2) landmarks in reference px."""
+    def measure(self, crop: TextureCrop | None, per_side: dict[str, np.ndarray]) -> TextureReading:
+        """The texture of every patch in this frame (see ``TextureReading``). per_side: each
+        side's (478, 2) landmarks in reference px."""
         out = np.full((len(SIDES), len(REGIONS)), np.nan)
         if crop is None:
-            return out, {f"{r}_{s}": self.reason for s in SIDES for r in REGIONS}
+            return TextureReading(out, {f"{r}_{s}": self.reason for s in SIDES for r in REGIONS}, {})
         luma = cv2.cvtColor(crop.rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
         c2 = band_contrast(luma, self.iod_px) ** 2
         min_px = MIN_AREA_IOD2 * self.iod_px ** 2
-        reasons = {}
+        reasons, outlines = {}, {}
         placed = self.placed(crop, per_side)
         for i, side in enumerate(SIDES):
             for j, region in enumerate(REGIONS):
@@ -276,7 +284,14 @@ class SkinTexture:
                     reasons[key] = f"{region} outside the picture"
                 else:
                     out[i, j] = rms_over(c2, seen)
-        return out, reasons
+                    outlines[key] = self._outline(seen)
+        return TextureReading(out, reasons, outlines)
+
+    def _outline(self, mask: np.ndarray) -> np.ndarray:
+        """The largest part of a patch as a simplified polygon, (n, 2) reference px."""
+        contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        c = cv2.approxPolyDP(max(contours, key=cv2.contourArea), 1.5, True)[:, 0].astype(np.float64)
+        return c + self.box[:2]
 
 
 def _chin_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray,

@@ -45,9 +45,14 @@ def test_planted_texture_shows_on_its_side_and_region_only(reference, pattern, r
     still, lm = reference
     tex = SkinTexture(still, lm, FaceFrame.from_landmarks(lm))
     at = {"left": lm[:, :2], "right": lm[:, :2]}          # the landmarks do not move: texture only
-    rest, why = tex.measure(tex.crop(still, IDENTITY), at)
-    assert np.isfinite(rest).all() and why == {}
-    now, _ = tex.measure(tex.crop(_peak(pattern, side), IDENTITY), at)
+    first = tex.measure(tex.crop(still, IDENTITY), at)
+    rest = first.values
+    assert np.isfinite(rest).all() and first.reasons == {}
+    assert set(first.outlines) == {"chin_left", "chin_right", "neck_left", "neck_right"}
+    chin = first.outlines[f"chin_{side}"]          # drawn on the chin, below the lip, on its side
+    assert (chin[:, 1] > lm[17, 1]).all() and (chin[:, 1] < lm[152, 1]).all()
+    assert ((chin[:, 0] - lm[17, 0]) * (1 if side == "left" else -1) > 0).all()
+    now = tex.measure(tex.crop(_peak(pattern, side), IDENTITY), at).values
     change = now / rest - 1                       # (side, region)
     s = 0 if side == "left" else 1
     assert change[s, region] > 0.3, change
@@ -63,7 +68,8 @@ def test_a_neck_below_the_picture_is_unmeasurable_not_a_change(reference):
     lower = np.zeros_like(still)
     lower[int(shift):] = still[:still.shape[0] - int(shift)]
     warp = IDENTITY + [[0, 0, 0], [0, 0, int(shift)]]
-    value, why = tex.measure(tex.crop(lower, warp), {"left": lm[:, :2], "right": lm[:, :2]})
+    got = tex.measure(tex.crop(lower, warp), {"left": lm[:, :2], "right": lm[:, :2]})
+    value, why = got.values, got.reasons
     assert np.isnan(value[:, 1]).all() and set(why) == {"neck_left", "neck_right"}
     assert all("outside the picture" in r for r in why.values())
     assert np.isfinite(value[:, 0]).all()        # the chin is still in view
@@ -74,5 +80,6 @@ def test_a_face_too_small_for_texture_says_so(model_path):
     with Landmarker(model_path) as lm:
         pts = lm.detect(small)[0]
     tex = SkinTexture(small, pts, FaceFrame.from_landmarks(pts))
-    value, why = tex.measure(tex.crop(small, IDENTITY), {"left": pts[:, :2], "right": pts[:, :2]})
+    got = tex.measure(tex.crop(small, IDENTITY), {"left": pts[:, :2], "right": pts[:, :2]})
+    value, why = got.values, got.reasons
     assert np.isnan(value).all() and all("face too small" in r for r in why.values())
