@@ -17,8 +17,8 @@ Patches, drawn once on the reference (face frame of features.py, IOD units, from
 outwards on each side):
 - chin: between the lower-lip edge and the chin contour, kept ``LIP_GAP_IOD`` and ``GAP_IOD``
   away, from ``CHIN_U[0]`` to ``CHIN_U[1]``;
-- neck: from ``GAP_IOD`` below the jaw line down to ``NECK_DEPTH_IOD`` below it, from
-  ``NECK_U[0]`` to ``NECK_U[1]``.
+- neck: from ``GAP_IOD + JAW_SLACK_IOD`` below the jaw line down to ``NECK_DEPTH_IOD`` below
+  it, from ``NECK_U[0]`` to ``NECK_U[1]``.
 Each frame they are placed again, because the registration is anchored high on the face: far
 below it a small error of its scale is a shift of many pixels (a brow raise that moved the
 forehead skin shifted the neck by 20 px in the registered frame, which brought the jaw's edge
@@ -29,7 +29,10 @@ lip's edge into a chin patch that did not follow).
   relief), and is cut to stay between the current lip edge and chin contour (as refined).
 - The neck skin stays put when the jaw moves, so the neck patch is found by matching the
   reference's blurred luminance around it (the jaw line, a collar) within ``SEARCH_IOD`` of where
-  it was, and cut to stay below the current jaw line; it counts only pixels of skin in the
+  it was, and cut to stay ``GAP_IOD`` below the current jaw line once the jaw drops by more than
+  ``JAW_SLACK_IOD`` (an open mouth); smaller jaw-line moves of the mesh leave it alone (a pucker
+  bends the mesh's jaw line, and following it read as a 4-7 % neck response to every pucker on
+  the demo face, r 0.83, which then "drove" the mouth corner); it counts only pixels of skin in the
   current frame (colour and brightness like the reference chin's: a collar, hair and the dark
   shadow under the jaw left out), the filters' reach away from anything else.
 A patch is unmeasurable (NaN and a reason) when the face is too small for the band to be
@@ -52,6 +55,7 @@ BAND_IOD = (0.012, 0.036)      # difference-of-Gaussians sigmas (~0.8 and 2.3 mm
 MEAN_IOD = 0.08                # local mean luminance for the contrast (~5 mm)
 GAP_IOD = 0.08                 # kept from the chin contour and the jaw line
 LIP_GAP_IOD = 0.12             # kept from the lower lip's edge (its contrast is many times the skin's)
+JAW_SLACK_IOD = 0.05           # the neck patch gives way to the jaw only when it drops further than this
 CHIN_U = (0.03, 0.26)          # chin patch, from the midline outwards
 NECK_U = (0.05, 0.70)
 NECK_DEPTH_IOD = 0.40          # neck patch bottom below the reference jaw line
@@ -256,9 +260,10 @@ class SkinTexture:
             p = self.patches[f"neck_{side}"]
             found = np.zeros(2) if p is None else self._find(p, blurred, np.zeros(2), self._search)
             lat = 1.0 if side == "left" else -1.0
-            jaw = now[JAW_LINE[side]]
-            below_jaw = self._v < _curve(lat * self._u, lat * jaw[:, 0], jaw[:, 1]) - GAP_IOD
-            out[f"neck_{side}"] = self._shifted(p, found) & skin & below_jaw
+            jaw, rest = now[JAW_LINE[side]], self.frame.to_face(self._ref_lm[JAW_LINE[side]] + found)
+            line = np.minimum(_curve(lat * self._u, lat * rest[:, 0], rest[:, 1]) - JAW_SLACK_IOD,
+                              _curve(lat * self._u, lat * jaw[:, 0], jaw[:, 1]))
+            out[f"neck_{side}"] = self._shifted(p, found) & skin & (self._v < line - GAP_IOD)
         return out
 
     def measure(self, crop: TextureCrop | None, per_side: dict[str, np.ndarray]) -> TextureReading:
@@ -314,4 +319,5 @@ def _neck_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray) ->
     out = lat * u
     jaw = face_pts[JAW_LINE[side]]
     line = _curve(out, lat * jaw[:, 0], jaw[:, 1])
-    return (out >= NECK_U[0]) & (out <= NECK_U[1]) & (v < line - GAP_IOD) & (v > line - NECK_DEPTH_IOD)
+    return ((out >= NECK_U[0]) & (out <= NECK_U[1]) & (v < line - GAP_IOD - JAW_SLACK_IOD)
+            & (v > line - NECK_DEPTH_IOD))
