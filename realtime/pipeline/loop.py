@@ -287,7 +287,8 @@ class FrameLoop:
         if sig is not None:
             reason = getattr(m, "reason", "")
         elif reason is None:
-            reason = "calibrating" if face and cal is None else "no face"
+            # A face seen but not measured says why (too small, registration), else none was seen.
+            reason = "calibrating" if face and cal is None else (getattr(m, "reason", "") or "no face")
         now = time.perf_counter()
         st = self.stats
         st.processed += 1
