@@ -400,11 +400,11 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
         c.p_value, n_sur = surrogate_p(x, c.direction * clean[:, s, r_], max_lag, min_shift)
         c.synkinesis, c.verdict = False, UNDECIDED
-        if abs(c.lag_s) > cfg.max_plausible_lag_s:
+        if too_little:          # before the lag: on too little data the lag decides nothing either
+            c.reason = too_little
+        elif abs(c.lag_s) > cfg.max_plausible_lag_s:
             c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "
                                          "too late for synkinesis (speech rhythm or chance)")
-        elif too_little:
-            c.reason = too_little
         elif c.activations < cfg.min_activations:
             c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
                         f"{cfg.min_activations} needed")
