@@ -95,7 +95,7 @@ def _escape(text: str) -> str:
 def _fold(line: str) -> str:
     """RFC 5545 3.1: lines longer than 75 octets continue on lines starting with a space."""
     data, out = line.encode("utf-8"), []
-    while len(data) > 75:
+    while len(data) > (75 if not out else 74):    # a continuation's leading space counts
         cut = 75 if not out else 74
         while cut > 0 and (data[cut] & 0xC0) == 0x80:     # never split a UTF-8 character
             cut -= 1
