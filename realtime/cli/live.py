@@ -90,6 +90,7 @@ def run(args) -> int:
                                           "days_since_onset": args.days_since_onset,
                                           "affected": args.affected})
         win.show()
+        print(win.schedule, flush=True)
         _close_on_signals(win)
         _yield_to_measurement()
         if args.record:

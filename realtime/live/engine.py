@@ -13,13 +13,14 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from calibration.profile import Profile
 from realtime.pipeline.capture import REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions, LoopStats
-from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame
+from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame, Sink
 from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.ring import DisplaySink, SignalRing
 from realtime.sinks.session_folder import SessionFolder
@@ -72,6 +73,7 @@ class LiveEngine:
                               [self.display] + ([self.lsl] if self.lsl is not None else []))
         self.stats = Stats(self.loop.stats, self.loop.dropped_frames)
         self.recording: SessionFolder | None = None
+        self._recording_sinks: list[Sink] = []    # attached with the recording, detached with it
         self.recorded: list[Path] = []            # every session folder this run wrote
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -127,9 +129,12 @@ class LiveEngine:
         self.loop.recalibrate(kind, MANUAL_CALIBRATION_S if kind == "manual" else None)
 
     # ---- recording (the record button) ------------------------------------------------
-    def start_recording(self, folder: str | Path, **session) -> Path:
-        """Start writing a session folder; needs a calibration. ``session``: save_video,
-        subject, days_since_onset. Raises OSError with one line."""
+    def start_recording(self, folder: str | Path, *, sinks: tuple[Callable[[SessionFolder], Sink], ...] = (),
+                        **session) -> Path:
+        """Start writing a session folder; needs a calibration. ``session``: SessionFolder's
+        options (save_video, subject, days_since_onset, timeline, extra_meta, ...); ``sinks``:
+        more outputs made from the recording (e.g. the weekly test's keyframes), attached after
+        it and detached with it. Raises OSError with one line."""
         if self.baseline is None:
             raise RuntimeError("calibrate first: recording needs a rest baseline")
         if self.recording is not None:
@@ -140,6 +145,9 @@ class LiveEngine:
         self.recording = rec
         self.recorded.append(rec.folder)
         self.loop.attach(rec)
+        self._recording_sinks = [make(rec) for make in sinks]
+        for sink in self._recording_sinks:
+            self.loop.attach(sink)
         if self.lsl is not None:
             self.lsl.follow_recording(rec)
         return rec.folder
@@ -148,6 +156,9 @@ class LiveEngine:
         rec, self.recording = self.recording, None
         if rec is None:
             return None
+        extra, self._recording_sinks = self._recording_sinks, []
+        for sink in extra:
+            self.loop.detach(sink, status)
         self.loop.detach(rec, status).wait(timeout=10)
         if self.lsl is not None:
             self.lsl.recording_stopped()
