@@ -24,7 +24,7 @@ from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame, Sink
 from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.ring import DisplaySink, SignalRing
 from realtime.sinks.session_folder import SessionFolder
-from realtime.sources import FrameSource, SourceError, Unmirrored, open_source
+from realtime.sources import DemoSource, FrameSource, SourceError, Unmirrored, open_source
 
 MANUAL_CALIBRATION_S = 3.0   # "hold still" duration of the rest-calibration button
 
@@ -54,12 +54,15 @@ class Stats:
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
                  profile: Profile | None = None, profile_path: str | None = None,
-                 ring_seconds: float = 30.0, mirrored: bool = False, lsl: LslSettings | None = None):
+                 ring_seconds: float = 30.0, mirrored: bool = False, lsl: LslSettings | None = None,
+                 demo: dict | None = None):
         """``mirrored``: the camera or video shows the subject as in a mirror; every source
         opened from then on is flipped back (not the demo face shown when a camera is missing).
-        ``lsl``: also publish the signals and events as LSL streams for the whole session."""
+        ``lsl``: also publish the signals and events as LSL streams for the whole session.
+        ``demo``: settings of the demo face whenever it is the source (e.g. a palsy)."""
         self.model_path = Path(model_path)
         self.mirrored = mirrored
+        self.demo = demo
         self.profile = profile
         self.profile_path = profile_path          # stored with recordings
         self.ring = SignalRing(int(ring_seconds * 60))
@@ -107,13 +110,13 @@ class LiveEngine:
     def _open(self, spec: str | FrameSource) -> FrameSource:
         try:
             if isinstance(spec, str):
-                src = open_source(spec, mirrored=self.mirrored)
+                src = open_source(spec, mirrored=self.mirrored, demo=self.demo)
             else:
                 src = Unmirrored(spec) if self.mirrored else spec
         except SourceError as exc:
             if isinstance(spec, str) and spec.startswith("camera"):
                 self._message = f"{exc}. Showing the demo face instead."
-                return open_source("demo")
+                return open_source("demo", demo=self.demo)
             raise
         self._message = ""
         return src
@@ -163,6 +166,15 @@ class LiveEngine:
         if self.lsl is not None:
             self.lsl.recording_stopped()
         return rec.result
+
+    def demo_performs(self, timeline: list[dict], protocol: str) -> bool:
+        """When the demo face is the source, it performs ``timeline`` from now on (a guided
+        test then has a subject doing it). True if it does."""
+        src = self.loop.source
+        if not isinstance(src, DemoSource):
+            return False
+        src.perform(timeline, protocol)
+        return True
 
     def assessment_started(self, timeline: list[dict]) -> None:
         """A guided assessment runs within the current recording (times from its start)."""

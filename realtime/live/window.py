@@ -333,6 +333,7 @@ class LiveWindow(QMainWindow):
             e.message = f"cannot record the weekly test: {exc}"
             return
         self.guided = Guided("Weekly test", timeline, WEEKLY_BY_KEY, self._weekly_done)
+        e.demo_performs(timeline, PROTOCOL)
         e.assessment_started(timeline)
         self.schedule = ""
         e.message = ""

@@ -159,6 +159,14 @@ def test_weekly_test_button_prompts_records_and_keeps_a_picture_per_task(live, a
     for entry in index.values():
         assert stat.S_IMODE((folder / entry["file"]).stat().st_mode) == 0o600
         assert 0 <= entry["t_s"] <= 18.2
+    # the demo face performed the test in step with the prompts: each picture shows its task
+    from realtime.signals.features import S
+    from realtime.sinks.framefile import read_frames
+    _, t, sig = read_frames(folder / "frames.csv")
+    at = {task: sig[np.argmin(np.abs(t - e["t_s"]))] for task, e in index.items()}
+    assert at["eye_closure_gentle"][:, S["eye_closure"]].min() > 0.5, at["eye_closure_gentle"]
+    assert at["brow_raise"][:, S["brow_raise"]].min() > 0.02 and at["smile"][:, S["smile"]].min() > 0.03
+    assert np.abs(at["rest"]).max() < 0.1
     msg = live.engine.message
     assert f"Weekly test saved in {folder} (7 pictures). Next weekly test due" in msg and "(in 7 days)" in msg
     assert schedule_line(tmp_path).startswith("Last weekly test: ")
