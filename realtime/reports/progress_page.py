@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
 from realtime.reports.render import render
@@ -93,6 +94,7 @@ def session_row(folder: Path) -> dict:
         "symmetry": sym["overall_pct"],
         "symmetry_eye": (sym["regions"].get("eye") or {}).get("symmetry_pct"),
         "symmetry_mouth": (sym["regions"].get("mouth_corner_height") or {}).get("symmetry_pct"),
+        "asymmetry": ((scores or {}).get("rest_asymmetry") or {}).get("measures", {}),
         "indices": {s: (scores or {}).get("indices", {}).get(s, {}) for s in SIDES},
         "coact": coactivation_strength(session_couplings(d)),
         "notes": row_notes(d, scores),
@@ -193,9 +195,14 @@ def table_row(r: dict) -> dict:
 # progress.csv: the page's table, one row per session, one value per cell (units in the names).
 PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
                          "max_flagged_r": "synkinesis_max_peak_r"}
+# Resting asymmetry per measure (rest_symmetry.REST_MEASURES): left minus right and its noise.
+ASYMMETRY_COLUMNS = {"left_minus_right_mm": "left_minus_right_mm", "noise_mm": "noise_mm",
+                     "left_minus_right_pct": "left_minus_right_pct", "noise_pct": "noise_pct"}
+ASYMMETRY_HEADER = [f"rest_{m.key}_{c}" for m in REST_MEASURES for c in ASYMMETRY_COLUMNS.values()]
 PROGRESS_HEADER = ["session", "date_utc", "date_source", "days_since_onset", "status",
                    "resting_symmetry_pct", "resting_symmetry_eye_pct", "resting_symmetry_mouth_corner_pct",
-                   *(f"{c}_{side}" for side in SIDES for c in PROGRESS_SIDE_COLUMNS.values()), "notes"]
+                   *(f"{c}_{side}" for side in SIDES for c in PROGRESS_SIDE_COLUMNS.values()),
+                   *ASYMMETRY_HEADER, "notes"]
 
 
 def progress_table(rows: list[dict], skipped: list[Skipped]) -> Table:
@@ -205,9 +212,10 @@ def progress_table(rows: list[dict], skipped: list[Skipped]) -> Table:
     for r in rows:
         per_side = [r["indices"][side].get(k) if k in INDEX_COLUMNS else r["coact"][side][k]
                     for side in SIDES for k in PROGRESS_SIDE_COLUMNS]
+        asym = [(r["asymmetry"].get(m.key) or {}).get(k) for m in REST_MEASURES for k in ASYMMETRY_COLUMNS]
         out.append([r["name"], r["date"].isoformat(timespec="seconds"),
                     "session" if r["date_known"] else "file time", r["days_since_onset"], r["status"],
-                    r["symmetry"], r["symmetry_eye"], r["symmetry_mouth"], *per_side, "; ".join(r["notes"])])
+                    r["symmetry"], r["symmetry_eye"], r["symmetry_mouth"], *per_side, *asym, "; ".join(r["notes"])])
     blank = [None] * (len(PROGRESS_HEADER) - 3)
     out += [[s.name, *blank[:3], "not read", *blank[3:], s.reason] for s in skipped]
     return Table(list(PROGRESS_HEADER), out, ("session", "date_utc", "date_source", "status", "notes"))
