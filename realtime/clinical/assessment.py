@@ -5,7 +5,8 @@ closed and open smile, lip pucker, "eee"). Each task is held ~5 s and relaxed, a
 
 Timeline format (JSON, saved as ``timeline.json`` in a session folder or as the ``"timeline"``
 key of ``session.json``): a list of ``{"task", "rep", "start_s", "end_s", "phase"}`` with
-``phase`` one of ``"hold"`` or ``"relax"`` (the rest task has one ``"hold"`` phase).
+``phase`` one of ``"hold"`` or ``"relax"`` (the rest task has one ``"hold"`` phase), or ``"prompt"``
+(the weekly test announces each task before its hold: ``realtime/clinical/weekly.py``).
 
 Indices (pure functions of the signals, see ``realtime/signals.py``):
 
@@ -106,7 +107,7 @@ class Prompt:
     task: str
     label: str
     instruction: str
-    phase: str           # "hold" or "relax"
+    phase: str           # "hold", "relax" or "prompt" (the task is announced; the face still relaxed)
     rep: int
     reps: int
     seconds_left: float
@@ -114,13 +115,18 @@ class Prompt:
     tasks: int
 
 
-def prompt_at(timeline: list[dict], t: float) -> Prompt | None:
+PHASES = ("hold", "relax", "prompt")
+
+
+def prompt_at(timeline: list[dict], t: float, tasks: dict[str, Task] | None = None) -> Prompt | None:
     """The prompt at time ``t`` (seconds from the start of the recording), None before the
-    first entry and after the last."""
+    first entry and after the last. ``tasks``: labels and instructions by task key (default:
+    the assessment's)."""
+    tasks = TASK_BY_KEY if tasks is None else tasks
     order = list(dict.fromkeys(e["task"] for e in timeline))
     for e in timeline:
         if e["start_s"] <= t < e["end_s"]:
-            task = TASK_BY_KEY.get(e["task"])
+            task = tasks.get(e["task"])
             reps = max(x["rep"] for x in timeline if x["task"] == e["task"])
             return Prompt(e["task"], task.label if task else e["task"], task.instruction if task else "",
                           e["phase"], e["rep"], reps, e["end_s"] - t, order.index(e["task"]) + 1, len(order))
@@ -141,8 +147,8 @@ def validate_timeline(timeline) -> list[dict]:
             raise ValueError(f"timeline entry {i}: {exc!r}") from None
         if d["end_s"] <= d["start_s"]:
             raise ValueError(f"timeline entry {i}: end_s must be after start_s")
-        if d["phase"] not in ("hold", "relax"):
-            raise ValueError(f"timeline entry {i}: phase must be 'hold' or 'relax'")
+        if d["phase"] not in PHASES:
+            raise ValueError(f"timeline entry {i}: phase must be 'hold', 'relax' or 'prompt'")
         out.append(d)
     return out
 

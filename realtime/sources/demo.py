@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from .base import Frame, FrameSource, Pacer
 from .demo_face import DemoConfig, DemoFace
 
 
+def live_demo_config(**settings) -> DemoConfig:
+    """The demo face a live window or recording shows (2 min, left smile-eye synkinesis, head
+    motion), with ``settings`` (DemoConfig fields: affected, rest_droop, movement, protocol and
+    timeline, ...) changed."""
+    return dataclasses.replace(DemoConfig(seconds=120.0, synkinesis="left", head_motion=True), **settings)
+
+
 class DemoSource(FrameSource):
-    """The demo face rendered on the fly; loops forever when ``loop``."""
+    """The demo face rendered on the fly; loops forever when ``loop``. ``config`` defaults to
+    ``live_demo_config()``."""
 
     def __init__(self, config: DemoConfig | None = None, *, realtime: bool = True, loop: bool = True):
-        self.config = config or DemoConfig(seconds=120.0, synkinesis="left", head_motion=True)
+        self.config = config or live_demo_config()
         self.face = DemoFace(self.config)
         self.name = "demo"
         self.fps = self.config.fps
