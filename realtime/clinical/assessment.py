@@ -68,8 +68,10 @@ TASKS: tuple[Task, ...] = (
 TASK_BY_KEY = {t.key: t for t in TASKS}
 TASK_LABEL = {t.key: t.label for t in TASKS}
 
-BIG_SMILE = ("smile_open", "smile_closed")   # first one present is the "big smile"
-EYE_CLOSURE = ("eye_gentle", "eye_tight")
+# First one present is the "big smile" (the weekly test's is "smile"); eye closures include the
+# weekly test's gentle one.
+BIG_SMILE = ("smile_open", "smile_closed", "smile")
+EYE_CLOSURE = ("eye_gentle", "eye_tight", "eye_closure_gentle")
 INDEX_NAMES = {
     "ocular": "Ocular synkinesis (Auto-eFACE, 100 = none)",
     "ocular_corrected": "Ocular, corrected for resting asymmetry (100 = none)",

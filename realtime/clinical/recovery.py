@@ -39,7 +39,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import stats
 
+from realtime.clinical.assessment import TASKS, task_level, tasks_in
+from realtime.clinical.weekly import WEEKLY_TASKS
+from realtime.landmarks import SIDES
 from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, CoactivationConfig
+from realtime.signals.features import S
 
 WEEK_DAYS = 7.0
 MIN_WEEKS = 3                 # improvement must span at least this many weeks ...
@@ -52,6 +56,8 @@ MIN_SNR = CoactivationConfig().min_snr   # a movement exceeds this many rest-noi
 CONFIRM = 2                   # a trend is reported once found at this many tests in a row
 WORSENING_WINDOW = 6          # tests in the worsening trend's window (at least MIN_WINDOW_TESTS)
 WORSENING_ALPHA = 0.01
+# Each task's own signal (the movement it asks for), weekly test and guided assessment.
+TASK_SIGNAL = {t.key: t.driver for t in (*WEEKLY_TASKS, *TASKS) if t.driver}
 # Natural history of synkinesis after facial palsy (days since onset).
 PHASES = (("developing", 0.0, 200.0), ("fastest worsening", 200.0, 300.0), ("slowing", 300.0, 500.0),
           ("plateau", 500.0, float("inf")))
@@ -142,6 +148,8 @@ class ToneDecision:
     improving: bool
     trends: tuple[AsymmetryTrend, ...]
     weeks: int = 0
+    measure: str | None = None    # the clearest improving measure ...
+    fall_mm: float = 0.0          # ... and how much more even it is now than ``weeks`` ago
     reported: bool = False
 
 
@@ -205,7 +213,7 @@ def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int
             tr = asymmetry_trend(name, days[w], asym[w, m], totals[m][w], alpha)
             if tr is not None:
                 trends.append(tr)
-    weeks = 0
+    weeks, best, fall = 0, None, 0.0
     if any(tr.improving for tr in trends):
         # Told as "for N weeks": since when the clearest improving measure has been falling.
         best = min((tr for tr in trends if tr.improving), key=lambda tr: tr.p)
@@ -216,7 +224,9 @@ def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int
         y = np.where(ok, lean * asym[:end + 1, m], np.nan)
         first = falling_since(days, y, np.where(ok, total, np.inf), w.start, end)
         weeks = int(round((days[end] - days[first]) / WEEK_DAYS))
-    return ToneDecision(end, float(days[end]), any(tr.improving for tr in trends), tuple(trends), weeks)
+        fall = float(y[first] - y[end]) if np.isfinite(y[first] - y[end]) else best.fall_mm
+    return ToneDecision(end, float(days[end]), any(tr.improving for tr in trends), tuple(trends), weeks,
+                        None if best is None else best.measure, fall)
 
 
 def confirmed(found: list[bool]) -> list[bool]:
@@ -250,6 +260,21 @@ class Movement:
     @property
     def reported(self) -> bool:
         return self.first
+
+
+def task_movements(t: np.ndarray, sig: np.ndarray, timeline: list[dict], rest_noise: np.ndarray) -> dict:
+    """Per task of the timeline with its own signal (``TASK_SIGNAL``): the signal, and per side
+    its median hold level and its rest noise (face units). t: (T,); sig: (T, 2, N_SIGNALS);
+    rest_noise: (2, N_SIGNALS) per-frame SD at rest."""
+    out = {}
+    for task in tasks_in(timeline):
+        g = TASK_SIGNAL.get(task)
+        if g is None:
+            continue
+        out[task] = {"signal": g,
+                     "level": {side: task_level(t, sig[:, s, S[g]], timeline, task) for s, side in enumerate(SIDES)},
+                     "rest_noise": {side: float(rest_noise[s, S[g]]) for s, side in enumerate(SIDES)}}
+    return out
 
 
 def movement_present(level: np.ndarray, rest_noise: np.ndarray, min_size: np.ndarray) -> np.ndarray:
