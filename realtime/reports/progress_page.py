@@ -291,9 +291,16 @@ def summary_indices(rows: list[dict], affected: str | None) -> list[dict]:
                             ("brow", "brow synkinesis", True)):
         for s in sides:
             tag = f"{s} ({'affected' if s == affected else 'healthy'})" if affected else s
-            out.append({"what": f"{label}, {tag}", "first": fmt(rows[0]["indices"][s].get(key), 0 if not pct else 2, pct),
-                        "latest": fmt(rows[-1]["indices"][s].get(key), 0 if not pct else 2, pct)})
+            out.append({"what": f"{label}, {tag}", "first": _index_text(rows[0]["indices"][s].get(key), pct),
+                        "latest": _index_text(rows[-1]["indices"][s].get(key), pct)})
     return out
+
+
+def _index_text(v, pct: bool) -> str:
+    """An index for the summary: a fraction in %, the ocular index in points (never "-0")."""
+    if v is None:
+        return fmt(None)
+    return f"{round(100 * v) + 0:d} %" if pct else f"{round(v) + 0:d}"
 
 
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:

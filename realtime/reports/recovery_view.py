@@ -305,7 +305,7 @@ def latest_rows(rows: list[dict], side: str | None) -> list[dict]:
         m = r["asymmetry"].get(k) or {}
         if m.get("left_minus_right_mm") is None:
             return "–"
-        return f"{m['left_minus_right_mm']:+.1f} ± {2 * (m.get('noise_mm') or 0):.1f} mm"
+        return f"{round(m['left_minus_right_mm'], 1) + 0.0:+.1f} ± {2 * (m.get('noise_mm') or 0):.1f} mm"
 
     out = [{"what": f"rest: {m.label}, left − right", "first": asym(first, m.key), "latest": asym(last, m.key)}
            for m in REST_MEASURES]
