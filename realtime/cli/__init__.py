@@ -26,6 +26,7 @@ COMMANDS = [
     "realtime.cli.report",
     "realtime.cli.progress",
     "realtime.cli.record",
+    "realtime.cli.weekly_test",
     "realtime.cli.live",
     "realtime.cli.validate",
     "realtime.cli.bench",

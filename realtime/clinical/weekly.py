@@ -6,9 +6,9 @@ held (``hold``) and let go (``relax``), once. The timeline has the guided assess
 (``realtime/clinical/assessment.py``) with the extra phase ``prompt``, so ``task_mask``,
 ``rest_window``, ``hold_levels`` and the report read it as they read an assessment's.
 
-``PEAK_SIGNALS`` names each task's own region: the signals whose movement (in their positive,
-voluntary direction) makes the task's peak frame. Rest has none: its keyframe is the most neutral
-frame of its hold.
+``PEAK_SIGNALS`` names each task's own region: the signals whose movement (its size, either way:
+a cheek puff can push the mouth corners out or press them in) makes the task's peak frame. Rest
+has none: its keyframe is the most neutral frame of its hold.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ WEEKLY_TASKS: tuple[Task, ...] = (
 )
 WEEKLY_BY_KEY = {t.key: t for t in WEEKLY_TASKS}
 
-# The task's own region: (signal, ...) whose positive movement makes its peak. Show teeth parts
-# the lips and draws the corners out; a cheek puff presses the lips (corners in) and lifts the
-# cheek skin a little.
+# The task's own region: (signal, ...) whose movement makes its peak. Show teeth parts the lips
+# and draws the corners out; a cheek puff moves the cheek and the mouth corners (a frontal camera
+# sees the bulge push the corners out, or the pressed lips pull them in).
 PEAK_SIGNALS: dict[str, tuple[str, ...]] = {
     "eye_closure_gentle": ("eye_closure",),
     "brow_raise": ("brow_raise",),
