@@ -6,18 +6,21 @@ says what was known at week 6.
 
 - Returning tone (``tone_returning``): resting asymmetry (left minus right, mm, with each test's
   noise; ``rest_symmetry``) shrinking over the last ``TONE_WINDOW_DAYS``. Per measure a straight
-  line is fitted by weighted least squares (weights 1/noise^2) and tested one-sided for a fall
-  of the asymmetry towards zero. A test's own noise (the spread within its rest phase) can
-  under-state how much the same face reads from one week to the next (posture, light), so two
-  guards are added: the scatter between tests beyond their stated noise, estimated from second
-  differences of the whole series so far (they cancel a steady trend), is added to every
-  test's noise, and the fit's standard error is inflated by its own scatter where that is
-  larger than the noise says (the Birge ratio). Improvement is found at a test when, for at
-  least one measure, p < ``TONE_ALPHA`` / number of measures (Bonferroni) and the fitted fall
-  over the window is at least ``MIN_FALL_MM``, over a window spanning ``MIN_WEEKS`` weeks; it is
-  reported once found at ``CONFIRM`` tests in a row. The side the asymmetry leans to is taken
-  from the window's weighted mean, which is independent of the fitted slope, so choosing it
-  does not bias the test.
+  line is fitted by weighted least squares (weights 1/noise^2) and tested one-sided. A test's
+  own noise (the spread within its rest phase) can under-state how much the same face reads
+  from one week to the next (posture, light), so two guards are added: the scatter between
+  tests beyond their stated noise, estimated from second differences of the whole series so far
+  (they cancel a steady trend), is added to every test's noise, and the fit's standard error is
+  inflated by its own scatter where that is larger than the noise says (the Birge ratio).
+  Improvement is found at a test when, for at least one measure, p < ``TONE_ALPHA`` / number of
+  measures (Bonferroni) and the fitted change over the window is at least ``MIN_FALL_MM``, over a
+  window spanning ``MIN_WEEKS`` weeks. It is reported once the clearest measure has been
+  improving for ``MIN_WEEKS`` weeks (``falling_since``) and the improvement is found either at
+  ``CONFIRM`` tests in a row or in ``CONFIRM`` measures at once. Which way is better: where the
+  affected side is known, the way that undoes its droop (``rest_symmetry.droop_direction``; a
+  face is rarely symmetric to start with, so the sides may cross and settle past level); else
+  towards level, the side the asymmetry leans to taken from the window's weighted mean (which
+  is independent of the fitted slope, so choosing it does not bias the test).
 - First voluntary movement (``first_movement``): in a test, the affected side's movement in a
   task (median hold level of the task's own signal) is present when it exceeds ``MIN_SNR``
   times that test's rest noise of the signal and a clinically visible size; the first test
@@ -53,7 +56,7 @@ SPAN_SLACK_DAYS = 3.0         # weekly tests taken a few days early or late stil
 TONE_ALPHA = 1e-3             # false-alarm rate of one test's decision, over all measures
 MIN_FALL_MM = 0.5             # smallest fall of a resting asymmetry worth telling a patient
 MIN_SNR = CoactivationConfig().min_snr   # a movement exceeds this many rest-noise SDs ...
-CONFIRM = 2                   # a trend is reported once found at this many tests in a row
+CONFIRM = 2                   # a trend is reported once found at this many tests in a row (or measures)
 WORSENING_WINDOW = 6          # tests in the worsening trend's window (at least MIN_WINDOW_TESTS)
 WORSENING_ALPHA = 0.01
 # Each task's own signal (the movement it asks for), weekly test and guided assessment.
@@ -124,11 +127,13 @@ class AsymmetryTrend:
     improving: bool
 
 
-def asymmetry_trend(measure: str, days, y, noise, alpha: float) -> AsymmetryTrend | None:
+def asymmetry_trend(measure: str, days, y, noise, alpha: float, droop: float | None = None) -> AsymmetryTrend | None:
+    """``droop``: the sign the asymmetry takes when the affected side droops (None: unknown;
+    then the side it leans to in the window)."""
     fit = weighted_fit(days, y, noise)
     if fit is None:
         return None
-    lean = 1.0 if fit.level >= 0 else -1.0        # the side the asymmetry leans to
+    lean = droop if droop is not None else (1.0 if fit.level >= 0 else -1.0)
     slope = lean * fit.slope
     se = fit.se * np.sqrt(max(1.0, fit.chi2 / fit.dof)) if fit.dof > 0 else fit.se
     p = 0.5 * math.erfc(-slope / se / math.sqrt(2))    # one-sided normal tail
@@ -177,26 +182,36 @@ def _total_noise(asym: np.ndarray, noise: np.ndarray, end: int) -> np.ndarray:
     return np.sqrt(noise[:end + 1] ** 2 + between_test_variance(asym[:end + 1], noise[:end + 1]))
 
 
+def _below_line(days, y, noise, prev: int, first: int, end: int) -> bool | None:
+    """Whether test ``prev`` lies clearly (2 noise SDs) below the line fitted to tests
+    ``first``..``end`` extended to it; None where that cannot be told."""
+    sl = slice(first, end + 1)
+    fit = weighted_fit(days[sl], y[sl], noise[sl])
+    if fit is None or not np.isfinite(y[prev]):
+        return None
+    w = 1 / noise[sl] ** 2
+    xm = np.sum(w * days[sl]) / np.sum(w)
+    return bool(y[prev] < fit.level + fit.slope * (days[prev] - xm) / WEEK_DAYS - 2 * noise[prev])
+
+
 def falling_since(days: np.ndarray, y: np.ndarray, noise: np.ndarray, start: int, end: int) -> int:
-    """The earliest test from which a measure has been falling to ``end``: going back from
-    ``start``, each earlier test is taken in while it is not clearly below (2 noise SDs) the
-    line fitted from it to ``end`` extended back to it (a flat stretch before a fall is below
-    that line). y: the asymmetry's size (oriented), noise: each test's total noise."""
+    """The earliest test from which a measure has been falling to ``end``. A test is part of
+    the fall unless it lies clearly below the line fitted through the later tests (a flat
+    stretch before a fall does): tests at the window's start (``start``) are dropped while they
+    do (three are kept), then earlier tests are taken in while they do not. y: the asymmetry's
+    size (oriented), noise: each test's total noise."""
     first = start
-    while first > 0:
-        fit = weighted_fit(days[first:end + 1], y[first:end + 1], noise[first:end + 1])
-        prev = first - 1
-        if fit is None or not np.isfinite(y[prev]):
-            break
-        xm = np.sum(days[first:end + 1] / noise[first:end + 1] ** 2) / np.sum(1 / noise[first:end + 1] ** 2)
-        line = fit.level + fit.slope * (days[prev] - xm) / WEEK_DAYS
-        if y[prev] < line - 2 * noise[prev]:
-            break
-        first = prev
+    while end - first >= 3 and _below_line(days, y, noise, first, first + 1, end):
+        first += 1
+    if first > start:
+        return first
+    while first > 0 and _below_line(days, y, noise, first - 1, first, end) is False:
+        first -= 1
     return first
 
 
-def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int | None = None) -> ToneDecision:
+def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int | None = None,
+                   droop: np.ndarray | None = None) -> ToneDecision:
     """Whether resting symmetry tests as improving at test ``index`` (default the last), from
     the tests up to it (``reported`` is left to ``tone_history``). days: (n,) sorted;
     asymmetry, noise: (n, M) left-minus-right mm and its noise per measure (NaN: not measured)."""
@@ -210,7 +225,8 @@ def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int
     if end + 1 - w.start >= MIN_WINDOW_TESTS:
         for m, name in enumerate(measures):
             totals[m] = _total_noise(asym[:, m], noise[:, m], end)
-            tr = asymmetry_trend(name, days[w], asym[w, m], totals[m][w], alpha)
+            tr = asymmetry_trend(name, days[w], asym[w, m], totals[m][w], alpha,
+                                 None if droop is None else float(droop[m]))
             if tr is not None:
                 trends.append(tr)
     weeks, best, fall = 0, None, 0.0
@@ -220,7 +236,7 @@ def tone_returning(days, asymmetry, noise, measures: tuple[str, ...], index: int
         m = measures.index(best.measure)
         total = totals[m]
         ok = np.isfinite(asym[:end + 1, m]) & np.isfinite(total)
-        lean = np.sign(np.nansum(asym[w, m] / total[w] ** 2)) or 1.0
+        lean = float(droop[m]) if droop is not None else (np.sign(np.nansum(asym[w, m] / total[w] ** 2)) or 1.0)
         y = np.where(ok, lean * asym[:end + 1, m], np.nan)
         first = falling_since(days, y, np.where(ok, total, np.inf), w.start, end)
         weeks = int(round((days[end] - days[first]) / WEEK_DAYS))
@@ -234,10 +250,16 @@ def confirmed(found: list[bool]) -> list[bool]:
     return [i + 1 >= CONFIRM and all(found[i + 1 - CONFIRM:i + 1]) for i in range(len(found))]
 
 
-def tone_history(days, asymmetry, noise, measures: tuple[str, ...]) -> list[ToneDecision]:
-    """``tone_returning`` at every test, each from the tests up to it, with ``reported`` set."""
-    out = [tone_returning(days, asymmetry, noise, measures, i) for i in range(len(days))]
-    return [replace(d, reported=r) for d, r in zip(out, confirmed([d.improving for d in out]))]
+def tone_history(days, asymmetry, noise, measures: tuple[str, ...], droop: np.ndarray | None = None
+                 ) -> list[ToneDecision]:
+    """``tone_returning`` at every test, each from the tests up to it, with ``reported`` set:
+    found falling for ``MIN_WEEKS`` weeks, and either found at the test before too or in
+    ``CONFIRM`` measures at once (two measures rarely drift the same way by chance)."""
+    out = [tone_returning(days, asymmetry, noise, measures, i, droop) for i in range(len(days))]
+    found = [d.improving and d.weeks >= MIN_WEEKS for d in out]
+    again = confirmed([d.improving for d in out])
+    return [replace(d, reported=f and (a or sum(t.improving for t in d.trends) >= CONFIRM))
+            for d, f, a in zip(out, found, again)]
 
 
 def first_report(decisions: list) -> int | None:

@@ -33,15 +33,18 @@ class RestMeasure:
     label: str        # in words, for the pages
     feature: str      # features.FEATURES name
     mm_per_unit: float
+    droop: int        # the sign of (palsied side - other side) at rest: -1 lower, +1 wider
 
 
 # Each measure's feature is in IOD except the eye's opening, a fraction of the eye's width.
+# A palsied side droops: its mouth corner, brow, cheek and nose wing sit lower, and its eye is
+# wider open (the lower lid sags, the upper is not held down).
 REST_MEASURES: tuple[RestMeasure, ...] = (
-    RestMeasure("mouth_corner", "mouth-corner height", "corner_height", IOD_MM),
-    RestMeasure("eye", "eye opening (palpebral fissure)", "eye_aperture", EYE_WIDTH_MM),
-    RestMeasure("brow", "brow height", "brow_height", IOD_MM),
-    RestMeasure("cheek", "cheek fullness (malar height)", "cheek_height", IOD_MM),
-    RestMeasure("nose_wing", "nasolabial fullness (nose-wing height)", "ala_height", IOD_MM),
+    RestMeasure("mouth_corner", "mouth-corner height", "corner_height", IOD_MM, -1),
+    RestMeasure("eye", "eye opening (palpebral fissure)", "eye_aperture", EYE_WIDTH_MM, +1),
+    RestMeasure("brow", "brow height", "brow_height", IOD_MM, -1),
+    RestMeasure("cheek", "cheek fullness (malar height)", "cheek_height", IOD_MM, -1),
+    RestMeasure("nose_wing", "nasolabial fullness (nose-wing height)", "ala_height", IOD_MM, -1),
 )
 MEASURE_BY_KEY = {m.key: m for m in REST_MEASURES}
 MIN_FRAMES = 10          # fewer measured rest frames than this: no resting symmetry
@@ -49,6 +52,13 @@ BLOCKS = 5               # consecutive blocks of the rest phase whose medians gi
 MIN_BLOCK_FRAMES = 5
 # The median's standard error is sqrt(pi/2) times the mean's.
 MEDIAN_SE = float(np.sqrt(np.pi / 2))
+
+
+def droop_direction(affected: str) -> np.ndarray:
+    """(len(REST_MEASURES),): the sign each measure's left-minus-right difference takes when the
+    ``affected`` side droops (its recovery moves the difference the other way)."""
+    sign = 1.0 if affected == SIDES[0] else -1.0
+    return np.array([sign * m.droop for m in REST_MEASURES], float)
 
 
 def frame_features(sig: np.ndarray, level: np.ndarray) -> np.ndarray:
@@ -121,4 +131,4 @@ def _round(v: float, nd: int = 3) -> float | None:
     return round(float(v), nd) if np.isfinite(v) else None
 
 
-__all__ = ["REST_MEASURES", "frame_features", "median_and_noise", "rest_asymmetry"]
+__all__ = ["REST_MEASURES", "droop_direction", "frame_features", "median_and_noise", "rest_asymmetry"]

@@ -24,7 +24,7 @@ from realtime.clinical.recovery import (
     tone_history,
     worsening_history,
 )
-from realtime.clinical.rest_symmetry import MEASURE_BY_KEY, REST_MEASURES
+from realtime.clinical.rest_symmetry import MEASURE_BY_KEY, REST_MEASURES, droop_direction
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import TASK_LABELS, Column, contact_sheet, png_bytes, sheet_tasks, task_strip
 from realtime.reports.report import SIDE_COLOURS, _plt, fig_to_uri
@@ -137,7 +137,8 @@ def build(rows: list[dict]) -> RecoveryView:
     # Returning tone.
     asym, noise = _asymmetry_arrays(rows)
     keys = tuple(m.key for m in REST_MEASURES)
-    tone = tone_history(d, asym, noise, keys) if np.isfinite(asym).any() else []
+    droop = None if side is None else droop_direction(side)
+    tone = tone_history(d, asym, noise, keys, droop) if np.isfinite(asym).any() else []
     i_tone = first_report(tone)
     # First movement on the affected side.
     moves, i_move, tasks = [], None, ()

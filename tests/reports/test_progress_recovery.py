@@ -46,20 +46,20 @@ def test_recovery_is_told_at_the_right_week(recovering):
     from realtime.reports.progress_page import read_progress
     from realtime.reports.recovery_view import build
     view = build(read_progress(recovering)[0])
-    # the droop falls from week 2: three weeks of it by week 4 (found), confirmed at week 5
-    assert view.tone_week == 5 and view.movement_week == 5 and view.worsening_week is None
+    # the droop falls from week 2: three weeks of it by week 4; movement returns at week 5
+    assert view.tone_week == 4 and view.movement_week == 5 and view.worsening_week is None
     said = messages(recovering / "progress.html")
     # told at the latest test (week 6): the droop has fallen since week 1, all 4 mm of it
     assert said["tone"].startswith("Your resting symmetry has improved for 5 weeks (mouth-corner height: 4.")
     assert "tone may be returning" in said["tone"]
-    assert said["tone-first"] == "Returning tone was first seen at week 5 (day 88)."
+    assert said["tone-first"] == "Returning tone was first seen at week 4 (day 81)."
     assert said["movement"].startswith("First voluntary movement on your affected (left) side at week 5 (day 88)")
     assert "smile" in said["movement"] and "developing phase" in said["phase"]
     # the same words on the clinician's summary
     summary = messages(recovering / "progress-summary.html")
     assert summary["tone"] == said["tone"] and summary["movement"] == said["movement"]
-    # the page drawn at week 4 did not say it yet
-    for week in ("week05", "week06"):
+    # the page drawn at week 3 did not say it yet
+    for week in ("week04", "week05", "week06"):
         (recovering / week).rename(recovering.parent / f"aside-{week}")
     try:
         from realtime.reports.progress_page import write_progress
@@ -67,7 +67,7 @@ def test_recovery_is_told_at_the_right_week(recovering):
         assert "tone" not in messages(recovering / "progress.html")
         assert "movement" not in messages(recovering / "progress.html")
     finally:
-        for week in ("week05", "week06"):
+        for week in ("week04", "week05", "week06"):
             (recovering.parent / f"aside-{week}").rename(recovering / week)
         write_progress(recovering)
 
