@@ -31,8 +31,8 @@ CONTACT_SHEET_PNG = "contact_sheet.png"
 # Tasks in the order drawn, and their labels: the weekly test's, then the assessment's others.
 TASK_LABELS = {t.key: t.label for t in (*WEEKLY_TASKS, *TASKS)}
 TILE = (200, 240)                 # tile width, height (px)
-EYE_GAP = 0.40                    # eye-to-eye distance, fraction of the tile's width
-EYE_Y = 0.36                      # the eyes' height from the tile's top, fraction of its height
+EYE_GAP = 0.46                    # eye-to-eye distance, fraction of the tile's width
+EYE_Y = 0.34                      # the eyes' height from the tile's top, fraction of its height
 LABEL_H = 36                      # column labels' band (px)
 ROW_LABEL_W = 190                 # row labels' band (px)
 GAP = 4                           # between tiles (px)

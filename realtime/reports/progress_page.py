@@ -287,8 +287,8 @@ def summary_indices(rows: list[dict], affected: str | None) -> list[dict]:
         return []
     sides = [affected, *[s for s in SIDES if s != affected]] if affected else list(SIDES)
     out = []
-    for key, label, pct in (("ocular", "ocular index (100 = none)", False), ("oral", "oral synkinesis", True),
-                            ("brow", "brow synkinesis", True)):
+    for key, label, pct in (("ocular_corrected", "ocular index, corrected (100 = none)", False),
+                            ("oral", "oral synkinesis", True), ("brow", "brow synkinesis", True)):
         for s in sides:
             tag = f"{s} ({'affected' if s == affected else 'healthy'})" if affected else s
             out.append({"what": f"{label}, {tag}", "first": _index_text(rows[0]["indices"][s].get(key), pct),

@@ -32,12 +32,15 @@ from realtime.signals.units import format_clinical
 
 # Synkinesis indices followed for a worsening trend, on the affected side: (name in words, the
 # way that is worse, the smallest change over the window that counts, in the index's unit).
-TREND_INDICES = {"ocular": ("ocular index", -1.0, 10.0), "oral": ("oral synkinesis", 1.0, 0.10),
-                 "brow": ("brow synkinesis", 1.0, 0.10), "smile_eye_r": ("smile→eye co-activation", 1.0, 0.20)}
+# The ocular index corrected for the resting fissure ratio: a palsied eye that is wider at rest
+# (and narrows back as tone returns) would otherwise read as the other eye's synkinesis.
+TREND_INDICES = {"ocular_corrected": ("ocular index", -1.0, 10.0), "oral": ("oral synkinesis", 1.0, 0.10),
+                 "brow": ("brow synkinesis", 1.0, 0.10), "chin": ("chin synkinesis", 1.0, 0.10)}
 PHASE_COLOURS = {"developing": "#e3eefa", "fastest worsening": "#fbe1dc", "slowing": "#f6f0dc",
                  "plateau": "#ececec"}
 MEASURE_COLOURS = {"mouth_corner": "#2a8a5a", "eye": "#7a4fa0", "brow": "#b5651d", "cheek": "#1f6fb2",
                    "nose_wing": "#888888"}
+PAGE_COLUMNS = 5                # tests side by side on the page (more go on the next line)
 SUMMARY_TASK = "smile"          # its pictures go on the clinician's one-page summary
 NATURAL_HISTORY_DAYS = 600      # the onset figure shows at least this much of the natural history
 
@@ -62,7 +65,7 @@ class RecoveryView:
     worsening_week: int | None = None
     asymmetry_figure: str | None = None
     onset_figure: str | None = None
-    strips: list[dict] = field(default_factory=list)   # {"task", "label", "uri"}
+    strips: list[dict] = field(default_factory=list)   # {"task", "label", "uris": one per line}
     sheet: np.ndarray | None = None          # the whole contact sheet (RGB)
     summary_strip: dict | None = None        # the strip on the clinician's page (the smile's)
     latest: list[dict] = field(default_factory=list)   # the summary's table rows
@@ -116,7 +119,7 @@ def _movement_arrays(rows: list[dict], side: str) -> tuple[tuple[str, ...], tupl
 
 
 def _index_value(r: dict, side: str, key: str):
-    v = r["coact"][side]["smile_eye_r"] if key == "smile_eye_r" else r["indices"][side].get(key)
+    v = r["indices"][side].get(key)
     return np.nan if v is None else float(v)
 
 
@@ -165,9 +168,11 @@ def build(rows: list[dict]) -> RecoveryView:
                if r.get("keyframes")]
     if columns:
         v.sheet = contact_sheet(columns)
-        v.strips = [{"task": t, "label": TASK_LABELS[t], "uri": _uri(task_strip(columns, t))}
+        chunks = [columns[i:i + PAGE_COLUMNS] for i in range(0, len(columns), PAGE_COLUMNS)]
+        v.strips = [{"task": t, "label": TASK_LABELS[t], "uris": [_uri(task_strip(c, t)) for c in chunks]}
                     for t in sheet_tasks(columns)]
-        v.summary_strip = next((s for s in v.strips if s["task"] == SUMMARY_TASK), v.strips[0])
+        task = SUMMARY_TASK if SUMMARY_TASK in sheet_tasks(columns) else sheet_tasks(columns)[0]
+        v.summary_strip = {"task": task, "label": TASK_LABELS[task], "uri": _uri(task_strip(columns, task))}
     v.latest = latest_rows(rows, side)
     return v
 
@@ -223,7 +228,7 @@ def messages(v: RecoveryView, rows, tone, moves, worse, i_tone, i_move, tasks) -
 
 def _change_in_words(t) -> str:
     name, worse_way, _ = TREND_INDICES[t.index_name]
-    if t.index_name == "ocular":
+    if t.index_name == "ocular_corrected":
         return f"{name} down {abs(t.change):.0f} points"
     return f"{name} {'up' if worse_way > 0 else 'down'} {abs(t.change):.2f}"
 
@@ -273,18 +278,18 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
     sides = [v.affected, *[s for s in SIDES if s != v.affected]] if v.affected else list(SIDES)
     for s in sides:
         tag = "affected" if s == v.affected else ("healthy" if v.affected else s)
-        y = [_index_value(r, s, "ocular") for r in rows]
+        y = [_index_value(r, s, "ocular_corrected") for r in rows]
         if np.isfinite(y).any():
             axes[0].plot(x, y, marker="o", ms=4, color=SIDE_COLOURS[s], ls="-" if s == v.affected else "--",
                          label=f"ocular index, {s} ({tag})")
-        for k, style in (("oral", "-"), ("brow", ":"), ("smile_eye_r", "-.")):
+        for k, style, mark in (("oral", "-", "o"), ("brow", ":", "s"), ("chin", "-.", "^")):
             y = [_index_value(r, s, k) for r in rows]
             if np.isfinite(y).any() and (s == v.affected or v.affected is None):
-                axes[1].plot(x, y, marker="o", ms=3, ls=style, color=SIDE_COLOURS[s],
+                axes[1].plot(x, y, marker=mark, ms=5, ls=style, color=SIDE_COLOURS[s], mfc="none" if k != "oral" else None,
                              label=f"{TREND_INDICES[k][0]}, {s}")
-    axes[0].set_ylabel("ocular index\n(100 = no synkinesis)")
+    axes[0].set_ylabel("ocular index, corrected\n(100 = no synkinesis)")
     axes[0].set_ylim(min(50, axes[0].get_ylim()[0]), 102)
-    axes[1].set_ylabel("fraction of voluntary\nmovement / peak r")
+    axes[1].set_ylabel("involuntary movement,\nfraction of voluntary")
     axes[1].set_ylim(-0.05, 1.05)
     axes[1].set_xlabel("days since onset")
     if worse and worse[-1].reported:
