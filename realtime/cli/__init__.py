@@ -90,6 +90,15 @@ DEMO_AFFECTED_HELP = "demo face: the palsy's side (subject's), where --rest-droo
 REST_DROOP_HELP = ("demo face: resting droop of the affected side, 0..1 (mouth corner, cheek and brow lower, "
                    "eye wider open; 1 = a clearly visible palsy, the corner 4 mm lower)")
 MOVEMENT_HELP = "demo face: the affected side's voluntary movement as a fraction of the healthy side's, 0..1"
+def demo_settings(args) -> dict | None:
+    """The demo face's palsy from --rest-droop/--movement (side: --affected, default left);
+    None when neither is given."""
+    demo = {k: v for k, v in (("rest_droop", args.rest_droop), ("movement", args.movement)) if v is not None}
+    if not demo:
+        return None
+    return {**demo, "affected": getattr(args, "affected", None) or "left"}
+
+
 LSL_HELP = ("also publish the signals (stream synkinesis-signals) and the events (synkinesis-markers: "
             "task prompts, episodes, calibration, recording start/stop) to Lab Streaming Layer, "
             "e.g. for LabRecorder next to EMG")

@@ -8,6 +8,7 @@ from realtime.cli import (
     MOVEMENT_HELP,
     REST_DROOP_HELP,
     days_since_onset,
+    demo_settings,
     fraction,
     seconds,
     subject_id,
@@ -67,9 +68,9 @@ def run(args) -> int:
         sessions = Path(args.sessions).expanduser() if args.sessions else out.resolve().parent
     else:
         out = sessions / datetime.now().strftime("%Y-%m-%d_%H%M%S")
-    demo = {k: v for k, v in (("rest_droop", args.rest_droop), ("movement", args.movement)) if v is not None}
-    if demo or (args.source == DEMO and args.affected):
-        demo["affected"] = args.affected or "left"
+    demo = demo_settings(args) or {}
+    if args.source == DEMO and args.affected:
+        demo["affected"] = args.affected
     opts = WeeklyOptions(source=args.source, out=out, model=Path(), subject=args.subject,
                          days_since_onset=args.days_since_onset, affected=args.affected,
                          mirrored=args.mirrored, fast=args.fast, save_video=args.save_video,

@@ -79,7 +79,7 @@ def schedule_line(sessions: str | Path, today: date | None = None) -> str:
     today = today or date.today()
     last = last_weekly_test(sessions)
     if last is None:
-        return "No weekly test yet: press Weekly test (about 90 s) to take the first one."
+        return "No weekly test yet (about 90 s: Weekly test in the live window, or run.py weekly-test)."
     day = local_date(last.started)
     ago = (today - day).days
     ago_text = "today" if ago == 0 else f"{_days(ago)} ago"
