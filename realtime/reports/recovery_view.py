@@ -219,7 +219,7 @@ def messages(v: RecoveryView, rows, tone, moves, worse, i_tone, i_move, tasks) -
     if v.days_label == "days since onset":
         p = phase(days[last])
         text = {"developing": "synkinesis, if it comes, usually develops over the first months",
-                "fastest worsening": "synkinesis usually worsens fastest now (about days 200-300)",
+                "fastest worsening": "synkinesis usually worsens fastest now, about days 200-300",
                 "slowing": "synkinesis usually changes more slowly now, until about day 500",
                 "plateau": "synkinesis usually changes little after about day 500"}[p]
         out.append(Message("phase", f"Day {days[last]:.0f} since onset: {p} phase ({text})."))

@@ -148,3 +148,23 @@ def test_keyframes_outside_the_session_or_of_unknown_tasks_are_left_out(tmp_path
     assert list(found) == ["smile"] and len(problems) == 3
     (session / "keyframes.json").write_text("{")
     assert read_keyframes(session) == ({}, ["keyframes.json could not be read: its pictures are left out"])
+
+
+def test_worsening_synkinesis_is_flagged_in_red():
+    from datetime import datetime, timedelta, timezone
+
+    from realtime.reports.recovery_view import build
+    rows = []
+    for k in range(8):
+        ocular = 95.0 - 4.0 * max(0, k - 2) + (-0.5, 0.5)[k % 2]      # falling 4 points a week from week 4
+        sides = {"left": {"ocular_corrected": ocular, "oral": 0.1, "brow": 0.05, "chin": None},
+                 "right": {"ocular_corrected": 99.0, "oral": 0.05, "brow": 0.04, "chin": None}}
+        rows.append({"days_since_onset": 210 + 7 * k, "date": datetime(2026, 1, 1, tzinfo=timezone.utc)
+                     + timedelta(days=7 * k), "asymmetry": {}, "movement": {}, "affected": "left",
+                     "indices": sides, "keyframes": {}})
+    view = build(rows)
+    alert = [m for m in view.messages if m.kind == "worsening"]
+    assert view.worsening_week in (7, 8) and alert and alert[0].alert
+    assert "ocular index down" in alert[0].text and view.onset_figure.startswith("data:image/png;base64,")
+    assert any(m.kind == "phase" and "fastest worsening phase" in m.text for m in view.messages)
+    assert build(rows[:6]).worsening_week is None
