@@ -20,7 +20,8 @@ Indices (pure functions of the signals, see ``realtime/signals.py``):
   the smile task (0 = no co-movement, 1 = as much as a voluntary smile).
 - brow: brow_raise during smile/pucker as a fraction of the brow-raise task.
 - chin: chin signal during smile/eye closure as a fraction of its largest task level.
-- resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric).
+- resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric), and
+  left-minus-right differences in mm with their noise (``rest_symmetry.rest_asymmetry``).
 
 Each task hold level is the median over the hold frames of a repetition (blinks and faceless
 frames removed); repetitions are combined with the median. No fixed cut-off separates healthy
@@ -38,6 +39,7 @@ import numpy as np
 from calibration.baseline import MIN_NOISE
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
+from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
 from realtime.signals.features import FEATURES, SIGNALS, F, S
 
@@ -66,8 +68,10 @@ TASKS: tuple[Task, ...] = (
 TASK_BY_KEY = {t.key: t for t in TASKS}
 TASK_LABEL = {t.key: t.label for t in TASKS}
 
-BIG_SMILE = ("smile_open", "smile_closed")   # first one present is the "big smile"
-EYE_CLOSURE = ("eye_gentle", "eye_tight")
+# First one present is the "big smile" (the weekly test's is "smile"); eye closures include the
+# weekly test's gentle one.
+BIG_SMILE = ("smile_open", "smile_closed", "smile")
+EYE_CLOSURE = ("eye_gentle", "eye_tight", "eye_closure_gentle")
 INDEX_NAMES = {
     "ocular": "Ocular synkinesis (Auto-eFACE, 100 = none)",
     "ocular_corrected": "Ocular, corrected for resting asymmetry (100 = none)",
@@ -377,6 +381,8 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
         "ocular_detail": ocular,
         "levels": {side: frac[side]["levels"] for side in SIDES},
         "resting_symmetry": resting_symmetry(rest_features),
+        # in mm with its noise, from the rest phase's frames (the weekly tests' trend uses it)
+        "rest_asymmetry": rest_asymmetry(t, sig, rest_features, rw, blinks),
         "rest_features": None if rest_features is None else {
             side: dict(zip(FEATURES, map(float, np.asarray(rest_features)[i]))) for i, side in enumerate(SIDES)},
         "task_coactivation": task_coactivation(t, sig, fps, noise, timeline),
