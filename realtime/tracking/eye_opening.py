@@ -26,7 +26,7 @@ lower-lid fold, the crease). The per-side composite mesh is stable but under-rea
 lid motion, scaled up by its known gain, only vetoes fits far from it (a soft penalty beyond
 a tolerance); within the tolerance the image alone decides the size.
 
-The aligned frame is registered on the forehead; under head pitch the eyes move up to about
+The aligned frame is registered on the nose; under head pitch the eyes move up to about
 one eye width relative to it (seen on a laughing clip), so each eye is first found again by
 matching the eye region with the lid zone masked out (so a narrowing cannot move it).
 """

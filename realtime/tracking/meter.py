@@ -202,7 +202,7 @@ class FaceMeter:
         eye line moved by 0.15 IOD, turned by 5 degrees or the face changed size by 5 % since
         the last probe (measured through the registration warps), or the registration's
         correlation fell by 0.01 (a head turning away from the camera barely moves the eyes in
-        the image, but the forehead no longer matches the reference as well)."""
+        the image, but the nose no longer matches the reference as well)."""
         if self._since_probe >= self.probe_every or self._probe_warp is None:
             return True
         if self._since_probe < min(4, self.probe_every):
