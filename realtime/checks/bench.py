@@ -2,7 +2,7 @@
 
 Prints, from one demo-face video in one run:
 - frames per second of ``analyze`` and of a bare single FaceLandmarker pass over the same
-  decoded frames, and their ratio;
+  decoded frames, their CPU time per frame (all threads of the process), and both ratios;
 - time per frame in each stage (decode, registration, alignment, composites + model calls,
   features, co-activation, writing): median and 95th percentile;
 - the live loop on the demo source at 30 and 60 fps: processed rate, dropped frames,
@@ -75,13 +75,14 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
 
     with Landmarker(model_path) as bare:
         bare.detect(frames[0])
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         bare_ms = []
         for f in frames:
             t1 = time.perf_counter()
             bare.detect(f)
             bare_ms.append((time.perf_counter() - t1) * 1e3)
         bare_fps = n / (time.perf_counter() - t)
+        bare_cpu = (time.process_time() - cpu) / n
         box = Box.around(bare.detect(frames[0])[0])
     net = RoiLandmarker(read_network(model_path), box)
     net_ms = []
@@ -91,14 +92,21 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
         net_ms.append((time.perf_counter() - t1) * 1e3)
     net.close()
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     analyze(video, workdir / "out", model_path, show_progress=False)
     analyze_s = time.perf_counter() - t
+    analyze_cpu = (time.process_time() - cpu) / n
     analyze_fps = n / analyze_s
-    print(f"bare FaceLandmarker (IMAGE mode, one instance, one thread): {bare_fps:6.1f} fps")
-    print(f"analyze end to end (decode, reference, measure, co-activation, write): {analyze_fps:6.1f} fps")
+    # CPU time (every thread of the process) as well as wall time: on a shared machine the wall
+    # figures move with the other load, the CPU seconds per frame much less.
+    print(f"bare FaceLandmarker (IMAGE mode, one instance, one thread): {bare_fps:6.1f} fps, "
+          f"CPU {bare_cpu * 1e3:5.1f} ms/frame")
+    print(f"analyze end to end (decode, reference, measure, co-activation, write): {analyze_fps:6.1f} fps, "
+          f"CPU {analyze_cpu * 1e3:5.1f} ms/frame")
     print(f"ratio analyze / bare: {analyze_fps / bare_fps:.2f}  (analyze runs 4 landmark-network calls "
           "per frame on 2 threads, one per region composite, on the fixed face box)")
+    print(f"CPU ratio analyze / bare (bare CPU s per frame / analyze CPU s per frame): {bare_cpu / analyze_cpu:.2f}  "
+          f"(the 4 network calls alone take {4 * pct(net_ms, 50):.1f} ms of the {analyze_cpu * 1e3:.1f})")
 
     # Stage by stage, on the decoded frames.
     stages: dict[str, list[float]] = {"decode": decode_ms, "bare FaceLandmarker call": bare_ms,
