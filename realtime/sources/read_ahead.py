@@ -14,8 +14,8 @@ T = TypeVar("T")
 class ReadAhead(Generic[T]):
     """Calls ``read`` on its own thread, up to ``depth`` results ahead of ``next()``. ``read``
     returns None at the end; what it raises is raised by the ``next()`` that reaches it. After
-    the end, ``next()`` returns None. ``close()`` stops the thread (a ``read`` under way
-    finishes first) and must come before whatever ``read`` uses is released."""
+    the end, and after ``close()``, ``next()`` returns None. ``close()`` stops the thread (a
+    ``read`` under way finishes first) and must come before whatever ``read`` uses is released."""
 
     def __init__(self, read: Callable[[], T | None], depth: int, name: str = "read-ahead"):
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
@@ -43,9 +43,15 @@ class ReadAhead(Generic[T]):
         return False
 
     def next(self) -> T | None:
-        if self._ended:
+        while not self._ended:
+            try:
+                item, exc = self._queue.get(timeout=0.1)
+                break
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():   # stopped: nothing more comes
+                    self._ended = True
+        else:
             return None
-        item, exc = self._queue.get()
         if exc is not None or item is None:
             self._ended = True
         if exc is not None:
@@ -55,3 +61,6 @@ class ReadAhead(Generic[T]):
     def close(self) -> None:
         self._stop.set()
         self._thread.join()
+        self._ended = True                 # frames decoded but not taken are dropped
+        while not self._queue.empty():
+            self._queue.get_nowait()

@@ -44,6 +44,7 @@ def test_video_file_read_ahead_gives_the_same_frames_and_stops_on_close(demo_vid
         assert src.read().index == 0 and again.read().index == 0
         assert threading.active_count() == before + 2
     assert threading.active_count() == before
+    assert src.read() is None                       # read after close: the end, not a hang
 
 
 def test_video_file_plays_at_its_own_rate(demo_videos):
