@@ -290,6 +290,18 @@ class FaceMeter:
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
 
+    def adopt(self, m: FrameMeasurement) -> "PendingMeasurement":
+        """Take a frame this meter measured before (a rest frame of a pre-scanned video, measured
+        for the baseline) as its measurement now, instead of measuring it again: the next frame's
+        registration is seeded from its warp, and the next frame is probed (the last probe may be
+        seconds old)."""
+        if m.warp is not None:
+            self.registrar.warp, self.registrar.last_cc = m.warp.copy(), m.registration_cc
+        if m.face:
+            self._centre = apply_warp(m.warp, self.reference.landmarks[:, :2]).mean(axis=0)
+        self._since_probe = self.probe_every
+        return PendingMeasurement(self, m, None, time.perf_counter())
+
     def _feature_landmarks(self, per_key: dict[str, np.ndarray]) -> np.ndarray:
         """One mesh in view pixels with each feature contour taken from the composite that
         measures it (brows and eyes from the upper composites, nose and lips from the lower)."""
