@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from realtime.landmarks import (
+    FOREHEAD,
     IRIS_CENTRE,
     NOSE_BRIDGE,
     REGIONS,
@@ -33,11 +34,8 @@ from realtime.tracking.quality import (
 from realtime.tracking.registration import Registrar, apply_warp, similarity_seed
 from realtime.tracking.roi_landmarker import Box, RoiLandmarker, available, read_network
 
-# Landmarks that expressions move least, near the registration's nose anchor: they seed the
-# registration after a loss and check it at each probe. Not the forehead: the mesh moves it with
-# every brow raise, and a registration on the nose then read as 0.12 IOD off, which left 9 % of
-# cap12_edit unmeasured for nothing (91 % measured without it, 83 % with).
-_STABLE = NOSE_BRIDGE + [195, 133, 362, 33, 263]
+# Landmarks that expressions move least: used to re-seed registration after a loss.
+_STABLE = FOREHEAD + NOSE_BRIDGE + [133, 362, 33, 263]
 
 
 @dataclass
@@ -223,7 +221,7 @@ class FaceMeter:
     def _take_probe(self, faces: list[FaceObservation], warp: np.ndarray) -> None:
         """From a full-frame probe: the face count; the tracked face's (the one nearest its last
         centre) head pose; and how far the registration ``warp`` of the probed frame puts the
-        reference's stable points (nose bridge, eye corners) from where the full-frame
+        reference's stable points (forehead, nose bridge, eye corners) from where the full-frame
         landmarks see them, in inter-iris distances (median over the points)."""
         self._faces = len(faces)
         if not faces:

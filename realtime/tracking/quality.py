@@ -48,10 +48,9 @@ fissure for eye_closure, 0.02 IOD elsewhere), at the 90th percentile of frames.
 - min_registration_cc 0.9 and max_registration_error 0.1: in TUNE, cc < 0.9 occurs only while a
   face leaves or enters; in noface_face the registration locked onto a cartoon at cc 0.82 (the
   network, seeing mostly the reference in each composite, still reported a face there). The
-  registration is compared with the full-frame landmarks at each probe (median over the nose
-  bridge and eye corners, in IOD; measured with the forehead registration and the forehead among
-  the points: TUNE 99th percentile 0.05 (frontal clips) to 0.11 (webcam clips with head turns); a
-  still eye departed 0.087 (median) beyond 0.1).
+  registration is compared with the full-frame landmarks at each probe (median over forehead,
+  nose bridge and eye corners, in IOD): TUNE 99th percentile 0.05 (frontal clips) to 0.11 (webcam
+  clips with head turns); a still eye departed 0.087 (median) beyond 0.1.
 - occlusion (any feature below 0.3 of its reference edge support): on TUNE frames with nothing
   over the face, 6 of 554 otherwise measurable frames had a feature below 0.3 (the subject's left
   lip half, with the head turned 4-12 degrees). Synthetic occluders (skin-coloured ellipses, drawn
