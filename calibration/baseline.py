@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import FEATURES, SIGNALS, activations
+from realtime.signals.features import FEATURES, SIGNALS, activations, face_measured
 
 MIN_NOISE = 1e-3  # floor: a perfectly still synthetic face must not give infinite SNR
 # Seconds of rest (relaxed face) measured for the baseline when no rest stretch is given.
@@ -23,24 +24,37 @@ class RestBaseline:
     frames: int
 
     def to_json(self) -> dict:
+        # None where a region was never in view (the neck below the picture): JSON has no NaN.
         return {"frames": self.frames,
-                "level": {side: dict(zip(FEATURES, map(float, self.level[i]))) for i, side in enumerate(SIDES)},
-                "noise": {side: dict(zip(SIGNALS, map(float, self.noise[i]))) for i, side in enumerate(SIDES)}}
+                "level": {side: dict(zip(FEATURES, map(_number, self.level[i]))) for i, side in enumerate(SIDES)},
+                "noise": {side: dict(zip(SIGNALS, map(_number, self.noise[i]))) for i, side in enumerate(SIDES)}}
 
     @classmethod
     def from_json(cls, d: dict) -> "RestBaseline":
-        level = np.array([[d["level"][s][f] for f in FEATURES] for s in SIDES])
-        noise = np.array([[d["noise"][s][g] for g in SIGNALS] for s in SIDES])
+        # Baselines saved before the texture signals existed lack them: unknown (NaN).
+        level = np.array([[_value(d["level"][s].get(f)) for f in FEATURES] for s in SIDES])
+        noise = np.array([[_value(d["noise"][s].get(g)) for g in SIGNALS] for s in SIDES])
         return cls(level, noise, int(d.get("frames", 0)))
 
 
+def _number(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def _value(v) -> float:
+    return float("nan") if v is None else float(v)
+
+
 def rest_baseline(features: np.ndarray) -> RestBaseline:
-    """From features of rest frames, shape (T, 2, N_FEATURES); NaN rows (no face) ignored."""
-    ok = ~np.isnan(features).any(axis=(1, 2))
+    """From features of rest frames, shape (T, 2, N_FEATURES); frames without a face ignored,
+    and a texture region's frames where it was out of view (NaN where it never was)."""
+    ok = face_measured(features)
     if ok.sum() < 3:
         raise ValueError("too few frames with a face in the rest stretch (need at least 3)")
     f = features[ok]
-    level = np.median(f, axis=0)
-    sig = activations(f, level)
-    mad = np.median(np.abs(sig - np.median(sig, axis=0)), axis=0)
+    with warnings.catch_warnings():      # a region never in view: its level stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level = np.nanmedian(f, axis=0)
+        sig = activations(f, level)
+        mad = np.nanmedian(np.abs(sig - np.nanmedian(sig, axis=0)), axis=0)
     return RestBaseline(level=level, noise=np.maximum(1.4826 * mad, MIN_NOISE), frames=int(ok.sum()))

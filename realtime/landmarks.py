@@ -70,5 +70,10 @@ LIP_HALF = {
     "right": [0, 37, 39, 40, 185, 61, 146, 91, 181, 84, 17],
 }
 
+# Lower lip edge and jaw line from the midline outwards, per side (skin texture patches,
+# tracking/texture.py): the chin skin lies between them, the neck below the jaw line.
+LOWER_LIP_EDGE = {"left": [17, 314, 405, 321], "right": [17, 84, 181, 91]}
+JAW_LINE = {"left": [152, 377, 400, 378, 379, 365, 397], "right": [152, 148, 176, 149, 150, 136, 172]}
+
 INNER_EYE = {"left": 362, "right": 133}
 IRIS_CENTRE = {"left": 473, "right": 468}

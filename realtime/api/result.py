@@ -14,15 +14,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from realtime.reports.progress_page import SESSION_FILES
-from realtime.reports.report import coactivation_refusal, session_couplings, session_scores
+from realtime.reports.report import (
+    coactivation_refusal,
+    session_couplings,
+    session_scores,
+)
 from realtime.reports.session_data import SessionData
 from realtime.reports.session_data import load_session as read_folder
 from realtime.signals.coactivation import UNDECIDED
-from realtime.signals.features import column_names, signals_to_columns
+from realtime.signals.features import column_names, face_measured, signals_to_columns
 from realtime.sinks.framefile import HEADER
 from realtime.sinks.results_folder import RESULT_FILES
 from realtime.sinks.session import EVENTS_HEADER
@@ -92,7 +95,7 @@ def frames_table(d: SessionData) -> pd.DataFrame:
         empty = pd.DataFrame({c: pd.Series(dtype=float) for c in HEADER[1:]})
         return empty.astype({"face": bool, "quality": bool, "reason": str}).rename_axis("frame")
     values = signals_to_columns(fr.sig)
-    df = pd.DataFrame({"timestamp_s": fr.t, "face": np.isfinite(fr.sig).all(axis=(1, 2)),
+    df = pd.DataFrame({"timestamp_s": fr.t, "face": face_measured(fr.sig),
                        **{c: values[:, j] for j, c in enumerate(cols)},
                        "quality": fr.measured, "reason": fr.reasons.astype(str)},
                       index=pd.Index(fr.idx, name="frame"))
@@ -119,7 +122,7 @@ def quality_of(d: SessionData) -> Quality:
                        dict(s.get("excluded_frames") or {}), None, None)
     n = len(fr.t)
     excluded = Counter(r for r in fr.reasons if r)
-    return Quality(frames=n, face_frames=int(np.isfinite(fr.sig).all(axis=(1, 2)).sum()),
+    return Quality(frames=n, face_frames=int(face_measured(fr.sig).sum()),
                    measured_frames=int(fr.measured.sum()),
                    measured_pct=round(100.0 * float(fr.measured.mean()), 1) if n else 0.0,
                    excluded=dict(excluded.most_common()), duration_s=None if tm is None else tm.duration_s,

@@ -14,12 +14,17 @@ def add_arguments(p) -> None:
                    help="real faces instead: every video in DIR unplanted and with a one-sided eye "
                         "narrowing planted on each side at strengths 0.3 and 0.5 (without DIR: the "
                         "real clips from the registry packages, tuning and held-out parts apart)")
+    p.add_argument("--texture", action="store_true",
+                   help="the skin-texture patterns instead: brow-neck and pucker-chin planted on each "
+                        "side at two strengths, and clean (10 demo videos, prints a table)")
     p.add_argument("--model", help="face_landmarker.task path")
 
 
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
-    from realtime.checks import real_validation, validation
+    from realtime.checks import real_validation, texture_patterns, validation
+    if args.texture:
+        return texture_patterns.main(args.seed, args.seconds, args.model)
     if args.real is not None:
         return real_validation.main(args.real or None, args.model)
     return validation.main(args.cases, args.seed, args.seconds, args.model)

@@ -31,6 +31,7 @@ from synkinetic faces (healthy eyes narrow ~20 % in a smile), so compare sides a
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
 from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
-from realtime.signals.features import FEATURES, SIGNALS, F, S
+from realtime.signals.features import FEATURES, SIGNALS, F, S, face_measured
 
 
 @dataclass(frozen=True)
@@ -317,13 +318,15 @@ def resting_symmetry(rest_features: np.ndarray | None) -> dict | None:
 
 def estimate_noise(t: np.ndarray, sig: np.ndarray, window: tuple[float, float]) -> np.ndarray:
     """Rest noise (2, N_SIGNALS) from the signals themselves (1.4826 x MAD in the window)."""
-    m = (t >= window[0]) & (t <= window[1]) & np.isfinite(sig).all(axis=(1, 2))
+    m = (t >= window[0]) & (t <= window[1]) & face_measured(sig)
     if m.sum() < 3:
-        m = np.isfinite(sig).all(axis=(1, 2))
+        m = face_measured(sig)
     x = sig[m]
     if len(x) < 3:
         return np.full((2, len(SIGNALS)), MIN_NOISE)
-    mad = np.median(np.abs(x - np.median(x, axis=0)), axis=0)
+    with warnings.catch_warnings():      # a texture region never in view stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mad = np.nanmedian(np.abs(x - np.nanmedian(x, axis=0)), axis=0)
     return np.maximum(1.4826 * mad, MIN_NOISE)
 
 
@@ -392,8 +395,12 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
 
 
 def rest_features_from(features: np.ndarray, t: np.ndarray, window: tuple[float, float]) -> np.ndarray | None:
-    m = (t >= window[0]) & (t <= window[1]) & np.isfinite(features).all(axis=(1, 2))
-    return np.median(features[m], axis=0) if m.sum() >= 3 else None
+    m = (t >= window[0]) & (t <= window[1]) & face_measured(features)
+    if m.sum() < 3:
+        return None
+    with warnings.catch_warnings():      # a texture region never in view stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(features[m], axis=0)
 
 
 def demo_timeline(truth, threshold: float = 0.8) -> list[dict]:

@@ -29,7 +29,8 @@ def keep_below(noise: np.ndarray, max_range: np.ndarray | None, side: int, signa
     if max_range is not None and np.isfinite(max_range[side, signal]) and max_range[side, signal] > 0:
         limit, how = float(fraction * max_range[side, signal]), f"{fraction:.0%} of max range"
     else:
-        limit, how = float(k * max(noise[side, signal], 1e-3)), f"rest noise x {k:g}"
+        sd = noise[side, signal] if np.isfinite(noise[side, signal]) else 0.0   # NaN: region never in view
+        limit, how = float(k * max(sd, 1e-3)), f"rest noise x {k:g}"
     if limit < floor:
         return Band(floor, "smallest visible movement")
     return Band(limit, how)

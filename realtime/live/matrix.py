@@ -16,7 +16,8 @@ from realtime.signals.episodes import MIN_WINDOW_S
 from realtime.signals.features import SIGNALS, movement
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
-         "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin"}
+         "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin",
+         "chin_dimpling": "dimple", "neck_bands": "neck"}
 
 
 class CoactivationMatrix(QWidget):

@@ -61,6 +61,19 @@ def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = fro
             if (side, sig) in alert:
                 cv2.fillPoly(overlay, [p], ALERT_RGB)
             cv2.polylines(out, [p], closed, colour, 3 if hot else 1, cv2.LINE_AA)
+        # The skin-texture patches (chin dimpling, neck bands) where they were measured.
+        for sig, region in (("chin_dimpling", "chin"), ("neck_bands", "neck")):
+            outline = measurement.texture_outlines.get(f"{region}_{side}")
+            if outline is None:
+                continue
+            q = apply_warp(measurement.warp.astype(np.float64), outline)
+            if mirror:
+                q[:, 0] = w - 1 - q[:, 0]
+            q = np.round(q * scale).astype(np.int32).reshape(-1, 1, 2)
+            hot = (side, sig) in highlight
+            if (side, sig) in alert:
+                cv2.fillPoly(overlay, [q], ALERT_RGB)
+            cv2.polylines(out, [q], True, ALERT_RGB if hot else SIDE_RGB[side], 3 if hot else 1, cv2.LINE_AA)
         # Anatomical label beside the eye, on the outer side.
         eye = pts[EYE_OUTLINE[side]].mean(axis=0)
         outer = pts[REGIONS[side]["eye_outer"][0]]

@@ -53,7 +53,8 @@ TRACE_SECONDS = 10.0
 SCHEDULE_SHOWN_S = 60.0     # the weekly test's schedule stays in the banner this long after start
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
          "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
-         "lower_lip": "lower lip", "chin": "chin"}
+         "lower_lip": "lower lip", "chin": "chin", "chin_dimpling": "chin dimpling",
+         "neck_bands": "neck bands"}
 
 
 @dataclass
@@ -94,7 +95,8 @@ class Traces(pg.GraphicsLayoutWidget):
             plot.getAxis("bottom").setStyle(showValues=i == len(SIGNALS) - 1)
             for ax in ("left", "bottom", "right"):
                 plot.getAxis(ax).enableAutoSIPrefix(False)
-            plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}")
+            # small: ten plots share the height, and "dimple % tex" must fit beside its own
+            plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}", **{"font-size": "7pt"})
             plot.getAxis("right").setStyle(showValues=False)
             plot.getAxis("right").setWidth(14)
             for side in SIDES:

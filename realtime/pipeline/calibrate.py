@@ -215,8 +215,9 @@ def baseline_from(features: np.ndarray, profile: Profile | None, where: str) -> 
     except ValueError as exc:
         raise CalibrationError(f"{where}: {exc}; keep the face still and visible there, or choose "
                                "another stretch with --rest") from None
-    if profile is not None:
-        base = RestBaseline(base.level, profile.rest.noise, base.frames)
+    if profile is not None:   # a profile from before a signal existed has no noise for it
+        noise = profile.rest.noise
+        base = RestBaseline(base.level, np.where(np.isfinite(noise), noise, base.noise), base.frames)
     return base
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -136,6 +136,7 @@ class FrameLoop:
         self._t: list[float] = []
         self._feats: list[np.ndarray] = []
         self._reasons: list[str] = []
+        self._texture_why: Counter = Counter()      # ("neck_left", why unmeasurable) -> frames
         self._last_analysis = 0
         self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
         self._building: _RestBuild | None = None     # a real-time calibration being finished
@@ -313,6 +314,8 @@ class FrameLoop:
             self._t.append(f.timestamp_s)
             self._feats.append(m.features if m is not None and m.face else self._nan_feat)
             self._reasons.append(reason)
+            if m is not None and m.face:
+                self._texture_why.update(getattr(m, "texture_reasons", {}).items())
         for s in list(self.sinks):
             self._call(s, "measured", mf)
         ep = self._episodes
@@ -530,7 +533,7 @@ class FrameLoop:
         analysis: Analysis | None = None
         if self.opts.whole_recording and self.calibration is not None:
             analysis = whole_recording(np.array(self._t), np.array(self._feats), np.array(self._reasons, object),
-                                       self.fps, self.calibration, self._max_range)
+                                       self.fps, self.calibration, self._max_range, self._texture_why)
         result = LoopResult(status, self._emitted, self._face_frames, dropped,
                             round(self._emitted / elapsed, 2) if elapsed > 0 else None,
                             self.calibration, analysis)

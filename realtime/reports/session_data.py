@@ -27,6 +27,7 @@ from realtime.clinical.assessment import INDEX_NAMES, validate_timeline
 from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.landmarks import SIDES
 from realtime.reports.timing import Timing, increasing, on_grid, timing_of
+from realtime.signals.features import face_measured
 from realtime.sinks.framefile import read_frames_with_quality
 from realtime.sinks.session import SessionFileError, read_session_meta
 
@@ -253,7 +254,7 @@ def _read_frames(path: Path, d: SessionData) -> None:
     if not ok.any():
         d.problems.append("frames.csv holds no frames")
         return
-    face = np.isfinite(sig).all(axis=(1, 2))
+    face = face_measured(sig)
     d.frames = Frames(idx[ok], t[ok], sig[ok], (face & (reasons == ""))[ok], reasons[ok],
                       (reasons == "calibrating")[ok])
 

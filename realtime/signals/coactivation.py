@@ -35,30 +35,40 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNALS, S, movement
+from realtime.signals.features import SIGNALS, TEXTURE, S, face_measured, movement
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
 # Smallest co-activation worth reporting, in response units: below this a movement is not
 # clinically visible. 0.02 IOD is ~1.3 mm (one Sunnybrook point is ~0.8-1.0 mm of fissure
-# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry.
-MIN_AMPLITUDE = {"eye_closure": 0.05}
+# difference); 5 % of the fissure is half the normal left/right dynamic asymmetry; skin texture
+# (chin dimpling, neck bands) must change by 10 % of its rest contrast (rest noise 1-2 % on the
+# demo face, 3-8 % on small real faces; half the demo's default dimpling reads 15-19 %).
+MIN_AMPLITUDE = {"eye_closure": 0.05, **{g: 0.10 for g in TEXTURE}}
 DEFAULT_MIN_AMPLITUDE = 0.02
 # Typical full voluntary excursion of each signal in adults (eye: fully closed; displacements
 # in IOD, ~63 mm: commissure ~10 mm, brow ~9 mm, ...). Used when no calibrated maximum exists
 # to tell, at zero lag, which of two co-moving regions made the (voluntary) bigger movement.
 TYPICAL_RANGE = {"brow_raise": 0.15, "eye_closure": 1.0, "cheek_raise": 0.08, "nose_wrinkle": 0.06,
-                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06}
+                 "smile": 0.15, "pucker": 0.10, "lower_lip": 0.08, "chin": 0.06,
+                 **{g: 1.0 for g in TEXTURE}}   # texture: its rest contrast doubled
 # Co-movements every healthy face makes (a smile lifts the cheek and nose wing through the
 # modiolus and levator labii; a pucker moves the lower lip). They are measured in the same
 # region, and only a strongly one-sided difference (twice the usual ratio) is flagged.
 _LOWER_SYNERGY = ("smile", "cheek_raise", "nose_wrinkle")
+# The mentalis that lifts the chin is the one that dimples it, and it works with the lower lip
+# in a pucker and in speech; the platysma tenses with a broad smile and an open jaw (healthy
+# faces: pucker -> chin dimpling r 0.71, +38 %, in franck's talking; a broad smile raised the neck
+# texture by 65 % on single_face, r 0.90 with the nose wing; both on both sides).
+_TEXTURE_SYNERGY = ({(a, "chin_dimpling") for a in ("chin", "pucker", "lower_lip")} | {("chin_dimpling", "chin")}
+                    | {(a, "neck_bands") for a in (*_LOWER_SYNERGY, "lower_lip")})
 SYNERGY = ({(a, b) for a in _LOWER_SYNERGY for b in _LOWER_SYNERGY if a != b}
-           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise")})
+           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise")}
+           | _TEXTURE_SYNERGY)
 # The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
 # move along with them; lower number = more likely the voluntary driver.
 PRIORITY = {"smile": 0, "eye_closure": 1, "brow_raise": 2, "pucker": 3, "nose_wrinkle": 4,
-            "lower_lip": 5, "cheek_raise": 6, "chin": 7}
+            "lower_lip": 5, "cheek_raise": 6, "chin": 7, "chin_dimpling": 8, "neck_bands": 9}
 
 
 # Pairs that move in opposite senses in every healthy face: smile and pucker share the mouth
@@ -290,10 +300,13 @@ def surrogate_p(driver: np.ndarray, response: np.ndarray, max_lag: int, min_shif
 
 def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             config: CoactivationConfig | None = None,
-            max_range: np.ndarray | None = None) -> tuple[list[Coupling], np.ndarray]:
+            max_range: np.ndarray | None = None,
+            unseen_why: dict[str, str] | None = None) -> tuple[list[Coupling], np.ndarray]:
     """All ordered pairs of distinct signals on each side. sig: (T, 2, N) activations;
     noise: (2, N) rest noise SD; max_range: optional (2, N) calibrated maximum voluntary
-    activation (NaN where unknown). Returns the couplings and the blink mask (T,)."""
+    activation (NaN where unknown); unseen_why: why a skin-texture region ("neck_left") could
+    not be measured, for the reason of its undecided pairs. Returns the couplings and the
+    blink mask (T,)."""
     cfg = config or CoactivationConfig()
     clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
     max_lag = max(1, int(round(cfg.max_lag_s * fps)))
@@ -359,7 +372,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 raw[(s, d, r_)].synkinesis = False
                 break
     _one_sided_lags(raw, clean, fps, cfg, max_lag)
-    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag)
+    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {})
     return list(raw.values()), blinks
 
 
@@ -377,10 +390,26 @@ def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationC
             c.lag_s = float(lag / fps)
 
 
+def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConfig, why: dict) -> dict:
+    """(side, signal index) -> reason, for texture regions (the neck may be below the picture)
+    in view in too few of the frames where the face was measured."""
+    out = {}
+    for g in TEXTURE:
+        j = S[g]
+        region = g.split("_")[0]
+        for s, side in enumerate(SIDES):
+            share = float(np.isfinite(sig[measured, s, j]).mean()) if measured.any() else 0.0
+            if share < cfg.min_measured_share:
+                cause = why.get(f"{region}_{side}")
+                out[(s, j)] = (f"not enough data: the {region} skin was measurable in {share:.0%} of the "
+                               f"frames ({cfg.min_measured_share:.0%} needed)" + (f": {cause}" if cause else ""))
+    return out
+
+
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
-                    cfg: CoactivationConfig, max_lag: int) -> None:
+                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict) -> None:
     """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
-    measured = np.isfinite(sig).all(axis=(1, 2))
+    measured = face_measured(sig)
     measured_s = float(measured.sum()) / fps
     share = float(measured.mean()) if len(measured) else 0.0
     min_shift = max(max_lag + 1, int(round(cfg.surrogate_min_shift_s * fps)))
@@ -390,7 +419,12 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
     elif share < cfg.min_measured_share:
         too_little = (f"not enough data: only {share:.0%} of the stretch could be measured "
                       f"({cfg.min_measured_share:.0%} needed)")
+    unseen = _texture_unseen(sig, measured, cfg, unseen_why)
     for (s, d, r_), c in raw.items():
+        region = unseen.get((s, d)) or unseen.get((s, r_))
+        if region and not too_little:   # a region out of view rules nothing out: not "none"
+            c.synkinesis, c.verdict, c.reason = False, UNDECIDED, region
+            continue
         if not c.synkinesis:
             if too_little:      # nothing can be ruled out either: not "none"
                 c.verdict, c.reason = UNDECIDED, too_little

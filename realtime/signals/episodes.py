@@ -17,7 +17,7 @@ from realtime.signals.coactivation import (
     Coupling,
     analyse,
 )
-from realtime.signals.features import SIGNALS, S
+from realtime.signals.features import SIGNALS, S, face_measured
 from realtime.signals.resample import on_regular_grid
 
 
@@ -102,7 +102,7 @@ class EpisodeDetector:
     def _window(self) -> tuple[np.ndarray, np.ndarray] | None:
         t = np.array(self._t)
         sig = np.array(self._sig)
-        face = ~np.isnan(sig).any(axis=(1, 2))
+        face = face_measured(sig)
         if face.sum() < 0.5 * self.min_window_s * min(self.fps, 10.0) or t[-1] - t[0] < self.min_window_s:
             return None
         return on_regular_grid(t, sig, self.fps)

@@ -8,10 +8,17 @@ all frames are expressed in reference pixels and one face frame serves the whole
 
 Features array: shape (..., 2, N_FEATURES), sides in ``SIDES`` order (left, right).
 Signals array:  shape (..., 2, N_SIGNALS), 0 at rest, positive when the region activates.
-Units: eye_closure is a fraction of the rest fissure height (1 = closed); the others are
-displacements in IOD units (0.01 IOD is about 0.6 mm). eye_aperture (fissure height / eye width)
-is computed here from the mesh; tracking/meter.py replaces it with the fissure read from the
-image, because the mesh follows the lid margins at only ~0.4 of their motion.
+Units: eye_closure is a fraction of the rest fissure height (1 = closed); chin_dimpling and
+neck_bands are the change of the skin's texture contrast as a fraction of its rest level
+(0.5: the chin's relief is half again as strong as at rest); the others are displacements in
+IOD units (0.01 IOD is about 0.6 mm). eye_aperture (fissure height / eye width) is computed here
+from the mesh; tracking/meter.py replaces it with the fissure read from the image, because the
+mesh follows the lid margins at only ~0.4 of their motion. The texture features are not
+landmark geometry: they are NaN here and tracking/texture.py measures them from the image.
+
+Texture regions can be out of view while the face is measured (the neck below the picture), so
+their NaN does not make a frame faceless: ``face_measured`` looks at the landmark signals only.
+They come last in FEATURES and SIGNALS (``N_LANDMARK``).
 """
 
 from __future__ import annotations
@@ -23,17 +30,29 @@ import numpy as np
 from realtime.landmarks import IRIS_CENTRE, REGIONS, SIDES
 
 FEATURES = ("brow_height", "eye_aperture", "cheek_height", "ala_height",
-            "corner_lateral", "corner_height", "lower_lip_height", "chin_height")
+            "corner_lateral", "corner_height", "lower_lip_height", "chin_height",
+            "chin_texture", "neck_texture")
 SIGNALS = ("brow_raise", "eye_closure", "cheek_raise", "nose_wrinkle",
-           "smile", "pucker", "lower_lip", "chin")
+           "smile", "pucker", "lower_lip", "chin", "chin_dimpling", "neck_bands")
+# Signals read from skin texture (tracking/texture.py), and the features they come from.
+TEXTURE = {"chin_dimpling": "chin_texture", "neck_bands": "neck_texture"}
+N_LANDMARK = len(SIGNALS) - len(TEXTURE)   # the landmark features and signals come first
 # What each signal's sign means anatomically: (positive, negative) movement.
 MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", "eye widens"),
          "cheek_raise": ("cheek up", "cheek down"), "nose_wrinkle": ("nose wing up", "nose wing down"),
          "smile": ("mouth corner up and out", "mouth corner down and in"),
          "pucker": ("mouth corner in", "mouth corner out"), "lower_lip": ("lower lip down", "lower lip up"),
-         "chin": ("chin up", "chin down")}
+         "chin": ("chin up", "chin down"), "chin_dimpling": ("chin skin dimples", "chin skin smooths"),
+         "neck_bands": ("neck bands show", "neck skin smooths")}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
+assert all(S[g] >= N_LANDMARK and F[f] >= N_LANDMARK for g, f in TEXTURE.items())
+
+
+def face_measured(x: np.ndarray) -> np.ndarray:
+    """(..., 2, N_SIGNALS) signals or (..., 2, N_FEATURES) features -> (...) bool: the frame's
+    face was measured (its landmark values are finite; texture regions may be out of view)."""
+    return np.isfinite(np.asarray(x)[..., :N_LANDMARK]).all(axis=(-1, -2))
 
 
 def column_names() -> list[str]:
@@ -93,6 +112,7 @@ def side_features(face_pts: np.ndarray, side: str) -> np.ndarray:
     out[F["corner_height"]] = corner[1]
     out[F["lower_lip_height"]] = p[r["lower_lip"], 1].mean()
     out[F["chin_height"]] = p[r["chin"], 1].mean()
+    out[[F[f] for f in TEXTURE.values()]] = np.nan     # measured from the image (tracking/texture.py)
     return out
 
 
@@ -116,6 +136,9 @@ def activations(features: np.ndarray, rest: np.ndarray) -> np.ndarray:
     out[..., S["pucker"]] = -d[..., F["corner_lateral"]]
     out[..., S["lower_lip"]] = -d[..., F["lower_lip_height"]]
     out[..., S["chin"]] = d[..., F["chin_height"]]
+    for g, f in TEXTURE.items():      # relative to rest: skin relief differs between people and cameras
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[..., S[g]] = d[..., F[f]] / rest[..., F[f]]
     return out
 
 

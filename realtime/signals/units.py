@@ -1,9 +1,10 @@
-"""Signals in the units a person reads: eye closure in % of the rest fissure, every other
-movement in mm.
+"""Signals in the units a person reads: eye closure in % of the rest fissure, chin dimpling
+and neck bands in % change of the skin's texture contrast from rest, every other movement in mm.
 
 Signals are computed in face units (realtime/signals/features.py; ``face_unit`` names them):
-eye_closure as a fraction of the rest fissure height, the rest as displacements in inter-ocular
-distances (IOD). One IOD is taken as ``IOD_MM`` unless the user measured their own.
+eye_closure as a fraction of the rest fissure height, the texture signals as a fraction of
+their rest texture contrast, the rest as displacements in inter-ocular distances (IOD). One IOD
+is taken as ``IOD_MM`` unless the user measured their own.
 """
 
 from __future__ import annotations
@@ -13,34 +14,45 @@ IOD_MM = 63.0              # adult mean inter-ocular distance (pupil to pupil), 
 # measured as a fraction of it (features.py eye_aperture), so this turns it into mm.
 EYE_WIDTH_MM = 28.0
 FRACTION_OF_FISSURE = frozenset({"eye_closure"})
+FRACTION_OF_TEXTURE = frozenset({"chin_dimpling", "neck_bands"})
+PERCENT = FRACTION_OF_FISSURE | FRACTION_OF_TEXTURE
 
 
 # The units signals are measured and stored in (features.py), spelt as column-name suffixes: the
 # tables a person opens name the unit of every column (sinks/tables.py).
-FACE_UNITS = ("iod", "fissure_fraction")
+FACE_UNITS = ("iod", "fissure_fraction", "texture_fraction")
 
 
 def face_unit(signal: str) -> str:
-    """The unit ``signal`` is stored in: a fraction of the rest fissure, or IOD."""
-    return "fissure_fraction" if signal in FRACTION_OF_FISSURE else "iod"
+    """The unit ``signal`` is stored in: a fraction of the rest fissure or of the rest texture
+    contrast, or IOD."""
+    if signal in FRACTION_OF_FISSURE:
+        return "fissure_fraction"
+    return "texture_fraction" if signal in FRACTION_OF_TEXTURE else "iod"
 
 
 def face_unit_label(signal: str) -> str:
     """``face_unit`` in words, for metadata a person reads (the LSL stream's channel units)."""
-    return "fraction of rest eye opening" if signal in FRACTION_OF_FISSURE else "IOD"
+    if signal in FRACTION_OF_FISSURE:
+        return "fraction of rest eye opening"
+    return "fraction of rest texture contrast" if signal in FRACTION_OF_TEXTURE else "IOD"
 
 
 def unit(signal: str) -> str:
-    return "%" if signal in FRACTION_OF_FISSURE else "mm"
+    """The unit a person reads: "%" (of the rest eye opening), "% tex" (change of the skin's
+    texture contrast from rest) or "mm"."""
+    if signal in FRACTION_OF_FISSURE:
+        return "%"
+    return "% tex" if signal in FRACTION_OF_TEXTURE else "mm"
 
 
 def clinical(signal: str, value: float, iod_mm: float = IOD_MM) -> float:
     """A signal value (face units) in ``unit(signal)``."""
-    return value * 100.0 if signal in FRACTION_OF_FISSURE else value * iod_mm
+    return value * 100.0 if signal in PERCENT else value * iod_mm
 
 
 def format_clinical(signal: str, value: float, iod_mm: float = IOD_MM) -> str:
     v = clinical(signal, value, iod_mm)
-    if signal in FRACTION_OF_FISSURE:
-        return f"{round(v):d} %"
+    if signal in PERCENT:
+        return f"{round(v):d} {unit(signal)}"
     return f"{round(v, 1) + 0.0:.1f} mm"   # + 0.0: no "-0.0"

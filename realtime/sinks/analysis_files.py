@@ -10,13 +10,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
 
 from realtime import __version__
 from realtime.pipeline.analysis import Analysis
 from realtime.pipeline.sink import LoopResult, Sink
 from realtime.signals.coactivation import SYNKINESIS, UNDECIDED
-from realtime.signals.features import column_names
+from realtime.signals.features import column_names, face_measured
 from realtime.sinks.framefile import HEADER, format_row
 from realtime.sinks.results_folder import SUMMARY, OutputError, ResultSet
 from realtime.sinks.tables import COACTIVATION_CSV, coactivation_table, csv_text
@@ -63,7 +62,7 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False,
     return {
         "video": str(video), "mirrored": bool(mirrored), "affected_side": affected,
         "frames": int(len(result.timestamps)), "fps": round(result.fps, 4),
-        "face_frames": int((~np.isnan(result.signals).any(axis=(1, 2))).sum()),
+        "face_frames": int(face_measured(result.signals).sum()),
         "measured_frames": int(usable.sum()),
         "measured_pct": round(100.0 * usable.mean(), 1) if len(usable) else 0.0,
         "excluded_frames": dict(Counter(r for r in (result.reasons if result.reasons is not None else [])
@@ -76,6 +75,7 @@ def summary_of(result: Analysis, video: str | Path, *, mirrored: bool = False,
         # What every region does around spontaneous blinks (averaged over them), per side.
         "blink_locked": [r.to_json() for r in result.blink_responses],
         "blink_frames": int(result.blinks.sum()),
+        "texture": result.texture,
         "reference_frame": result.reference_frame,
         "faces": faces_of(result),
         "baseline": result.baseline.to_json(),
@@ -97,7 +97,7 @@ def write_outputs(result: Analysis, video: str | Path, out_dir: str | Path, *, m
         w.writerow(HEADER)
         reasons = result.reasons if result.reasons is not None else [""] * len(result.timestamps)
         for i, (t, s, why) in enumerate(zip(result.timestamps, result.signals, reasons)):
-            w.writerow(format_row(i, t, None if np.isnan(s).any() else s, why))
+            w.writerow(format_row(i, t, s if face_measured(s) else None, why))
 
     summary = summary_of(result, video, mirrored=mirrored, affected=affected)
     with ResultSet(out_dir) as rs:

@@ -1,7 +1,8 @@
 """The per-frame CSV shared by ``analyze`` and recorded sessions.
 
 Columns: ``frame,timestamp_s,face`` then every ``<signal>_<side>`` (signals.column_names()),
-then ``quality,reason``. Signal cells are empty where no face was measured. ``quality`` is 1
+then ``quality,reason``. Signal cells are empty where no face was measured, and a texture
+signal's cell where its region was out of view (features.TEXTURE). ``quality`` is 1
 where the frame lies inside the measurable envelope (tracking/quality.py) and 0 where it does
 not; ``reason`` says why not ("turned", "too small", "occluded", ...). Frames with quality 0
 keep their signal values (to look at) but are left out of co-activation. Files written before
@@ -18,6 +19,7 @@ import numpy as np
 from realtime.signals.features import (
     column_names,
     columns_to_signals,
+    face_measured,
     signals_to_columns,
 )
 
@@ -30,9 +32,10 @@ def format_row(index: int, timestamp_s: float, sig: np.ndarray | None, reason: s
     """One CSV row; sig: (2, N_SIGNALS) or None when there is no face; reason: "" when the frame
     is measurable, else why not."""
     head = [str(index), f"{timestamp_s:.4f}"]
-    if sig is None or not np.isfinite(sig).all():
+    if sig is None or not face_measured(sig):
         return head + ["0"] + [""] * _N_SIG + ["0", reason or "no face"]
-    return head + ["1"] + [f"{v:.5f}" for v in signals_to_columns(sig)] + ["0" if reason else "1", reason]
+    return (head + ["1"] + [f"{v:.5f}" if np.isfinite(v) else "" for v in signals_to_columns(sig)]
+            + ["0" if reason else "1", reason])
 
 
 def read_frames(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -31,8 +31,9 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
 AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
-# ... and in the units a clinician reads (mm, % of the rest eye opening).
-CLINICAL = {"mm": "amplitude_mm", "%": "amplitude_pct_of_fissure"}
+# ... and in the units a clinician reads (mm, % of the rest eye opening, % change of the skin's
+# texture contrast).
+CLINICAL = {"mm": "amplitude_mm", "%": "amplitude_pct_of_fissure", "% tex": "amplitude_pct_of_rest_texture"}
 COACTIVATION_HEADER = ["side", "driver", "response", "moves", "verdict", "confidence", "peak_r", "lag_s", "gain",
                        *CLINICAL.values(), *AMPLITUDE.values(), "activations", "p_value", "reason"]
 # The assessment's indices per side (``assessment.INDEX_NAMES``) and the column each goes into.

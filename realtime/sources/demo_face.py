@@ -112,8 +112,8 @@ PATTERNS = {
     "smile-eye": Pattern("smile", "eye_closure", "eye_closure", 1, "narrowing", "fraction of fissure", 0.5, 0.15),
     "blink-mouth": Pattern("blink", "corner_height", "smile", 1, "up", "mm", 2.0, 0.08),
     "pucker-brow-down": Pattern("pucker", "brow_height", "brow_raise", -1, "down", "mm", 3.0, 0.1),
-    "brow-neck": Pattern("brow_raise", "neck_bands", None, 1, "bands", "contrast", 0.15, 0.1),
-    "pucker-chin": Pattern("pucker", "chin_dimpling", None, 1, "dimpling", "contrast", 0.2, 0.1),
+    "brow-neck": Pattern("brow_raise", "neck_bands", "neck_bands", 1, "bands", "contrast", 0.15, 0.1),
+    "pucker-chin": Pattern("pucker", "chin_dimpling", "chin_dimpling", 1, "dimpling", "contrast", 0.2, 0.1),
 }
 
 
@@ -594,8 +594,16 @@ def write_demo_video(path: str | Path, config: DemoConfig) -> DemoTruth:
     path = Path(path)
     demo = DemoFace(config)
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), config.fps,
-                             (config.width, config.height))
+    # A skin-texture pattern is written with every frame a key frame: MPEG-4 predicted frames
+    # build fine detail up over several frames, so the planted texture reached the file 1.0-1.2
+    # frames late (rendered frames and intra-only files: 0.0), and the file would no longer
+    # carry its truth's timing. It costs ~9x the file size.
+    size, fourcc = (config.width, config.height), cv2.VideoWriter_fourcc(*"mp4v")
+    if PATTERNS[config.pattern].unit == "contrast":
+        writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, fourcc, config.fps, size,
+                                 [cv2.VIDEOWRITER_PROP_GOP_SIZE, 1])
+    else:
+        writer = cv2.VideoWriter(str(path), fourcc, config.fps, size)
     if not writer.isOpened():
         raise OSError(f"cannot write video {path}: check the folder exists and is writable")
     try:

@@ -33,6 +33,8 @@ from realtime.tracking.quality import (
 )
 from realtime.tracking.registration import Registrar, apply_warp, similarity_seed
 from realtime.tracking.roi_landmarker import Box, RoiLandmarker, available, read_network
+from realtime.tracking.texture import REGIONS as TEXTURE_REGIONS
+from realtime.tracking.texture import SkinTexture, TextureCrop
 
 # Landmarks that expressions move least: used to re-seed registration after a loss and to check
 # it at each probe. The forehead stays among them although the registration is on the nose: without
@@ -64,6 +66,8 @@ class FrameMeasurement:
     quality: FrameQuality | None = None          # whenever the frame was registered (see quality.py)
     eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
+    texture_reasons: dict[str, str] = field(default_factory=dict)  # "neck_left" -> why unmeasurable
+    texture_outlines: dict[str, np.ndarray] = field(default_factory=dict)  # "neck_left" -> (n, 2) reference px
 
 
 def _side_landmarks(per_key: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -140,6 +144,7 @@ class FaceMeter:
         self._faces = 1
         self._reg_error = np.nan
         self._init_eyes(reference)
+        self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
     def _init_eyes(self, reference: Reference) -> None:
         """The eye opening is read from the image (eye_opening.py) where it can be: the mesh
@@ -267,6 +272,7 @@ class FaceMeter:
             return PendingMeasurement(self, m, None, t1)
         aligned = self.boxed.view(rgb, warp) if self.mode == "roi" else self.composer.aligned(rgb, warp)
         band = None if self.eyes is None else self.eyes.crop(rgb, warp)
+        skin = self.texture.crop(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]
@@ -287,7 +293,7 @@ class FaceMeter:
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
                                  np.nan, 1, warp_distortion=warp_distortion(warp))
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
-        return PendingMeasurement(self, m, calls, t2, probe, view, band)
+        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin)
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
@@ -317,7 +323,8 @@ class FaceMeter:
         return self._in_view(out)
 
     def _finish(self, m: FrameMeasurement, results: list, t2: float, probe=None,
-                view: np.ndarray | None = None, band: np.ndarray | None = None) -> FrameMeasurement:
+                view: np.ndarray | None = None, band: np.ndarray | None = None,
+                skin: TextureCrop | None = None) -> FrameMeasurement:
         t3 = time.perf_counter()
         m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if probe is not None:
@@ -347,7 +354,13 @@ class FaceMeter:
         m.timings_ms["features"] = (t4 - t3) * 1e3
         m.features[:, F["eye_aperture"]], m.eye_from_image = self._eye_aperture(
             m.features[:, F["eye_aperture"]], band, per_side)
-        m.timings_ms["eye_opening"] = (time.perf_counter() - t4) * 1e3
+        t5 = time.perf_counter()
+        m.timings_ms["eye_opening"] = (t5 - t4) * 1e3
+        skin_now = self.texture.measure(skin, per_side)
+        m.texture_reasons, m.texture_outlines = skin_now.reasons, skin_now.outlines
+        for j, region in enumerate(TEXTURE_REGIONS):
+            m.features[:, F[f"{region}_texture"]] = skin_now.values[:, j]
+        m.timings_ms["texture"] = (time.perf_counter() - t5) * 1e3
         return m
 
 
@@ -365,14 +378,15 @@ class PendingMeasurement:
     """A frame whose model calls may still be running; ``result()`` waits for them."""
 
     def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float, probe=None,
-                 view: np.ndarray | None = None, band: np.ndarray | None = None):
+                 view: np.ndarray | None = None, band: np.ndarray | None = None,
+                 skin: TextureCrop | None = None):
         self._meter, self._m, self._calls, self._started = meter, m, calls, started
-        self._probe, self._view, self._band = probe, view, band
+        self._probe, self._view, self._band, self._skin = probe, view, band, skin
         self._done: FrameMeasurement | None = m if calls is None else None
 
     def result(self) -> FrameMeasurement:
         if self._done is None:
             self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started,
-                                             self._probe, self._view, self._band)
-            self._probe = self._view = self._band = None
+                                             self._probe, self._view, self._band, self._skin)
+            self._probe = self._view = self._band = self._skin = None
         return self._done

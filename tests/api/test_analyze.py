@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline
-from realtime.signals.features import column_names
+from realtime.signals.features import SIGNALS, column_names
 from realtime.signals.units import FACE_UNITS, face_unit
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ def test_coactivation_verdicts_and_quality_are_summary_json(readme_run):
     res, out, _ = readme_run
     summary = json.loads((out / "summary.json").read_text())
     co = res.coactivation
-    assert len(co) == len(summary["coactivation"]) == 112
+    assert len(co) == len(summary["coactivation"]) == len(SIGNALS) * (len(SIGNALS) - 1) * 2
     for (_, row), c in zip(co.iterrows(), summary["coactivation"]):
         assert (row.side, row.driver, row.response, row.verdict) == (c["side"], c["driver"], c["response"],
                                                                        c["verdict"])

@@ -12,9 +12,16 @@ import pandas as pd
 import pytest
 
 from realtime import load_session
-from realtime.signals.features import column_names
+from realtime.signals.features import SIGNALS, column_names
 from realtime.sinks.session import SessionFileError
-from tests.reports.synthetic import LAG_S, SMILE_W, SMILES_S, full_rate_times, signals_at, write_session
+from tests.reports.synthetic import (
+    LAG_S,
+    SMILE_W,
+    SMILES_S,
+    full_rate_times,
+    signals_at,
+    write_session,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +79,7 @@ def test_a_recording_is_coactivated_and_scored_as_the_report_does(synthetic):
     res = load_session(synthetic)
     d = read_folder(synthetic)
     couplings, scores = session_couplings(d), session_scores(d)
-    assert len(res.coactivation) == len(couplings) == 112
+    assert len(res.coactivation) == len(couplings) == len(SIGNALS) * (len(SIGNALS) - 1) * 2
     assert list(res.coactivation["peak_r"]) == [c["peak_r"] for c in couplings]
     called = [(v.driver, v.response, v.side) for v in res.synkinesis]
     assert ("smile", "eye_closure", "left") in called and all(side == "left" for *_, side in called)

@@ -7,7 +7,7 @@ import pytest
 
 from calibration.baseline import RestBaseline, rest_baseline
 from calibration.profile import Profile, ProfileError, load_profile, save_profile
-from realtime.signals.features import FEATURES, SIGNALS, F, S
+from realtime.signals.features import FEATURES, N_LANDMARK, SIGNALS, TEXTURE, F, S
 
 
 def test_rest_baseline_level_is_median_and_noise_is_robust_sd():
@@ -30,8 +30,8 @@ def test_rest_baseline_needs_faces():
 
 
 def test_profile_round_trip(tmp_path):
-    level = np.arange(16, dtype=float).reshape(2, 8) / 10
-    noise = np.full((2, 8), 0.002)
+    level = np.arange(2 * len(FEATURES), dtype=float).reshape(2, len(FEATURES)) / 10
+    noise = np.full((2, len(SIGNALS)), 0.002)
     mr = np.full((2, len(SIGNALS)), np.nan)
     mr[0, S["smile"]] = 0.12
     p = Profile(rest=RestBaseline(level, noise, 60), max_range=mr, source="x.mp4")
@@ -42,6 +42,20 @@ def test_profile_round_trip(tmp_path):
     assert q.max_range[0, S["smile"]] == pytest.approx(0.12)
     assert np.isnan(q.max_range[1, S["smile"]])
     assert json.loads(path.read_text())["version"] == 1
+
+
+def test_profile_from_before_the_texture_signals_loads_them_unknown(tmp_path):
+    level = np.arange(2 * len(FEATURES), dtype=float).reshape(2, len(FEATURES)) / 10
+    p = Profile(rest=RestBaseline(level, np.full((2, len(SIGNALS)), 0.002), 60))
+    d = p.to_json()
+    for side in ("left", "right"):       # as written before chin_dimpling and neck_bands existed
+        for g, f in TEXTURE.items():
+            del d["rest"]["level"][side][f], d["rest"]["noise"][side][g], d["max_range"][side][g]
+    (tmp_path / "old.json").write_text(json.dumps(d))
+    q = load_profile(tmp_path / "old.json")
+    tex = [S[g] for g in TEXTURE]
+    assert np.isnan(q.rest.noise[:, tex]).all() and np.isnan(q.rest.level[:, [F[f] for f in TEXTURE.values()]]).all()
+    np.testing.assert_allclose(q.rest.noise[:, :N_LANDMARK], 0.002)
 
 
 def test_bad_profiles_give_clear_errors(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 from realtime.landmarks import REGIONS
 from realtime.signals.features import (
     FEATURES,
+    N_LANDMARK,
     SIGNALS,
     F,
     FaceFrame,
@@ -13,6 +14,7 @@ from realtime.signals.features import (
     activations,
     column_names,
     columns_to_signals,
+    face_measured,
     frame_features,
     side_features,
     signals_to_columns,
@@ -78,8 +80,24 @@ def test_activations_from_known_movements():
     assert sig[L, S["smile"]] == pytest.approx(0.2 / np.sqrt(2))
     assert sig[L, S["pucker"]] == pytest.approx(-0.1)
     assert sig[L, S["brow_raise"]] == pytest.approx(0.04 + 0.0)  # corners unchanged
-    np.testing.assert_allclose(sig[R], 0, atol=1e-12)            # the right side did not move
-    np.testing.assert_allclose(activations(rest, rest), 0, atol=1e-12)
+    np.testing.assert_allclose(sig[R, :N_LANDMARK], 0, atol=1e-12)   # the right side did not move
+    np.testing.assert_allclose(activations(rest, rest)[:, :N_LANDMARK], 0, atol=1e-12)
+    # skin texture is not landmark geometry: measured from the image (tracking/texture.py)
+    assert np.isnan(sig[:, N_LANDMARK:]).all() and face_measured(sig).all()
+
+
+def test_texture_signals_are_the_change_from_rest_and_may_be_missing():
+    feats = np.full((2, len(FEATURES)), 1.0)
+    rest = feats.copy()
+    rest[:, F["chin_texture"]], rest[:, F["neck_texture"]] = 0.02, 0.04
+    feats[:, F["chin_texture"]], feats[:, F["neck_texture"]] = (0.03, 0.02), (0.04, np.nan)
+    sig = activations(feats, rest)
+    np.testing.assert_allclose(sig[:, S["chin_dimpling"]], [0.5, 0.0])     # +50 %: dimpling
+    assert sig[0, S["neck_bands"]] == 0 and np.isnan(sig[1, S["neck_bands"]])
+    # the neck out of view leaves the face measured; a landmark signal missing does not
+    assert face_measured(sig)
+    sig[1, S["smile"]] = np.nan
+    assert not face_measured(sig)
 
 
 def test_pucker_moves_corner_inwards():
@@ -111,4 +129,4 @@ def test_column_round_trip():
     assert names[cols.tolist().index(sig[0, S["eye_closure"]])] == "eye_closure_left"
     assert names[cols.tolist().index(sig[1, S["smile"]])] == "smile_right"
     np.testing.assert_array_equal(columns_to_signals(cols), sig)
-    assert len(FEATURES) == len(SIGNALS) == 8
+    assert len(FEATURES) == len(SIGNALS) == 10

@@ -10,6 +10,7 @@ import pandas as pd
 
 from realtime.clinical.assessment import score_assessment
 from realtime.signals.coactivation import analyse
+from realtime.signals.features import SIGNALS
 from realtime.sinks.tables import (
     COACTIVATION_HEADER,
     INDICES_HEADER,
@@ -30,11 +31,12 @@ def test_cells():
 
 def test_coactivation_table_names_its_units():
     t = full_rate_times()
-    couplings = [c.to_json() for c in analyse(signals_at(t), FPS, np.full((2, 8), 0.004))[0]]
+    couplings = [c.to_json() for c in analyse(signals_at(t), FPS, np.full((2, len(SIGNALS)), 0.004))[0]]
     table = coactivation_table(couplings)
     assert {"lag_s", "amplitude_iod", "amplitude_fissure_fraction"} <= set(COACTIVATION_HEADER)
     df = pd.read_csv(io.StringIO(csv_text(table)))
-    assert list(df.columns) == COACTIVATION_HEADER and len(df) == len(couplings) == 112
+    pairs = len(SIGNALS) * (len(SIGNALS) - 1) * 2
+    assert list(df.columns) == COACTIVATION_HEADER and len(df) == len(couplings) == pairs
     eye = df["response"] == "eye_closure"
     assert df.loc[eye, "amplitude_iod"].isna().all() and df.loc[~eye, "amplitude_fissure_fraction"].isna().all()
     got = df.loc[eye, "amplitude_fissure_fraction"].to_numpy()

@@ -8,7 +8,13 @@ must not.
 import numpy as np
 import pytest
 
-from realtime.signals.features import FaceFrame, S, activations, frame_features
+from realtime.signals.features import (
+    FEATURES,
+    FaceFrame,
+    S,
+    activations,
+    frame_features,
+)
 from realtime.sources.demo_face import DemoConfig, DemoFace
 from realtime.tracking.landmarker import Landmarker
 from realtime.tracking.meter import FaceMeter, Reference
@@ -26,7 +32,7 @@ def measure_demo(model_path, cfg: DemoConfig, *, raw: bool = False):
             for i in range(demo.n_frames):
                 img = demo.render(i)
                 m = meter.measure(img, i, i / cfg.fps)
-                feats.append(m.features if m.face else np.full((2, 8), np.nan))
+                feats.append(m.features if m.face else np.full((2, len(FEATURES)), np.nan))
                 warps.append(m.warp)
                 if raw:
                     f = full.detect(img)[0]
