@@ -42,6 +42,9 @@ REGIONS: dict[str, dict[str, list[int]]] = {
 # Midline points from forehead to chin; used for the face frame and to split sides.
 MIDLINE = [10, 151, 9, 8, 168, 6, 197, 195, 5, 4, 1, 2, 0, 13, 14, 17, 152]
 NOSE_BRIDGE = [9, 8, 168, 6, 197]  # stops above the tip, which smiles move
+# Nose dorsum from its root between the eyes down to mid-nose: the image registration's
+# anchor (composite.Composer._registration_mask).
+NOSE_DORSUM = [168, 6, 197, 195]  # not 5, just above the tip: a smile lifts it
 # Forehead: top edge of the mesh (left to right in the image) and the brows' upper edge
 # (right to left), which together bound the band used for image registration.
 FOREHEAD_TOP = [54, 103, 67, 109, 10, 338, 297, 332, 284]

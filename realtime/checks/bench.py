@@ -2,7 +2,7 @@
 
 Prints, from one demo-face video in one run:
 - frames per second of ``analyze`` and of a bare single FaceLandmarker pass over the same
-  decoded frames, and their ratio;
+  decoded frames, their CPU time per frame (all threads of the process), and both ratios;
 - time per frame in each stage (decode, registration, alignment, composites + model calls,
   features, co-activation, writing): median and 95th percentile;
 - the live loop on the demo source at 30 and 60 fps: processed rate, dropped frames,
@@ -56,8 +56,7 @@ def line(name: str, values_ms) -> str:
 
 
 def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
-
-
+    cores = os.cpu_count() or 1
     video = workdir / "bench.mp4"
     write_demo_video(video, DemoConfig(seconds=seconds, synkinesis="left", head_motion=True, seed=7))
     cap = cv2.VideoCapture(str(video))
@@ -75,30 +74,42 @@ def bench_offline(model_path: Path, seconds: float, workdir: Path) -> None:
 
     with Landmarker(model_path) as bare:
         bare.detect(frames[0])
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         bare_ms = []
         for f in frames:
             t1 = time.perf_counter()
             bare.detect(f)
             bare_ms.append((time.perf_counter() - t1) * 1e3)
         bare_fps = n / (time.perf_counter() - t)
+        bare_cpu = (time.process_time() - cpu) / n
         box = Box.around(bare.detect(frames[0])[0])
     net = RoiLandmarker(read_network(model_path), box)
-    net_ms = []
+    net_ms, net_cpu = [], 0.0
     for f in frames:
-        t1 = time.perf_counter()
-        net.detect(f)
+        pixels = net.box.sample(f)       # as a composite reaches it: already in the box
+        t1, cpu = time.perf_counter(), time.process_time()
+        net.run(pixels)
         net_ms.append((time.perf_counter() - t1) * 1e3)
+        net_cpu += (time.process_time() - cpu) / n
     net.close()
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     analyze(video, workdir / "out", model_path, show_progress=False)
     analyze_s = time.perf_counter() - t
+    analyze_cpu = (time.process_time() - cpu) / n
     analyze_fps = n / analyze_s
-    print(f"bare FaceLandmarker (IMAGE mode, one instance, one thread): {bare_fps:6.1f} fps")
-    print(f"analyze end to end (decode, reference, measure, co-activation, write): {analyze_fps:6.1f} fps")
+    # CPU time (every thread of the process) as well as wall time: on a shared machine the wall
+    # figures move with the other load, the CPU seconds per frame much less.
+    print(f"bare FaceLandmarker (IMAGE mode, one instance, one thread): {bare_fps:6.1f} fps, "
+          f"CPU {bare_cpu * 1e3:5.1f} ms/frame")
+    print(f"analyze end to end (decode, reference, measure, co-activation, write): {analyze_fps:6.1f} fps, "
+          f"CPU {analyze_cpu * 1e3:5.1f} ms/frame")
     print(f"ratio analyze / bare: {analyze_fps / bare_fps:.2f}  (analyze runs 4 landmark-network calls "
           "per frame on 2 threads, one per region composite, on the fixed face box)")
+    print(f"CPU ratio analyze / bare (bare CPU s per frame / analyze CPU s per frame): {bare_cpu / analyze_cpu:.2f}  "
+          f"(its 4 network calls a frame alone take {4 * net_cpu * 1e3:.1f} ms of CPU of the {analyze_cpu * 1e3:.1f}: "
+          f"the CPU ratio cannot pass {bare_cpu / (4 * net_cpu):.2f}, nor the wall ratio "
+          f"{min(1.0, cores * bare_cpu / (4 * net_cpu)):.2f} on {cores} cores)")
 
     # Stage by stage, on the decoded frames.
     stages: dict[str, list[float]] = {"decode": decode_ms, "bare FaceLandmarker call": bare_ms,

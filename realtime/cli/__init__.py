@@ -26,6 +26,7 @@ COMMANDS = [
     "realtime.cli.report",
     "realtime.cli.progress",
     "realtime.cli.record",
+    "realtime.cli.weekly_test",
     "realtime.cli.live",
     "realtime.cli.validate",
     "realtime.cli.bench",
@@ -58,6 +59,17 @@ def seconds(text: str) -> float:
     return v
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number from 0 to 1."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number from 0 to 1") from None
+    if not (math.isfinite(v) and 0 <= v <= 1):
+        raise argparse.ArgumentTypeError("must be a number from 0 to 1")
+    return v
+
+
 def positive_int(text: str) -> int:
     """argparse type: a whole number, 1 or more."""
     try:
@@ -73,6 +85,20 @@ MIRRORED_HELP = ("the video or camera shows the subject as in a mirror (e.g. a s
                  "mirrors): every frame is flipped back first, so 'left' stays the subject's left")
 AFFECTED_HELP = ("the subject's affected side (the palsy's side): findings there are compared with the "
                  "healthy side, as clinicians do; bilateral findings are still reported")
+# The demo face's palsy settings (demo-video, and the demo source of weekly-test).
+DEMO_AFFECTED_HELP = "demo face: the palsy's side (subject's), where --rest-droop and --movement apply"
+REST_DROOP_HELP = ("demo face: resting droop of the affected side, 0..1 (mouth corner, cheek and brow lower, "
+                   "eye wider open; 1 = a clearly visible palsy, the corner 4 mm lower)")
+MOVEMENT_HELP = "demo face: the affected side's voluntary movement as a fraction of the healthy side's, 0..1"
+def demo_settings(args) -> dict | None:
+    """The demo face's palsy from --rest-droop/--movement (side: --affected, default left);
+    None when neither is given."""
+    demo = {k: v for k, v in (("rest_droop", args.rest_droop), ("movement", args.movement)) if v is not None}
+    if not demo:
+        return None
+    return {**demo, "affected": getattr(args, "affected", None) or "left"}
+
+
 LSL_HELP = ("also publish the signals (stream synkinesis-signals) and the events (synkinesis-markers: "
             "task prompts, episodes, calibration, recording start/stop) to Lab Streaming Layer, "
             "e.g. for LabRecorder next to EMG")

@@ -3,8 +3,6 @@
 
 from realtime.cli import seconds
 
-from realtime.cli import seconds
-
 NAME = "bench"
 HELP = "measure speed per stage, live delay and memory (prints its figures; about a minute with the defaults)"
 

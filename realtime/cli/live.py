@@ -4,7 +4,17 @@ import os
 import signal
 from pathlib import Path
 
-from realtime.cli import AFFECTED_HELP, LSL_HELP, MIRRORED_HELP, days_since_onset, subject_id
+from realtime.cli import (
+    AFFECTED_HELP,
+    LSL_HELP,
+    MIRRORED_HELP,
+    MOVEMENT_HELP,
+    REST_DROOP_HELP,
+    days_since_onset,
+    demo_settings,
+    fraction,
+    subject_id,
+)
 
 NAME = "live"
 HELP = "live window: video, signal traces, co-activation matrix and biofeedback gauge"
@@ -29,6 +39,8 @@ def add_arguments(p) -> None:
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
     p.add_argument("--lsl", action="store_true", help=LSL_HELP)
+    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP + "; the side is --affected (default left)")
+    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
 
 
 def _quiet_offscreen_warning() -> None:
@@ -82,7 +94,7 @@ def run(args) -> int:
     saved: list[str] = []
     engine = LiveEngine(model, args.source, profile=profile,
                         profile_path=str(Path(args.profile).resolve()) if args.profile else None,
-                        mirrored=args.mirrored, lsl=lsl)
+                        mirrored=args.mirrored, lsl=lsl, demo=demo_settings(args))
     try:
         engine.start()
         win = LiveWindow(engine, sources=[args.source], beep=args.beep, sessions_dir=args.sessions,
@@ -90,6 +102,7 @@ def run(args) -> int:
                                           "days_since_onset": args.days_since_onset,
                                           "affected": args.affected})
         win.show()
+        print(win.schedule, flush=True)
         _close_on_signals(win)
         _yield_to_measurement()
         if args.record:

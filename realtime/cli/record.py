@@ -1,6 +1,17 @@
 """``run.py record SOURCE --out DIR``: headless, crash-safe session recording."""
 
-from realtime.cli import AFFECTED_HELP, LSL_HELP, MIRRORED_HELP, days_since_onset, seconds, subject_id
+from realtime.cli import (
+    AFFECTED_HELP,
+    LSL_HELP,
+    MIRRORED_HELP,
+    MOVEMENT_HELP,
+    REST_DROOP_HELP,
+    days_since_onset,
+    demo_settings,
+    fraction,
+    seconds,
+    subject_id,
+)
 
 NAME = "record"
 HELP = "record a session headless: DIR/session.json, frames.csv, events.csv (+ video.mkv)"
@@ -23,6 +34,8 @@ def add_arguments(p) -> None:
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--lsl", action="store_true", help=LSL_HELP)
+    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP + "; the side is --affected (default left)")
+    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
     p.add_argument("--model", help="face_landmarker.task path")
 
 
@@ -47,6 +60,9 @@ def run(args) -> int:
 
     # Every argument is checked before a model download or the first measured frame.
     check_session_folder(args.out)
+    demo = demo_settings(args)
+    if demo and args.source != "demo":
+        raise ValueError("--rest-droop and --movement set the demo face: use them with the source demo")
     if args.lsl:
         if args.fast:
             raise ValueError(FAST_LSL)
@@ -66,7 +82,7 @@ def run(args) -> int:
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
                          save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
-                         affected=args.affected,
+                         affected=args.affected, demo=demo,
                          lsl=LslSettings() if args.lsl else None)
     if args.lsl:
         print(f"streaming to LSL: {SIGNALS_STREAM}, {MARKERS_STREAM}", file=sys.stderr)

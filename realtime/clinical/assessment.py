@@ -5,7 +5,8 @@ closed and open smile, lip pucker, "eee"). Each task is held ~5 s and relaxed, a
 
 Timeline format (JSON, saved as ``timeline.json`` in a session folder or as the ``"timeline"``
 key of ``session.json``): a list of ``{"task", "rep", "start_s", "end_s", "phase"}`` with
-``phase`` one of ``"hold"`` or ``"relax"`` (the rest task has one ``"hold"`` phase).
+``phase`` one of ``"hold"`` or ``"relax"`` (the rest task has one ``"hold"`` phase), or ``"prompt"``
+(the weekly test announces each task before its hold: ``realtime/clinical/weekly.py``).
 
 Indices (pure functions of the signals, see ``realtime/signals.py``):
 
@@ -19,7 +20,8 @@ Indices (pure functions of the signals, see ``realtime/signals.py``):
   the smile task (0 = no co-movement, 1 = as much as a voluntary smile).
 - brow: brow_raise during smile/pucker as a fraction of the brow-raise task.
 - chin: chin signal during smile/eye closure as a fraction of its largest task level.
-- resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric).
+- resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric), and
+  left-minus-right differences in mm with their noise (``rest_symmetry.rest_asymmetry``).
 
 Each task hold level is the median over the hold frames of a repetition (blinks and faceless
 frames removed); repetitions are combined with the median. No fixed cut-off separates healthy
@@ -38,6 +40,7 @@ import numpy as np
 from calibration.baseline import MIN_NOISE
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
+from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
 from realtime.signals.features import FEATURES, SIGNALS, F, S, face_measured
 
@@ -66,8 +69,10 @@ TASKS: tuple[Task, ...] = (
 TASK_BY_KEY = {t.key: t for t in TASKS}
 TASK_LABEL = {t.key: t.label for t in TASKS}
 
-BIG_SMILE = ("smile_open", "smile_closed")   # first one present is the "big smile"
-EYE_CLOSURE = ("eye_gentle", "eye_tight")
+# First one present is the "big smile" (the weekly test's is "smile"); eye closures include the
+# weekly test's gentle one.
+BIG_SMILE = ("smile_open", "smile_closed", "smile")
+EYE_CLOSURE = ("eye_gentle", "eye_tight", "eye_closure_gentle")
 INDEX_NAMES = {
     "ocular": "Ocular synkinesis (Auto-eFACE, 100 = none)",
     "ocular_corrected": "Ocular, corrected for resting asymmetry (100 = none)",
@@ -105,7 +110,7 @@ class Prompt:
     task: str
     label: str
     instruction: str
-    phase: str           # "hold" or "relax"
+    phase: str           # "hold", "relax" or "prompt" (the task is announced; the face still relaxed)
     rep: int
     reps: int
     seconds_left: float
@@ -113,13 +118,18 @@ class Prompt:
     tasks: int
 
 
-def prompt_at(timeline: list[dict], t: float) -> Prompt | None:
+PHASES = ("hold", "relax", "prompt")
+
+
+def prompt_at(timeline: list[dict], t: float, tasks: dict[str, Task] | None = None) -> Prompt | None:
     """The prompt at time ``t`` (seconds from the start of the recording), None before the
-    first entry and after the last."""
+    first entry and after the last. ``tasks``: labels and instructions by task key (default:
+    the assessment's)."""
+    tasks = TASK_BY_KEY if tasks is None else tasks
     order = list(dict.fromkeys(e["task"] for e in timeline))
     for e in timeline:
         if e["start_s"] <= t < e["end_s"]:
-            task = TASK_BY_KEY.get(e["task"])
+            task = tasks.get(e["task"])
             reps = max(x["rep"] for x in timeline if x["task"] == e["task"])
             return Prompt(e["task"], task.label if task else e["task"], task.instruction if task else "",
                           e["phase"], e["rep"], reps, e["end_s"] - t, order.index(e["task"]) + 1, len(order))
@@ -140,8 +150,8 @@ def validate_timeline(timeline) -> list[dict]:
             raise ValueError(f"timeline entry {i}: {exc!r}") from None
         if d["end_s"] <= d["start_s"]:
             raise ValueError(f"timeline entry {i}: end_s must be after start_s")
-        if d["phase"] not in ("hold", "relax"):
-            raise ValueError(f"timeline entry {i}: phase must be 'hold' or 'relax'")
+        if d["phase"] not in PHASES:
+            raise ValueError(f"timeline entry {i}: phase must be 'hold', 'relax' or 'prompt'")
         out.append(d)
     return out
 
@@ -374,6 +384,8 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
         "ocular_detail": ocular,
         "levels": {side: frac[side]["levels"] for side in SIDES},
         "resting_symmetry": resting_symmetry(rest_features),
+        # in mm with its noise, from the rest phase's frames (the weekly tests' trend uses it)
+        "rest_asymmetry": rest_asymmetry(t, sig, rest_features, rw, blinks),
         "rest_features": None if rest_features is None else {
             side: dict(zip(FEATURES, map(float, np.asarray(rest_features)[i]))) for i, side in enumerate(SIDES)},
         "task_coactivation": task_coactivation(t, sig, fps, noise, timeline),

@@ -17,6 +17,10 @@ from realtime.sinks.console import ProgressBar
 from realtime.sinks.results_folder import check_results_folder
 from realtime.sources import SourceError, VideoFileSource
 
+# Frames decoded ahead while the ones before them are measured (the decoder and the model calls
+# overlap; a few frames of memory).
+READ_AHEAD = 4
+
 
 def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile | None = None,
                  rest: tuple[float, float] | None = None, workers: int = 2, show_progress: bool = True,
@@ -27,7 +31,7 @@ def run_analysis(video: str | Path, model_path: str | Path, *, profile: Profile 
     video = Path(video)
     try:
         check_analysis(video, None, rest=rest)  # a bad video or stretch fails before measuring
-        src = VideoFileSource(video, mirrored=mirrored)
+        src = VideoFileSource(video, mirrored=mirrored, read_ahead=READ_AHEAD)
     except SourceError as exc:
         raise AnalysisError(str(exc)) from None
     opts = LoopOptions(pace=FAST, rest=rest, profile=profile, workers=workers, sliding=False,

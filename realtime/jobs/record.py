@@ -11,12 +11,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from calibration.baseline import REST_S
 from calibration.profile import load_profile
 from realtime.pipeline.calibrate import CalibrationError
 from realtime.pipeline.capture import FAST, REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions
+from realtime.pipeline.sink import Sink
 from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.session import SessionError
 from realtime.sinks.session_folder import SessionFolder
@@ -50,6 +52,12 @@ class RecordOptions:
     flush_interval_s: float = 0.5
     lsl: LslSettings | None = None    # also publish the signals and events as LSL streams
     log: object = field(default_factory=lambda: sys.stderr)   # the stderr of the moment, not of import time
+    demo: dict | None = None          # settings of the demo face (source "demo"): sources.demo.live_demo_config
+    extra_meta: dict | None = None    # more session.json fields (e.g. "protocol": "weekly")
+    timeline_file: bool = False       # the timeline also as timeline.json in the folder
+    # More outputs, each made from the recording's session folder (its folder and clock) and
+    # attached after it: e.g. the weekly test's prompts and keyframes.
+    sinks: tuple[Callable[[SessionFolder], Sink], ...] = ()
 
 
 def record(opts: RecordOptions) -> dict:
@@ -63,14 +71,15 @@ def record(opts: RecordOptions) -> dict:
     if isinstance(opts.source, FrameSource):
         src = Unmirrored(opts.source) if opts.mirrored else opts.source
     else:
-        src = open_source(opts.source, realtime=not opts.fast, mirrored=opts.mirrored)
+        src = open_source(opts.source, realtime=not opts.fast, mirrored=opts.mirrored, demo=opts.demo)
     if opts.fast and not isinstance(src, VideoFileSource):
         src.close()
         raise ValueError("--fast only applies to a video file (a camera or the demo runs in real time)")
     session = SessionFolder(opts.out, model=Path(opts.model), playback="fast" if opts.fast else "real time",
                             save_video=opts.save_video, subject=opts.subject,
                             days_since_onset=opts.days_since_onset, timeline=opts.timeline,
-                            mirrored=opts.mirrored, affected=opts.affected,
+                            mirrored=opts.mirrored, affected=opts.affected, extra_meta=opts.extra_meta,
+                            timeline_file=opts.timeline_file,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
@@ -78,6 +87,7 @@ def record(opts: RecordOptions) -> dict:
     sinks = [session]
     if opts.lsl is not None:   # after the session: it has the recording's first frame (t0) first
         sinks.append(LslOutlet(opts.lsl, recording=session, timeline=opts.timeline))
+    sinks += [make(session) for make in opts.sinks]
     loop = FrameLoop(src, opts.model, loop_opts, sinks)
     try:
         loop.run()

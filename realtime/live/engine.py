@@ -13,17 +13,18 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from calibration.profile import Profile
 from realtime.pipeline.capture import REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions, LoopStats
-from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame
+from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame, Sink
 from realtime.sinks.lsl_outlet import LslOutlet, LslSettings
 from realtime.sinks.ring import DisplaySink, SignalRing
 from realtime.sinks.session_folder import SessionFolder
-from realtime.sources import FrameSource, SourceError, Unmirrored, open_source
+from realtime.sources import DemoSource, FrameSource, SourceError, Unmirrored, open_source
 
 MANUAL_CALIBRATION_S = 3.0   # "hold still" duration of the rest-calibration button
 
@@ -53,12 +54,15 @@ class Stats:
 class LiveEngine:
     def __init__(self, model_path: str | Path, source: str | FrameSource = "demo", *,
                  profile: Profile | None = None, profile_path: str | None = None,
-                 ring_seconds: float = 30.0, mirrored: bool = False, lsl: LslSettings | None = None):
+                 ring_seconds: float = 30.0, mirrored: bool = False, lsl: LslSettings | None = None,
+                 demo: dict | None = None):
         """``mirrored``: the camera or video shows the subject as in a mirror; every source
         opened from then on is flipped back (not the demo face shown when a camera is missing).
-        ``lsl``: also publish the signals and events as LSL streams for the whole session."""
+        ``lsl``: also publish the signals and events as LSL streams for the whole session.
+        ``demo``: settings of the demo face whenever it is the source (e.g. a palsy)."""
         self.model_path = Path(model_path)
         self.mirrored = mirrored
+        self.demo = demo
         self.profile = profile
         self.profile_path = profile_path          # stored with recordings
         self.ring = SignalRing(int(ring_seconds * 60))
@@ -72,6 +76,7 @@ class LiveEngine:
                               [self.display] + ([self.lsl] if self.lsl is not None else []))
         self.stats = Stats(self.loop.stats, self.loop.dropped_frames)
         self.recording: SessionFolder | None = None
+        self._recording_sinks: list[Sink] = []    # attached with the recording, detached with it
         self.recorded: list[Path] = []            # every session folder this run wrote
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
@@ -105,13 +110,13 @@ class LiveEngine:
     def _open(self, spec: str | FrameSource) -> FrameSource:
         try:
             if isinstance(spec, str):
-                src = open_source(spec, mirrored=self.mirrored)
+                src = open_source(spec, mirrored=self.mirrored, demo=self.demo)
             else:
                 src = Unmirrored(spec) if self.mirrored else spec
         except SourceError as exc:
             if isinstance(spec, str) and spec.startswith("camera"):
                 self._message = f"{exc}. Showing the demo face instead."
-                return open_source("demo")
+                return open_source("demo", demo=self.demo)
             raise
         self._message = ""
         return src
@@ -127,9 +132,12 @@ class LiveEngine:
         self.loop.recalibrate(kind, MANUAL_CALIBRATION_S if kind == "manual" else None)
 
     # ---- recording (the record button) ------------------------------------------------
-    def start_recording(self, folder: str | Path, **session) -> Path:
-        """Start writing a session folder; needs a calibration. ``session``: save_video,
-        subject, days_since_onset. Raises OSError with one line."""
+    def start_recording(self, folder: str | Path, *, sinks: tuple[Callable[[SessionFolder], Sink], ...] = (),
+                        **session) -> Path:
+        """Start writing a session folder; needs a calibration. ``session``: SessionFolder's
+        options (save_video, subject, days_since_onset, timeline, extra_meta, ...); ``sinks``:
+        more outputs made from the recording (e.g. the weekly test's keyframes), attached after
+        it and detached with it. Raises OSError with one line."""
         if self.baseline is None:
             raise RuntimeError("calibrate first: recording needs a rest baseline")
         if self.recording is not None:
@@ -140,6 +148,9 @@ class LiveEngine:
         self.recording = rec
         self.recorded.append(rec.folder)
         self.loop.attach(rec)
+        self._recording_sinks = [make(rec) for make in sinks]
+        for sink in self._recording_sinks:
+            self.loop.attach(sink)
         if self.lsl is not None:
             self.lsl.follow_recording(rec)
         return rec.folder
@@ -148,10 +159,22 @@ class LiveEngine:
         rec, self.recording = self.recording, None
         if rec is None:
             return None
+        extra, self._recording_sinks = self._recording_sinks, []
+        for sink in extra:
+            self.loop.detach(sink, status)
         self.loop.detach(rec, status).wait(timeout=10)
         if self.lsl is not None:
             self.lsl.recording_stopped()
         return rec.result
+
+    def demo_performs(self, timeline: list[dict], protocol: str) -> bool:
+        """When the demo face is the source, it performs ``timeline`` from now on (a guided
+        test then has a subject doing it). True if it does."""
+        src = self.loop.source
+        if not isinstance(src, DemoSource):
+            return False
+        src.perform(timeline, protocol)
+        return True
 
     def assessment_started(self, timeline: list[dict]) -> None:
         """A guided assessment runs within the current recording (times from its start)."""

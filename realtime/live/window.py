@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -29,7 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from realtime.clinical.assessment import default_timeline, prompt_at
+from realtime.clinical.assessment import Task, default_timeline, prompt_at
+from realtime.clinical.weekly import PEAK_SIGNALS, PROTOCOL, WEEKLY_BY_KEY, timeline_length, weekly_timeline
+from realtime.jobs.schedule import due_text, next_due, schedule_line
 from realtime.landmarks import SIDES
 from realtime.live import overlay
 from realtime.live.engine import LiveEngine
@@ -41,13 +45,26 @@ from realtime.reports.report import write_report
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import SIGNALS
 from realtime.signals.units import clinical, format_clinical, unit
+from realtime.sinks.keyframes import INDEX as KEYFRAMES_INDEX
+from realtime.sinks.keyframes import Keyframes
 from realtime.tracking.quality import ADVICE
 
 TRACE_SECONDS = 10.0
+SCHEDULE_SHOWN_S = 60.0     # the weekly test's schedule stays in the banner this long after start
 NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
          "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
          "lower_lip": "lower lip", "chin": "chin", "chin_dimpling": "chin dimpling",
          "neck_bands": "neck bands"}
+
+
+@dataclass
+class Guided:
+    """A prompted sequence running within the current recording: the guided assessment or the
+    weekly test. ``finish`` gets the session folder once the recording is closed."""
+    title: str
+    timeline: list[dict]
+    tasks: dict[str, Task] | None          # labels and instructions by key (None: the assessment's)
+    finish: Callable[[Path], None]
 
 
 def _first_size() -> tuple[int, int]:
@@ -117,7 +134,11 @@ class LiveWindow(QMainWindow):
         self._user_chose = False
         self._ticks = 0
         self.reps = RepCounter()
-        self.assessment: list[dict] | None = None     # the timeline being prompted
+        self.guided: Guided | None = None             # the assessment or weekly test being prompted
+        self.weekly_scale = 1.0                       # tests only: a shortened weekly test
+        # The last weekly test and when the next is due: in the banner for the first minute.
+        self.schedule = schedule_line(self.sessions_dir)
+        self._schedule_until = time.monotonic() + SCHEDULE_SHOWN_S
         self.blinks = BlinkGate()
         self.flagged: list = []
 
@@ -231,6 +252,11 @@ class LiveWindow(QMainWindow):
                                "'eee'), prompted here, recorded, then scored in report.html")
         self.assess.clicked.connect(lambda: self.start_assessment())
         lay.addWidget(self.assess)
+        self.weekly = QPushButton("Weekly test")
+        self.weekly.setToolTip("About 90 s, once a week: rest, gentle eye closure, brow raise, smile, pucker, "
+                               "show teeth, cheek puff; prompted here, recorded with a picture of each task")
+        self.weekly.clicked.connect(lambda: self.start_weekly_test())
+        lay.addWidget(self.weekly)
         self.record = QPushButton("\u25cf Record")
         self.record.setCheckable(True)
         self.record.clicked.connect(self._toggle_record)
@@ -260,10 +286,17 @@ class LiveWindow(QMainWindow):
                 e.message = f"cannot record: {exc}"
         self.record.setChecked(e.recording is not None)
 
+    @property
+    def assessment(self) -> list[dict] | None:
+        """The timeline being prompted (assessment or weekly test), None when none runs."""
+        return None if self.guided is None else self.guided.timeline
+
     def start_assessment(self, timeline: list[dict] | None = None) -> None:
         """Prompt the standard task sequence on screen while recording; the timeline is saved
         in session.json (times from the recording's start) so the report can score it."""
         e = self.engine
+        if self.guided is not None:
+            return
         if e.baseline is None:
             e.message = "calibrate first: hold still for the rest calibration, then start the assessment"
             return
@@ -271,34 +304,77 @@ class LiveWindow(QMainWindow):
             self._toggle_record()
             if e.recording is None:
                 return
-        self.assessment = timeline or default_timeline()
-        e.recording.writer.update_meta(timeline=self.assessment, assessment="guided, live")
-        e.assessment_started(self.assessment)
+        timeline = timeline or default_timeline()
+        self.guided = Guided("Assessment", timeline, None, self._assessment_done)
+        e.recording.writer.update_meta(timeline=timeline, assessment="guided, live")
+        e.assessment_started(timeline)
         e.message = ""
 
+    def _assessment_done(self, folder: Path) -> None:
+        threading.Thread(target=_write_report, args=(folder, self.engine), name="live-report", daemon=True).start()
+
+    def start_weekly_test(self) -> None:
+        """The weekly test: its own recording (a new session folder, ``"protocol": "weekly"``),
+        prompted here, with one keyframe per task; ends with where it was saved and when the
+        next one is due."""
+        e = self.engine
+        if self.guided is not None:
+            return
+        if e.baseline is None:
+            e.message = "calibrate first: hold still for the rest calibration, then start the weekly test"
+            return
+        if e.recording is not None:        # the test is a session of its own
+            self._toggle_record()
+        timeline = weekly_timeline(self.weekly_scale)
+        folder = self.sessions_dir / datetime.now().strftime("%Y-%m-%d_%H%M%S")
+        try:
+            e.start_recording(folder, **self.session_options, timeline=timeline, timeline_file=True,
+                              extra_meta={"protocol": PROTOCOL, "keyframes": KEYFRAMES_INDEX, "assessment": "weekly, live"},
+                              sinks=(lambda rec: Keyframes(rec, timeline, PEAK_SIGNALS),))
+        except (OSError, RuntimeError) as exc:
+            e.message = f"cannot record the weekly test: {exc}"
+            return
+        self.guided = Guided("Weekly test", timeline, WEEKLY_BY_KEY, self._weekly_done)
+        e.demo_performs(timeline, PROTOCOL)
+        e.assessment_started(timeline)
+        self.schedule = ""
+        e.message = ""
+
+    def _weekly_done(self, folder: Path) -> None:
+        started = datetime.now().astimezone()
+        due = due_text(next_due(started), date.today())
+        shots = len(list((folder / "keyframes").glob("*.png"))) if (folder / "keyframes").is_dir() else 0
+        self.engine.message = f"Weekly test saved in {folder} ({shots} pictures). Next weekly test due {due}."
+
     def _assessment_prompt(self) -> str | None:
-        """The banner text while an assessment runs; ends it (and writes the report) at the end."""
-        e, rec = self.engine, self.engine.recording
-        if self.assessment is None:
+        """The banner text while a guided sequence runs; ends it at the end (the assessment
+        then writes its report)."""
+        e, rec, g = self.engine, self.engine.recording, self.guided
+        if g is None:
             return None
         if rec is None:                        # recording stopped (button, disk full): abandon
-            self.assessment = None
+            self.guided = None
             return None
         if rec.t0 is None or e.ring.last_time is None:
-            return "Guided assessment: starting…"
+            return f"{g.title}: starting…"
         t = e.ring.last_time - rec.t0
-        p = prompt_at(self.assessment, t)
-        if p is None and t >= self.assessment[-1]["end_s"]:
+        p = prompt_at(g.timeline, t, g.tasks)
+        if p is None and t >= timeline_length(g.timeline):
             folder = rec.folder
-            self.assessment = None
+            self.guided = None
             self._toggle_record()
-            threading.Thread(target=_write_report, args=(folder, e), name="live-report", daemon=True).start()
+            g.finish(folder)
             return None
         if p is None:
-            return "Guided assessment: get ready…"
-        what = (f"{p.label.upper()}: {p.instruction}  HOLD {p.seconds_left:.0f} s" if p.phase == "hold"
-                else f"Relax ({p.seconds_left:.0f} s)")
-        return f"Assessment {p.task_number}/{p.tasks}, rep {p.rep}/{p.reps} — {what}"
+            return f"{g.title}: get ready…"
+        if p.phase == "hold":
+            what = f"{p.label.upper()}: {p.instruction}  HOLD {p.seconds_left:.0f} s"
+        elif p.phase == "prompt":
+            what = f"Next: {p.label.upper()}: {p.instruction}  Starts in {p.seconds_left:.0f} s"
+        else:
+            what = f"Relax ({p.seconds_left:.0f} s)"
+        rep = f", rep {p.rep}/{p.reps}" if p.reps > 1 else ""
+        return f"{g.title} {p.task_number}/{p.tasks}{rep} — {what}"
 
     def _switch(self) -> None:
         try:
@@ -411,6 +487,8 @@ class LiveWindow(QMainWindow):
         if prompt is not None:
             return prompt
         msg = (e.message + "  ") if e.message else ""
+        if self.schedule and time.monotonic() < self._schedule_until:
+            msg = f"{self.schedule}  {msg}"
         if e.calibrating in ("auto", "manual"):
             return msg + (f"Hold still and look at the camera with a relaxed face: calibrating rest "
                           f"({e.calibration_progress:.0%}).")

@@ -15,7 +15,8 @@ a stage. Commands from other threads (attach or detach a sink, switch source, re
 stop) are queued and applied between frames, in one place.
 
 A video file measured as fast as possible is calibrated by a pre-scan of its rest stretch,
-so every frame of the main pass is measured against the final reference; a real-time source
+so every frame of the main pass is measured against the final reference (the rest frames
+measured for the baseline are passed on as measured then, not measured twice); a real-time source
 is calibrated inline from its first seconds with a face (frames before then are passed on
 unmeasured; in real time, only the rest candidates of the calibration stretch are kept).
 """
@@ -57,7 +58,7 @@ from realtime.signals.episodes import EpisodeDetector
 from realtime.signals.features import FEATURES, activations
 from realtime.sources import Frame, FrameSource, SourceError, VideoFileSource
 from realtime.tracking.landmarker import Landmarker
-from realtime.tracking.meter import FaceMeter
+from realtime.tracking.meter import FaceMeter, FrameMeasurement
 
 # Most frames of a video's rest stretch measured for its baseline (evenly spread beyond that).
 MAX_REST_FRAMES = 120
@@ -139,6 +140,9 @@ class FrameLoop:
         self._last_analysis = 0
         self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
         self._building: _RestBuild | None = None     # a real-time calibration being finished
+        # A pre-scanned video's rest frames, measured for the baseline: frame index -> measurement,
+        # taken as they are when the main pass reaches them instead of measured a second time.
+        self._rest_measured: dict[int, FrameMeasurement] = {}
         self._nan_feat = np.full((2, len(FEATURES)), np.nan)
 
     # ---- commands (any thread) ---------------------------------------------------------
@@ -267,7 +271,11 @@ class FrameLoop:
             self._emit(f, None, face=False, reason="calibrating" if self._building is not None else None)
             return
         t0 = time.perf_counter()
-        self._inflight.append((f, t0, self._meter.submit(f.image, f.index, f.timestamp_s)))
+        known = self._rest_measured.pop(f.index, None)
+        if known is not None:
+            self._inflight.append((f, t0, self._meter.adopt(known)))
+        else:
+            self._inflight.append((f, t0, self._meter.submit(f.image, f.index, f.timestamp_s)))
         if len(self._inflight) >= self.opts.in_flight:
             self._publish()
 
@@ -288,7 +296,8 @@ class FrameLoop:
         if sig is not None:
             reason = getattr(m, "reason", "")
         elif reason is None:
-            reason = "calibrating" if face and cal is None else "no face"
+            # A face seen but not measured says why (too small, registration), else none was seen.
+            reason = "calibrating" if face and cal is None else (getattr(m, "reason", "") or "no face")
         now = time.perf_counter()
         st = self.stats
         st.processed += 1
@@ -322,10 +331,11 @@ class FrameLoop:
                            window: tuple[float, float] | None = None) -> None:
         self.calibrating = kind
         self._held = []
+        self._rest_measured = {}
         self._calibrator = Calibrator(self._detector, window=window or (self.opts.rest if kind == "auto" else None),
                                       rest_s=seconds or self.opts.rest_s)
 
-    def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> None:
+    def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> _RestBuild:
         """Reference from the candidates, a new meter, the rest baseline from ``held`` frames
         (default: the frames held while uncalibrated, else the candidates); frames held while
         uncalibrated are passed on now, measured, unless ``emit_held`` is False. In real time the
@@ -343,9 +353,10 @@ class FrameLoop:
         if self.opts.pace == REAL_TIME:
             held.sort(key=lambda f: (f.timestamp_s < reference.timestamp_s, f.timestamp_s))
             self._building, self.calibrating = build, "building"
-            return
+            return build
         build.measured = measure_rest(meter, held, self.opts.in_flight)
         self._finish_calibration(build)
+        return build
 
     def _build_step(self, f: Frame) -> bool:
         """Measure the next rest frame of a real-time calibration; True if ``f`` was passed on."""
@@ -415,7 +426,10 @@ class FrameLoop:
                     break
                 if what == Calibrator.CANDIDATE or (what == Calibrator.SKIP and f.index % every == 0):
                     stretch.append(f)
-        self._complete_calibration(stretch, emit_held=False)
+        build = self._complete_calibration(stretch, emit_held=False)
+        # The main pass reaches these frames again (the same file, the same indices) with the same
+        # meter: measuring them once is enough.
+        self._rest_measured = {f.index: m for f, m in zip(build.frames, build.measured) if m.face}
 
     # ---- sources -------------------------------------------------------------------------
     @property

@@ -13,11 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from realtime.clinical.recovery import task_movements
+from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
+from realtime.reports.contact_sheet import CONTACT_SHEET_PNG, read_keyframes, write_png
+from realtime.reports.recovery_view import RecoveryView, build
 from realtime.reports.render import render
 from realtime.reports.report import (
     SIDE_COLOURS,
+    _measured_noise,
     _plt,
     coactivation_refusal,
     fig_to_uri,
@@ -76,6 +81,13 @@ def row_notes(d, scores) -> list[str]:
     return notes
 
 
+def movements(d) -> dict:
+    """``recovery.task_movements`` of the session's tasks ({} without a timeline or frames)."""
+    if d.sig is None or not d.timeline or no_face(d):
+        return {}
+    return task_movements(d.t, d.sig, d.timeline, _measured_noise(d))
+
+
 def session_row(folder: Path) -> dict:
     """One session's figures. Raises SessionFileError (and whatever a damaged file provokes)
     when the session cannot be read."""
@@ -86,6 +98,7 @@ def session_row(folder: Path) -> dict:
     if start is None:
         start = datetime.fromtimestamp(folder.stat().st_mtime, tz=timezone.utc)
     sym = (scores or {}).get("resting_symmetry") or {"regions": {}, "overall_pct": None}
+    keyframes, keyframe_problems = read_keyframes(folder)
     return {
         "name": folder.name, "date": start, "date_known": date_known,
         "days_since_onset": d.days_since_onset,
@@ -93,9 +106,14 @@ def session_row(folder: Path) -> dict:
         "symmetry": sym["overall_pct"],
         "symmetry_eye": (sym["regions"].get("eye") or {}).get("symmetry_pct"),
         "symmetry_mouth": (sym["regions"].get("mouth_corner_height") or {}).get("symmetry_pct"),
+        "asymmetry": ((scores or {}).get("rest_asymmetry") or {}).get("measures", {}),
         "indices": {s: (scores or {}).get("indices", {}).get(s, {}) for s in SIDES},
         "coact": coactivation_strength(session_couplings(d)),
-        "notes": row_notes(d, scores),
+        "movement": movements(d),
+        "affected": d.affected_side,
+        "subject": d.subject,
+        "keyframes": keyframes,
+        "notes": row_notes(d, scores) + keyframe_problems,
         "has_scores": scores is not None,
     }
 
@@ -193,9 +211,14 @@ def table_row(r: dict) -> dict:
 # progress.csv: the page's table, one row per session, one value per cell (units in the names).
 PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
                          "max_flagged_r": "synkinesis_max_peak_r"}
+# Resting asymmetry per measure (rest_symmetry.REST_MEASURES): left minus right and its noise.
+ASYMMETRY_COLUMNS = {"left_minus_right_mm": "left_minus_right_mm", "noise_mm": "noise_mm",
+                     "left_minus_right_pct": "left_minus_right_pct", "noise_pct": "noise_pct"}
+ASYMMETRY_HEADER = [f"rest_{m.key}_{c}" for m in REST_MEASURES for c in ASYMMETRY_COLUMNS.values()]
 PROGRESS_HEADER = ["session", "date_utc", "date_source", "days_since_onset", "status",
                    "resting_symmetry_pct", "resting_symmetry_eye_pct", "resting_symmetry_mouth_corner_pct",
-                   *(f"{c}_{side}" for side in SIDES for c in PROGRESS_SIDE_COLUMNS.values()), "notes"]
+                   *(f"{c}_{side}" for side in SIDES for c in PROGRESS_SIDE_COLUMNS.values()),
+                   *ASYMMETRY_HEADER, "notes"]
 
 
 def progress_table(rows: list[dict], skipped: list[Skipped]) -> Table:
@@ -205,9 +228,10 @@ def progress_table(rows: list[dict], skipped: list[Skipped]) -> Table:
     for r in rows:
         per_side = [r["indices"][side].get(k) if k in INDEX_COLUMNS else r["coact"][side][k]
                     for side in SIDES for k in PROGRESS_SIDE_COLUMNS]
+        asym = [(r["asymmetry"].get(m.key) or {}).get(k) for m in REST_MEASURES for k in ASYMMETRY_COLUMNS]
         out.append([r["name"], r["date"].isoformat(timespec="seconds"),
                     "session" if r["date_known"] else "file time", r["days_since_onset"], r["status"],
-                    r["symmetry"], r["symmetry_eye"], r["symmetry_mouth"], *per_side, "; ".join(r["notes"])])
+                    r["symmetry"], r["symmetry_eye"], r["symmetry_mouth"], *per_side, *asym, "; ".join(r["notes"])])
     blank = [None] * (len(PROGRESS_HEADER) - 3)
     out += [[s.name, *blank[:3], "not read", *blank[3:], s.reason] for s in skipped]
     return Table(list(PROGRESS_HEADER), out, ("session", "date_utc", "date_source", "status", "notes"))
@@ -228,16 +252,69 @@ def read_progress(patient_dir: str | Path) -> tuple[list[dict], list[Skipped]]:
     return rows, skipped
 
 
-def progress_page(patient_dir: str | Path, rows: list[dict], skipped: list[Skipped]) -> str:
-    return render("progress.html.j2", title=f"Synkinesis progress – {Path(patient_dir).name}", n=len(rows),
-                  written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", sides=SIDES,
-                  figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped)
+PROGRESS_HTML = "progress.html"
+SUMMARY_HTML = "progress-summary.html"
+
+
+def subject_of(rows: list[dict], patient_dir: Path) -> str:
+    codes = [r["subject"] for r in rows if r.get("subject")]
+    return max(set(codes), key=codes.count) if codes else patient_dir.name
+
+
+def progress_page(patient_dir: str | Path, rows: list[dict], skipped: list[Skipped], view: RecoveryView | None = None,
+                  sheet_file: str | None = None) -> str:
+    view = build(rows) if view is None else view
+    return render("progress.html.j2", title=f"Synkinesis progress – {Path(patient_dir).name}",
+                  n=len(rows), written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", sides=SIDES,
+                  figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped,
+                  view=view, sheet_file=sheet_file, summary_file=SUMMARY_HTML)
+
+
+def summary_page(patient_dir: str | Path, rows: list[dict], view: RecoveryView) -> str:
+    """One printable A4 page for a clinician: where the patient stands, what changed, the
+    figures."""
+    last = rows[-1] if rows else None
+    return render("progress_summary.html.j2", title=f"Synkinesis progress summary – {Path(patient_dir).name}",
+                  subject=subject_of(rows, Path(patient_dir)),
+                  written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", n=len(rows), view=view,
+                  first=table_row(rows[0]) if rows else None, last=table_row(last) if last else None,
+                  indices=summary_indices(rows, view.affected), sides=SIDES)
+
+
+def summary_indices(rows: list[dict], affected: str | None) -> list[dict]:
+    """The synkinesis indices of the first and latest test, per side (affected first)."""
+    if not rows:
+        return []
+    sides = [affected, *[s for s in SIDES if s != affected]] if affected else list(SIDES)
+    out = []
+    for key, label, pct in (("ocular_corrected", "ocular index, corrected (100 = none)", False),
+                            ("oral", "oral synkinesis", True), ("brow", "brow synkinesis", True)):
+        for s in sides:
+            tag = f"{s} ({'affected' if s == affected else 'healthy'})" if affected else s
+            out.append({"what": f"{label}, {tag}", "first": _index_text(rows[0]["indices"][s].get(key), pct),
+                        "latest": _index_text(rows[-1]["indices"][s].get(key), pct)})
+    return out
+
+
+def _index_text(v, pct: bool) -> str:
+    """An index for the summary: a fraction in %, the ocular index in points (never "-0")."""
+    if v is None:
+        return fmt(None)
+    return f"{round(100 * v) + 0:d} %" if pct else f"{round(v) + 0:d}"
 
 
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:
-    """PATIENT_DIR/progress.html and, beside it, progress.csv (the same sessions, a row each);
-    returns the page's path and the number of sessions on it."""
+    """PATIENT_DIR/progress.html and, beside it, progress.csv (the same sessions, a row each),
+    progress-summary.html (the clinician's printable page) and, when the sessions hold
+    keyframes, contact_sheet.png; returns the page's path and the number of sessions on it."""
     rows, skipped = read_progress(patient_dir)
     folder = Path(patient_dir)
+    view = build(rows)
     atomic_write_text(folder / PROGRESS_CSV, csv_text(progress_table(rows, skipped)))
-    return atomic_write_text(folder / "progress.html", progress_page(folder, rows, skipped)), len(rows)
+    sheet_file = None
+    if view.sheet is not None:
+        write_png(folder / CONTACT_SHEET_PNG, view.sheet)
+        sheet_file = CONTACT_SHEET_PNG
+    atomic_write_text(folder / SUMMARY_HTML, summary_page(folder, rows, view))
+    page = progress_page(folder, rows, skipped, view, sheet_file)
+    return atomic_write_text(folder / PROGRESS_HTML, page), len(rows)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from realtime.clinical.assessment import INDEX_NAMES, validate_timeline
+from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.landmarks import SIDES
 from realtime.reports.timing import Timing, increasing, on_grid, timing_of
 from realtime.signals.features import face_measured
@@ -165,6 +166,19 @@ def _symmetry(v) -> dict | None:
     return {"regions": regions, "overall_pct": num(v.get("overall_pct"))}
 
 
+ASYMMETRY_FIELDS = (*SIDES, "left_minus_right_mm", "noise_mm", "left_minus_right_pct", "noise_pct")
+
+
+def _asymmetry(v) -> dict | None:
+    """``rest_symmetry.rest_asymmetry``'s result: every known measure with its numbers."""
+    if not isinstance(v, dict) or not isinstance(v.get("measures"), dict):
+        return None
+    ms = v["measures"]
+    return {"frames": whole(v.get("frames")),
+            "measures": {m.key: {k: num(ms[m.key].get(k)) for k in ASYMMETRY_FIELDS}
+                         for m in REST_MEASURES if isinstance(ms.get(m.key), dict)}}
+
+
 def assessment_of(v, name: str = "assessment.json") -> dict:
     """The parts of a ``score_assessment`` result the pages show, each of its type."""
     if not isinstance(v, dict) or not isinstance(v.get("indices"), dict):
@@ -183,6 +197,7 @@ def assessment_of(v, name: str = "assessment.json") -> dict:
                        if isinstance(g, str)} for s in SIDES},
         "ocular_detail": _ocular_detail(v.get("ocular_detail")),
         "resting_symmetry": _symmetry(v.get("resting_symmetry")),
+        "rest_asymmetry": _asymmetry(v.get("rest_asymmetry")),
         "task_coactivation": {k: couplings_of(c) for k, c in tc.items() if isinstance(k, str)},
         "notes": [x for x in map(text, notes) if x is not None],
     }

@@ -10,7 +10,8 @@ Verdict rules (why each exists):
 - blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
 - laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
   only if it is clearly stronger than the same pair on the other side (``laterality_ratio``,
-  doubled for normal synergies such as smile -> cheek), or exceeds the healthy range where the
+  doubled for normal synergies such as smile -> cheek) in size and, where the other side's
+  driver moved, per unit of driver movement; or exceeds the healthy range where the
   literature gives one (eye narrowing with smile > 48 %, mean + 2 SD);
 - direction: at near-zero lag the voluntary movement is the one that uses more of its own
   range (calibrated maximum, else a typical adult range), so only that direction is flagged;
@@ -345,8 +346,13 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         other = raw[(1 - s, d, r_)]
         ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
         # The other side's response the same way (moving the opposite way is no match).
-        other_amp = other.amplitude if other.direction == c.direction and np.isfinite(other.amplitude) else 0.0
-        lateral = c.amplitude >= ratio * other_amp
+        same_way = other.direction == c.direction
+        other_amp = other.amplitude if same_way and np.isfinite(other.amplitude) else 0.0
+        # Per unit of driver too, where the other side's driver moved: a smile bigger on one
+        # side brings a bigger normal co-movement on that side (cap12_edit: the nose wing with a
+        # smile 1.5x bigger on the left, 3.1x the right's amplitude at 2.0x its gain).
+        other_gain = abs(other.gain) if same_way and np.isfinite(other.gain) and snr[1 - s, d] >= cfg.min_snr else 0.0
+        lateral = c.amplitude >= ratio * other_amp and abs(c.gain) >= ratio * other_gain
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
@@ -428,11 +434,11 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
         c.p_value, n_sur = surrogate_p(x, c.direction * clean[:, s, r_], max_lag, min_shift)
         c.synkinesis, c.verdict = False, UNDECIDED
-        if abs(c.lag_s) > cfg.max_plausible_lag_s:
+        if too_little:          # before the lag: on too little data the lag decides nothing either
+            c.reason = too_little
+        elif abs(c.lag_s) > cfg.max_plausible_lag_s:
             c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "
                                          "too late for synkinesis (speech rhythm or chance)")
-        elif too_little:
-            c.reason = too_little
         elif c.activations < cfg.min_activations:
             c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
                         f"{cfg.min_activations} needed")

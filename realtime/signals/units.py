@@ -10,6 +10,9 @@ is taken as ``IOD_MM`` unless the user measured their own.
 from __future__ import annotations
 
 IOD_MM = 63.0              # adult mean inter-ocular distance (pupil to pupil), mm
+# Adult mean palpebral fissure length (inner to outer eye corner), mm: the eye's opening is
+# measured as a fraction of it (features.py eye_aperture), so this turns it into mm.
+EYE_WIDTH_MM = 28.0
 FRACTION_OF_FISSURE = frozenset({"eye_closure"})
 FRACTION_OF_TEXTURE = frozenset({"chin_dimpling", "neck_bands"})
 PERCENT = FRACTION_OF_FISSURE | FRACTION_OF_TEXTURE

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from realtime import __version__
+from realtime.clinical.assessment import save_timeline
 from realtime.files import sha256_of
 from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.sink import LoopInfo, LoopResult, MeasuredFrame, Sink
@@ -60,14 +61,17 @@ class SessionFolder(Sink):
     """``restart_clock``: frame numbers and times start at 0 with the recording (the live
     window's Record button starts recording mid-stream); a headless recording keeps the
     source's own. ``essential``: a write error stops the loop (headless) rather than only
-    this recording (live)."""
+    this recording (live). ``timeline_file``: the timeline is also written as
+    ``timeline.json`` beside ``session.json`` (a guided test's folder)."""
 
     def __init__(self, folder: str | Path, *, model: Path, playback: str, save_video: bool = False,
                  subject: str | None = None, days_since_onset: float | None = None,
                  timeline: list | None = None, extra_meta: dict | None = None, mirrored: bool = False,
                  restart_clock: bool = False, essential: bool = False, affected: str | None = None,
-                 flush_interval_s: float = 0.5, log: TextIO | None = None, log_every_s: float = 10.0):
+                 flush_interval_s: float = 0.5, log: TextIO | None = None, log_every_s: float = 10.0,
+                 timeline_file: bool = False):
         self.folder = Path(folder)
+        self.timeline_file = timeline_file
         self.model, self.playback = Path(model), playback
         self.save_video, self.subject, self.days = save_video, subject, days_since_onset
         self.timeline, self.extra_meta = timeline, extra_meta or {}
@@ -107,6 +111,8 @@ class SessionFolder(Sink):
         meta.update(self.extra_meta)
         w.start(meta)
         self.writer = w
+        if self.timeline is not None and self.timeline_file:
+            save_timeline(self.timeline, self.folder / "timeline.json")
         self.started_at = time.monotonic()
 
     def captured(self, frame: Frame) -> None:

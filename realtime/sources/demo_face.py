@@ -20,6 +20,17 @@ Patterns (``DemoConfig.pattern``; the response appears only on the ``synkinesis`
 - ``pucker-chin``: puckers; each dimples the chin skin (mentalis "orange peel": fine bumps of
   contrast ``strength``) on that half of the chin, without moving any landmark.
 
+A facial palsy on the ``affected`` side: ``rest_droop`` (0..1) makes that side droop at rest in
+proportion (mouth corner lower and a little towards the midline, cheek lower, eye wider open,
+brow lower; 1 is a clearly visible palsy, ``DROOP`` gives the sizes) and ``movement`` (0..1) scales
+that side's voluntary movements (and its blinks) to a fraction of the healthy side's. Planted
+synkinesis responses are involuntary and not scaled.
+
+Protocol: by default the pattern's driver moves in random bursts. Given a ``timeline`` (the
+format of ``realtime/clinical``: ``{"task", "rep", "start_s", "end_s", "phase"}``), the face
+performs it instead: each task's hold is the movement ``TASK_MOVES`` names (the weekly test's
+tasks and the guided assessment's), a task it does not know (rest) is a still face.
+
 Millimetres: the photo's inter-ocular distance (iris centre to iris centre) is ``IOD_MM``.
 """
 
@@ -43,11 +54,14 @@ _CROP = (105, 35, 240, 180)
 _PHOTO_POINTS = {
     "left": {"upper_lid": (248.08, 100.20), "lower_lid": (245.89, 106.51),
              "inner": (236.41, 104.92), "outer": (255.32, 103.79), "corner": (244.49, 140.55),
-             "iris": (246.69, 103.55), "brow": (252.73, 91.29), "chin": (234.51, 174.76)},
+             "iris": (246.69, 103.55), "brow": (252.73, 91.29), "chin": (234.51, 174.76),
+             "cheek": (257.2, 122.1), "upper_lip": (229.9, 140.2), "lower_lip": (229.1, 154.9)},
     "right": {"upper_lid": (202.57, 97.82), "lower_lid": (204.20, 104.18),
               "inner": (213.59, 103.62), "outer": (195.28, 100.58), "corner": (202.28, 139.17),
-              "iris": (203.59, 101.56), "brow": (199.75, 88.96), "chin": (208.60, 173.36)},
+              "iris": (203.59, 101.56), "brow": (199.75, 88.96), "chin": (208.60, 173.36),
+              "cheek": (192.4, 118.9), "upper_lip": (217.5, 139.8), "lower_lip": (216.6, 154.4)},
 }
+# (cheek: malar landmarks 280/425/346 and 50/205/117; lips: 267/314 and 37/84.)
 _BROW_WIDTH = {"left": 27.96, "right": 27.62}     # photo px, first to last brow landmark
 # Jaw line from the ear towards the chin (face-oval landmarks 361..400 and 132..148), photo px.
 _JAW = {"left": [(268.3, 133.5), (265.4, 144.1), (261.1, 153.0), (256.2, 159.7), (249.7, 166.0),
@@ -61,6 +75,21 @@ _LOWER_LIP_Y = 152.0        # photo px, lower-lip landmarks
 # corner medially by ~6 mm, a brow raise lifts the brow by ~4 mm.
 PUCKER_IOD = 0.10
 BROW_RAISE_IOD = 0.065
+# Showing the teeth: the lips part (lower lip down, upper lip up) and the corners go out.
+TEETH_MM = {"lower_lip_down": 4.0, "upper_lip_up": 1.5, "corner_lateral": 2.5}
+# Puffing the cheeks: each cheek bulges out below the malar eminence; the lips press shut.
+PUFF_MM = {"cheek_out": 4.0, "corner_medial": 1.0}
+GENTLE_CLOSURE = 0.9        # fraction of the fissure a gentle voluntary eye closure closes
+# Resting droop of a palsied side at rest_droop = 1 (a clearly visible palsy): mouth corner down
+# and towards the midline, the malar cheek lower (a flatter cheek and nasolabial fold), the
+# lower lid sagging and the upper lid a little up (the eye wider open), the brow lower.
+DROOP = {"corner_down_mm": 4.0, "corner_medial_mm": 1.0, "cheek_down_mm": 1.5,
+         "brow_down_mm": 3.0, "fissure_widening": 0.25}
+# The movement each task of a timeline asks for (weekly test and guided assessment keys).
+TASK_MOVES = {"brow_raise": "brow_raise", "eye_closure_gentle": "eye_closure", "eye_gentle": "eye_closure",
+              "eye_tight": "eye_closure", "smile": "smile", "smile_open": "smile", "smile_closed": "smile",
+              "pucker": "pucker", "show_teeth": "show_teeth", "eee": "show_teeth", "cheek_puff": "cheek_puff"}
+VOLUNTARY = ("smile", "pucker", "brow_raise", "eye_closure", "show_teeth", "cheek_puff")
 
 
 @dataclass(frozen=True)
@@ -103,8 +132,21 @@ class DemoConfig:
     rest_s: float = 3.0               # leading stretch with no voluntary movement (calibration)
     noise: float = 1.5                # sensor noise, grey levels (std)
     pattern: str = "smile-eye"        # one of PATTERNS
+    affected: str = "left"            # the palsy's side (subject's): rest_droop and movement apply there
+    rest_droop: float = 0.0           # 0..1: that side's droop at rest (1: clearly visible, see DROOP)
+    movement: float = 1.0             # 0..1: that side's voluntary movement, fraction of the healthy side's
+    protocol: str = "bursts"          # "bursts" (the pattern's driver at random), or the name of ``timeline``
+    timeline: list | None = None      # tasks to perform instead of bursts (realtime/clinical format)
 
     def __post_init__(self) -> None:
+        if self.affected not in ("left", "right"):
+            raise ValueError("affected must be 'left' or 'right'")
+        for name in ("rest_droop", "movement"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1):
+                raise ValueError(f"{name.replace('_', '-')} must be a number from 0 to 1")
+        if (self.timeline is None) != (self.protocol == "bursts"):
+            raise ValueError("a protocol other than 'bursts' needs its timeline (and a timeline its name)")
         if self.pattern not in PATTERNS:
             raise ValueError(f"pattern must be one of {', '.join(PATTERNS)}")
         if self.synkinesis not in ("left", "right", "none"):
@@ -158,9 +200,12 @@ class PlantedResponse:
 @dataclass
 class DemoTruth:
     """What was planted, per frame. Arrays have shape (n_frames,); eye values are
-    closure fractions (0 open, 1 closed); smile, pucker and brow_raise are 0..1 of the full
-    voluntary movement (``driver_mm`` gives the full movements in mm); blink is the eyelid
-    closure of the blink (peak 0.85)."""
+    closure fractions (0 open, 1 closed); smile, pucker, brow_raise, eye_closure (voluntary),
+    show_teeth and cheek_puff are 0..1 of the full voluntary movement of the healthy side
+    (``driver_mm`` gives the full movements in mm; the affected side moves ``config.movement`` of
+    it); blink is the eyelid closure of the blink (peak 0.85). ``palsy``: the affected side, its
+    settings and the resting droop they drew, in mm (and the eye's widening as a fraction of its
+    fissure)."""
     config: DemoConfig
     t: np.ndarray
     smile: np.ndarray
@@ -172,10 +217,16 @@ class DemoTruth:
     responses: list[PlantedResponse] = field(default_factory=list)
     driver_mm: dict[str, float] = field(default_factory=dict)
     px_per_mm: float = float("nan")     # at the video's size, neutral face
+    eye_closure: np.ndarray | None = None
+    show_teeth: np.ndarray | None = None
+    cheek_puff: np.ndarray | None = None
+    palsy: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         n = len(self.t)
         zeros = np.zeros(n)
+        later = {k: (zeros if getattr(self, k) is None else getattr(self, k)).round(5).tolist()
+                 for k in ("eye_closure", "show_teeth", "cheek_puff")}
         return {"config": asdict(self.config), "t": self.t.round(5).tolist(),
                 "smile": self.smile.round(5).tolist(), "blink": self.blink.round(5).tolist(),
                 "eye_planted_left": self.eye_planted["left"].round(5).tolist(),
@@ -185,7 +236,7 @@ class DemoTruth:
                 "brow_raise": (zeros if self.brow_raise is None else self.brow_raise).round(5).tolist(),
                 "responses": [r.to_json() for r in self.responses],
                 "driver_mm": {k: round(float(v), 4) for k, v in self.driver_mm.items()},
-                "px_per_mm": round(float(self.px_per_mm), 5)}
+                "px_per_mm": round(float(self.px_per_mm), 5), **later, "palsy": self.palsy}
 
     @classmethod
     def from_json(cls, d: dict) -> "DemoTruth":
@@ -199,12 +250,15 @@ class DemoTruth:
                    pucker=np.asarray(d.get("pucker", np.zeros(n))),
                    brow_raise=np.asarray(d.get("brow_raise", np.zeros(n))),
                    responses=[PlantedResponse.from_json(r) for r in d.get("responses", [])],
-                   driver_mm=d.get("driver_mm", {}), px_per_mm=d.get("px_per_mm", float("nan")))
+                   driver_mm=d.get("driver_mm", {}), px_per_mm=d.get("px_per_mm", float("nan")),
+                   **{k: np.asarray(d.get(k, np.zeros(n))) for k in ("eye_closure", "show_teeth", "cheek_puff")},
+                   palsy=d.get("palsy", {}))
 
     def driver(self, name: str) -> np.ndarray:
-        """A driver's trace (n_frames,) by name: smile, blink, pucker or brow_raise."""
+        """A driver's trace (n_frames,) by name: blink or one of ``VOLUNTARY``."""
         return {"smile": self.smile, "blink": self.blink, "pucker": self.pucker,
-                "brow_raise": self.brow_raise}[name]
+                "brow_raise": self.brow_raise, "eye_closure": self.eye_closure,
+                "show_teeth": self.show_teeth, "cheek_puff": self.cheek_puff}[name]
 
 
 def _bursts(t: np.ndarray, events: list[tuple[float, float, float, float, float]]) -> np.ndarray:
@@ -218,6 +272,22 @@ def _bursts(t: np.ndarray, events: list[tuple[float, float, float, float, float]
         out[flat] += amp
         down = (x >= rise + hold) & (x < rise + hold + fall)
         out[down] += amp * 0.5 * (1 + np.cos(np.pi * (x[down] - rise - hold) / fall))
+    return out
+
+
+def _performed(timeline: list[dict], rng: np.random.Generator) -> dict[str, list[tuple]]:
+    """Bursts (start, rise, hold, fall, amplitude) per voluntary movement for the holds of a
+    timeline: each starts after a reaction time, is held to the end of the hold and let go in
+    the relaxation after it (a test-shortened hold shortens the reaction and the rise too)."""
+    out: dict[str, list[tuple]] = {}
+    for e in timeline:
+        move = TASK_MOVES.get(e["task"])
+        if move is None or e.get("phase", "hold") != "hold":
+            continue
+        length = float(e["end_s"]) - float(e["start_s"])
+        react, rise, fall = min(0.3, 0.1 * length), min(0.5, 0.15 * length), min(0.5, 0.15 * length)
+        out.setdefault(move, []).append((float(e["start_s"]) + react, rise, max(0.0, length - react - rise),
+                                         fall, rng.uniform(0.85, 1.0)))
     return out
 
 
@@ -243,18 +313,23 @@ class DemoFace:
         # The voluntary movements are drawn first and blinks after, from one generator, so a
         # seed gives the same timeline (and the same smile-eye video as before patterns existed).
         moves, start = [], cfg.rest_s
-        while start < cfg.seconds:
+        performed = _performed(cfg.timeline, rng) if cfg.timeline is not None else {}
+        while cfg.timeline is None and start < cfg.seconds:
             rise, hold, fall = rng.uniform(0.4, 0.7), rng.uniform(0.8, 2.0), rng.uniform(0.4, 0.7)
             moves.append((start, rise, hold, fall, rng.uniform(0.7, 1.0)))
             start += rise + hold + fall + rng.uniform(1.5, 3.5)
+        if cfg.timeline is not None:     # the pattern's response follows its driver's holds
+            moves = performed.get(spec.driver, [])
         blinks, start = [], 1.0 + rng.exponential(60.0 / cfg.blinks_per_min) if cfg.blinks_per_min > 0 else math.inf
         while start < cfg.seconds:
             blinks.append((start, 0.1, 0.05, 0.15, 0.85))
             start += 1.5 + rng.exponential(60.0 / cfg.blinks_per_min)
         voluntary = np.clip(_bursts(t, moves), 0, 1)
-        drivers = {k: np.zeros(n) for k in ("smile", "pucker", "brow_raise")}
+        drivers = {k: np.zeros(n) for k in VOLUNTARY}
         if spec.driver in drivers:
             drivers[spec.driver] = voluntary
+        for move, events in performed.items():
+            drivers[move] = np.clip(_bursts(t, events), 0, 1)
         self._smile_events = moves if spec.driver == "smile" else []
         blink = np.clip(_bursts(t, blinks), 0, 1)
 
@@ -292,8 +367,13 @@ class DemoFace:
         mouth_px = float(abs(self._points["left"]["corner"][0] - self._points["right"]["corner"][0]))
         driver_mm = {"smile_lateral": 0.11 * mouth_px / self.px_per_mm, "smile_up": 0.09 * mouth_px / self.px_per_mm,
                      "pucker_medial": PUCKER_IOD * IOD_MM, "brow_raise_up": BROW_RAISE_IOD * IOD_MM}
+        driver_mm.update({"eye_closure_fraction": GENTLE_CLOSURE, **{f"show_teeth_{k}": v for k, v in TEETH_MM.items()},
+                          **{f"cheek_puff_{k}": v for k, v in PUFF_MM.items()}})
+        palsy = {"affected": cfg.affected, "rest_droop": cfg.rest_droop, "movement": cfg.movement,
+                 **{k: round(cfg.rest_droop * v, 4) for k, v in DROOP.items()}}
         self.truth = DemoTruth(cfg, t, drivers["smile"], blink, planted, head, drivers["pucker"],
-                               drivers["brow_raise"], responses, driver_mm, self.px_per_mm)
+                               drivers["brow_raise"], responses, driver_mm, self.px_per_mm,
+                               drivers["eye_closure"], drivers["show_teeth"], drivers["cheek_puff"], palsy)
         self.n_frames = n
 
         # Displacements are evaluated on a coarse grid (step 4) and interpolated: they are smooth.
@@ -303,6 +383,10 @@ class DemoFace:
         self._gx, self._gy = np.meshgrid(gx.astype(np.float32), gy.astype(np.float32))
         self._centre = np.mean([self._points[s]["corner"] for s in ("left", "right")]
                                + [self._points[s]["inner"] for s in ("left", "right")], axis=0)
+        if cfg.rest_droop > 0:
+            # The droop is in every frame: drawn into the photo once (4x cheaper frames than a
+            # droop field evaluated in every frame's warp); the movements then act on that face.
+            self._base = self._drooped(self._base)
         # Sensor-like noise, pre-applied to a few copies of the photo (cheaper than per frame,
         # and still a different pattern on consecutive frames, which is what jitters the model).
         noise_rng = np.random.default_rng(cfg.seed + 1)
@@ -370,15 +454,21 @@ class DemoFace:
                 out[side] = (g * half * tex).astype(np.float32)
         return out
 
-    def _displacement(self, x: np.ndarray, y: np.ndarray, smile: float, eye: dict[str, float],
-                      pucker: float = 0.0, brow_up: dict | None = None, corner_up: dict | None = None):
-        """Forward displacement (dx, dy) in pixels at base-image points (x, y). brow_up and
-        corner_up: per side, px (positive up)."""
+    def _displacement(self, x: np.ndarray, y: np.ndarray, smile, eye: dict[str, float],
+                      pucker=0.0, brow_up: dict | None = None, corner_up: dict | None = None,
+                      teeth: dict | None = None, puff: dict | None = None, droop: dict | None = None):
+        """Forward displacement (dx, dy) in pixels at base-image points (x, y). smile and pucker:
+        0..1, the same on both sides or per side; brow_up and corner_up: per side, px (positive
+        up); teeth, puff (0..1) and droop (0..1 of ``DROOP``): per side."""
         dx = np.zeros_like(x)
         dy = np.zeros_like(y)
         mouth = abs(self._points["left"]["corner"][0] - self._points["right"]["corner"][0])
         iod = self.px_per_mm * IOD_MM
+        mm = self.px_per_mm
+        both_smile, both_pucker = smile, pucker
         for side, lat in (("left", 1.0), ("right", -1.0)):
+            smile = both_smile[side] if isinstance(both_smile, dict) else both_smile
+            pucker = both_pucker[side] if isinstance(both_pucker, dict) else both_pucker
             p = self._points[side]
             width = abs(p["outer"][0] - p["inner"][0])
             ap = abs(p["lower_lid"][1] - p["upper_lid"][1])
@@ -410,23 +500,69 @@ class DemoFace:
                 sy = np.where(y < cy, 2.0 * gap, 0.35 * gap)
                 g = np.exp(-0.5 * (((x - cx) / (0.7 * bw)) ** 4 + ((y - cy) / sy) ** 2))
                 dy -= b * g
+            th, pf, dr = ((d or {}).get(side, 0.0) for d in (teeth, puff, droop))
+            if th or pf or dr:
+                cx, cy = p["corner"]
+                g = np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / (0.21 * mouth) ** 2)
+                dx += lat * mm * (TEETH_MM["corner_lateral"] * th - PUFF_MM["corner_medial"] * pf
+                                  - DROOP["corner_medial_mm"] * dr) * g
+                dy += mm * DROOP["corner_down_mm"] * dr * g
+            if th:
+                for key, move in (("lower_lip", TEETH_MM["lower_lip_down"]), ("upper_lip", -TEETH_MM["upper_lip_up"])):
+                    cx, cy = p[key]
+                    dy += mm * move * th * np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / (0.15 * mouth) ** 2)
+            if pf:
+                # Between the mouth corner and the malar cheek: the bulge seen from the front.
+                cx, cy = p["corner"][0] + lat * 0.3 * mouth, p["corner"][1] - 0.15 * mouth
+                dx += lat * mm * PUFF_MM["cheek_out"] * pf * np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / (0.3 * mouth) ** 2)
+            if dr:
+                cx, cy = p["cheek"]
+                dy += mm * DROOP["cheek_down_mm"] * dr * np.exp(-0.5 * ((x - cx) ** 2 + (y - cy) ** 2) / (0.35 * mouth) ** 2)
+                # The eye opens wider: the lower lid sags (most of it), the upper lid lifts a little.
+                width = abs(p["outer"][0] - p["inner"][0])
+                ap = abs(p["lower_lid"][1] - p["upper_lid"][1])
+                for key, move in (("upper_lid", -0.2), ("lower_lid", 0.8)):
+                    cx, cy = p[key]
+                    g = np.exp(-0.5 * (((x - cx) / (0.45 * width)) ** 2 + ((y - cy) / (0.5 * ap)) ** 2))
+                    dy += move * DROOP["fissure_widening"] * ap * dr * g
         return dx, dy
+
+    def _drooped(self, base: np.ndarray) -> np.ndarray:
+        """The photo with the affected side's resting droop (``DROOP`` x ``rest_droop``)."""
+        cfg = self.config
+        brow = {cfg.affected: -cfg.rest_droop * DROOP["brow_down_mm"] * self.px_per_mm}
+        shut = {"left": 0.0, "right": 0.0}
+        sx, sy = self._gx, self._gy
+        for _ in range(8):    # inverts x + D(x) = q, as in render
+            dx, dy = self._displacement(sx, sy, 0.0, shut, 0.0, brow, droop={cfg.affected: cfg.rest_droop})
+            sx, sy = self._gx - dx, self._gy - dy
+        map_x = cv2.resize(sx.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize(sy.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
+        return cv2.remap(base, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     def render(self, i: int) -> np.ndarray:
         """Frame i as an RGB uint8 array of shape (height, width, 3)."""
         cfg, tr = self.config, self.truth
         spec = PATTERNS[cfg.pattern]
         i = i % self.n_frames
-        eye = {s: 1 - (1 - tr.blink[i]) * (1 - tr.eye_planted[s][i]) for s in ("left", "right")}
+        # The affected side moves a fraction of the healthy side's movement (1.0 x: unchanged).
+        m = {s: cfg.movement if s == cfg.affected else 1.0 for s in ("left", "right")}
+        eye = {s: 1 - (1 - m[s] * tr.blink[i]) * (1 - tr.eye_planted[s][i])
+               * (1 - m[s] * GENTLE_CLOSURE * tr.eye_closure[i]) for s in ("left", "right")}
         brow_px = BROW_RAISE_IOD * IOD_MM * self.px_per_mm * tr.brow_raise[i]
-        brow_up = {s: brow_px for s in ("left", "right")}
+        brow_up = {s: m[s] * brow_px for s in ("left", "right")}
+        smile = {s: m[s] * tr.smile[i] for s in ("left", "right")}
+        pucker = {s: m[s] * tr.pucker[i] for s in ("left", "right")}
+        teeth = {s: m[s] * tr.show_teeth[i] for s in ("left", "right")}
+        puff = {s: m[s] * tr.cheek_puff[i] for s in ("left", "right")}
         corner_up = {}
         if spec.response == "brow_height":
             for s in brow_up:
                 brow_up[s] += spec.sign * self._response[s][i] * self.px_per_mm
         elif spec.response == "corner_height":
             corner_up = {s: spec.sign * self._response[s][i] * self.px_per_mm for s in ("left", "right")}
-        moving = tr.pucker[i] > 0 or any(v != 0 for v in brow_up.values()) or corner_up
+        moving = (tr.pucker[i] > 0 or any(v != 0 for v in brow_up.values()) or corner_up
+                  or tr.show_teeth[i] > 0 or tr.cheek_puff[i] > 0)
         hdx, hdy, rot, scale = tr.head[i]
         # Inverse head motion: output pixel -> point of the (expression-warped) face.
         c = self._centre
@@ -438,7 +574,7 @@ class DemoFace:
         # the brow and pucker fields are steeper and get more iterations).
         sx, sy = qx, qy
         for _ in range(6 if moving else 3):
-            dx, dy = self._displacement(sx, sy, tr.smile[i], eye, tr.pucker[i], brow_up, corner_up)
+            dx, dy = self._displacement(sx, sy, smile, eye, pucker, brow_up, corner_up, teeth, puff)
             sx, sy = qx - dx, qy - dy
         map_x = cv2.resize(sx.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
         map_y = cv2.resize(sy.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)

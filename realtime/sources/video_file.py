@@ -13,6 +13,7 @@ import cv2
 from .base import Frame, FrameSource, Pacer, SourceError
 from .container import check_container
 from .mirrored import unmirror
+from .read_ahead import ReadAhead
 
 MIN_FPS, MAX_FPS = 1.0, 1000.0
 MAX_DURATION_S = 24 * 3600.0   # longer is no recording of a face but a broken header
@@ -27,10 +28,16 @@ class VideoFileSource(FrameSource):
     """``mirrored``: flip every frame horizontally (a video recorded as in a mirror).
     ``frame_count`` is the header's count, 0 when the header gives none that can be believed
     (``probe_video`` then counts). ``reopen()`` gives another pass over the same file, read the
-    same way (the loop pre-scans a file for its rest stretch before the main pass)."""
+    same way (the loop pre-scans a file for its rest stretch before the main pass).
+    ``read_ahead``: frames decoded ahead on a thread of the source's own while the caller
+    measures the ones before (read_ahead.py); 0 decodes in ``read()`` itself, as a paced
+    (``realtime``) source always does."""
 
-    def __init__(self, path: str | Path, *, realtime: bool = False, mirrored: bool = False):
+    def __init__(self, path: str | Path, *, realtime: bool = False, mirrored: bool = False,
+                 read_ahead: int = 0):
         self.mirrored = bool(mirrored)
+        self._read_ahead = 0 if realtime else max(0, int(read_ahead))
+        self._ahead: ReadAhead[Frame] | None = None
         self.path = Path(path)
         self._realtime = realtime
         self.name = str(path)
@@ -70,9 +77,17 @@ class VideoFileSource(FrameSource):
         return bgr if ok else None
 
     def reopen(self) -> "VideoFileSource":
-        return VideoFileSource(self.path, realtime=self._realtime, mirrored=self.mirrored)
+        return VideoFileSource(self.path, realtime=self._realtime, mirrored=self.mirrored,
+                               read_ahead=self._read_ahead)
 
     def read(self) -> Frame | None:
+        if not self._read_ahead:
+            return self._decode()
+        if self._ahead is None:
+            self._ahead = ReadAhead(self._decode, self._read_ahead, name="decode")
+        return self._ahead.next()
+
+    def _decode(self) -> Frame | None:
         bgr = self._next_bgr()
         if bgr is None:
             return None
@@ -86,7 +101,7 @@ class VideoFileSource(FrameSource):
 
     def count_frames(self, limit: int) -> int:
         """Frames from here to the end, decoded but not converted, up to ``limit`` (this uses
-        the source up)."""
+        the source up; not after ``read()`` on a source that reads ahead)."""
         n = 0
         if self._pending is not None:
             self._pending, n = None, 1
@@ -95,6 +110,8 @@ class VideoFileSource(FrameSource):
         return n
 
     def close(self) -> None:
+        if self._ahead is not None:
+            self._ahead.close()          # the decoding thread stops before the decoder goes
         self._cap.release()
 
 

@@ -181,7 +181,8 @@ def warp_distortion(warp: np.ndarray) -> float:
     turn foreshortens it by 2 % (e ~0.01), a 20 deg nod by 6 % (e ~0.03). ECC on low-texture
     skin can settle in a wrong basin that stretches and skews the face by 10-20 % while its
     correlation stays at 0.87-0.98 (seen on cap13_edit2), and every region is then measured on
-    a distorted face."""
+    a distorted face. The registration now solves for a similarity (registration.py), so its own
+    warps read 0; the check stays for any warp handed in from elsewhere (a seed, a test)."""
     a = np.asarray(warp, np.float64)[:, :2]
     s1, s2 = (a[0, 0] + a[1, 1]) / 2, (a[1, 0] - a[0, 1]) / 2
     scale = math.hypot(s1, s2)

@@ -20,6 +20,9 @@ def test_bench_prints_its_figures_with_progress(model_path):
     assert [int(m) for m in re.findall(r"^\[(\d)/4\]", out, re.M)] == [1, 2, 3, 4], out
     assert re.search(r"bare FaceLandmarker .*: +[\d.]+ fps", out)
     assert re.search(r"ratio analyze / bare: [\d.]+", out)
+    assert re.search(r"bare FaceLandmarker .* CPU +[\d.]+ ms/frame", out)
+    assert re.search(r"analyze end to end .* CPU +[\d.]+ ms/frame", out)
+    assert re.search(r"CPU ratio analyze / bare .*: [\d.]+", out)
     assert re.search(r"live demo at 30 fps: processed [\d.]+ fps", out)
     assert re.search(r"peak memory \(max RSS\): \d+ MB", out)
     assert "Warning" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]

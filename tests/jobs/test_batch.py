@@ -89,12 +89,9 @@ def test_every_video_is_a_row_and_the_corrupt_one_an_error(first_run):
         summary = json.loads((folder / "summary.json").read_text())
         assert r["synkinesis_pairs"] == len(summary["synkinesis"])
         pairs = len(SIGNALS) * (len(SIGNALS) - 1) * 2
-        # 4 s: too short for verdicts; a pair is ruled out only when its lag is too late anyway
-        n = len(summary["undecided"])
-        assert r["undecided_pairs"] == n and len(summary["coactivation"]) == pairs and n >= pairs - 6
-        assert all(c["verdict"] == "undecided" or "too late for synkinesis" in c["reason"]
-                   for c in summary["coactivation"])
-        assert r["synkinesis"].startswith(f"undecided ({n} of {pairs} pairs): not enough data")
+        # 4 s: too short for verdicts (a late lag rules nothing out on too little data either)
+        assert r["undecided_pairs"] == len(summary["undecided"]) == pairs
+        assert r["synkinesis"].startswith(f"undecided ({pairs} of {pairs} pairs): not enough data")
         pair = next(c for c in summary["coactivation"]
                     if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", "left"))
         assert r["smile_eye_r_left"] == pair["peak_r"] and r["smile_eye_verdict_left"] == pair["verdict"]

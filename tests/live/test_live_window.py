@@ -129,6 +129,49 @@ def test_guided_assessment_prompts_records_and_reports(live, app, tmp_path):
     assert "Open smile" in (folder / "report.html").read_text()
 
 
+def test_weekly_test_button_prompts_records_and_keeps_a_picture_per_task(live, app, tmp_path):
+    import json
+    import stat
+
+    from realtime.clinical.weekly import WEEKLY_TASKS, weekly_timeline
+    from realtime.jobs.schedule import schedule_line
+    live.sessions_dir = tmp_path
+    live.weekly_scale = 0.2                 # 18 s instead of 91 s
+    assert live.weekly.isEnabled()
+    live.weekly.click()
+    assert live.engine.recording is not None and live.guided.title == "Weekly test"
+    seen = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (live.guided is not None or live.engine.recording is not None):
+        app.processEvents()
+        live.tick()
+        seen.add(live.banner.text())
+        time.sleep(0.02)
+    assert any("Weekly test 1/7 — REST: " in b and "HOLD" in b for b in seen), seen
+    assert any("Weekly test 7/7 — Next: CHEEK PUFF: Puff out" in b and "Starts in" in b for b in seen), seen
+    assert any(b.startswith("Weekly test 4/7 — Relax") for b in seen), seen
+    (folder,) = list(tmp_path.iterdir())
+    meta = json.loads((folder / "session.json").read_text())
+    assert (meta["status"], meta["protocol"]) == ("complete", "weekly")
+    assert meta["timeline"] == weekly_timeline(0.2) == json.loads((folder / "timeline.json").read_text())
+    index = json.loads((folder / "keyframes.json").read_text())["tasks"]
+    assert list(index) == [t.key for t in WEEKLY_TASKS]
+    for entry in index.values():
+        assert stat.S_IMODE((folder / entry["file"]).stat().st_mode) == 0o600
+        assert 0 <= entry["t_s"] <= 18.2
+    # the demo face performed the test in step with the prompts: each picture shows its task
+    from realtime.signals.features import S
+    from realtime.sinks.framefile import read_frames
+    _, t, sig = read_frames(folder / "frames.csv")
+    at = {task: sig[np.argmin(np.abs(t - e["t_s"]))] for task, e in index.items()}
+    assert at["eye_closure_gentle"][:, S["eye_closure"]].min() > 0.5, at["eye_closure_gentle"]
+    assert at["brow_raise"][:, S["brow_raise"]].min() > 0.02 and at["smile"][:, S["smile"]].min() > 0.03
+    assert np.abs(at["rest"]).max() < 0.1
+    msg = live.engine.message
+    assert f"Weekly test saved in {folder} (7 pictures). Next weekly test due" in msg and "(in 7 days)" in msg
+    assert schedule_line(tmp_path).startswith("Last weekly test: ")
+
+
 def test_blink_is_not_a_leak():
     from realtime.live.feedback import BlinkGate
     g = BlinkGate(max_s=0.5)
@@ -175,12 +218,22 @@ def test_closing_stops_every_thread(live, app):
 
 
 def test_headless_command_end_to_end(tmp_path, model_path):
+    import json
+    from datetime import date, datetime, timedelta, timezone
     shot = tmp_path / "live.png"
+    # a weekly test three days ago: its date and the next due date are shown at start
+    last = datetime.now(timezone.utc) - timedelta(days=3)
+    (tmp_path / "sessions" / "wk").mkdir(parents=True)
+    (tmp_path / "sessions" / "wk" / "session.json").write_text(json.dumps(
+        {"started": last.isoformat(), "protocol": "weekly", "status": "complete"}))
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SYNKINESIS_FACE_MODEL=str(model_path))
     proc = subprocess.run([sys.executable, str(REPO / "run.py"), "live", "--source", "demo",
-                           "--duration", "5", "--screenshot", str(shot)],
+                           "--duration", "5", "--screenshot", str(shot), "--sessions", str(tmp_path / "sessions")],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    due = last.astimezone().date() + timedelta(days=7)
+    assert (f"Last weekly test: {last.astimezone().date()} (3 days ago) — next due {due} "
+            f"(in {(due - date.today()).days} days).") in proc.stdout, proc.stdout
     assert re.search(r"^frames=\d+ fps=[\d.]+ dropped=\d+ latency_ms=\S+$", proc.stdout, re.M), proc.stdout
     assert shot.is_file() and shot.stat().st_size > 10_000
 

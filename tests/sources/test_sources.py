@@ -1,5 +1,6 @@
 """Frame sources: camera, video file, demo face, behind one interface."""
 
+import threading
 import time
 
 import numpy as np
@@ -24,6 +25,26 @@ def test_video_file_frames_and_timestamps(demo_videos):
     assert frames[0].image.shape == (480, 640, 3) and frames[0].image.dtype == np.uint8
     assert [f.index for f in frames] == list(range(60))
     assert frames[30].timestamp_s == pytest.approx(1.0)
+
+
+def test_video_file_read_ahead_gives_the_same_frames_and_stops_on_close(demo_videos):
+    path, _ = demo_videos("src_short", seconds=2, seed=3)
+    with VideoFileSource(path, mirrored=True) as src:
+        plain = list(src)
+    before = threading.active_count()
+    with VideoFileSource(path, mirrored=True, read_ahead=3) as src:
+        ahead = list(src)
+        assert src.read() is None and src.read() is None      # the end stays the end
+    assert [f.index for f in ahead] == [f.index for f in plain]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(ahead, plain))
+    assert [f.timestamp_s for f in ahead] == [f.timestamp_s for f in plain]
+    # Closed part-way (a pre-scan stops at the end of the rest stretch): the thread ends too,
+    # and so does a reopened pass, which reads ahead like its source.
+    with VideoFileSource(path, read_ahead=2) as src, src.reopen() as again:
+        assert src.read().index == 0 and again.read().index == 0
+        assert threading.active_count() == before + 2
+    assert threading.active_count() == before
+    assert src.read() is None                       # read after close: the end, not a hang
 
 
 def test_video_file_plays_at_its_own_rate(demo_videos):

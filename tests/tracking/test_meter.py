@@ -67,10 +67,13 @@ def test_raw_mesh_does_invent_eye_narrowing(no_synkinesis):
 
 
 def test_smile_without_eye_movement_leaves_both_eyes_still(no_synkinesis):
+    # The eye's change per full smile, in fractions of its fissure: the planted synkinesis is
+    # 0.5, the smallest one called is ~0.05. Not a correlation: a leak of 0.002 against a
+    # noise of 0.002 correlates at 0.4-0.7 and means nothing.
     demo, sig, _, _ = no_synkinesis
     ok = no_blink(demo)
     for s in (0, 1):
-        assert abs(corr(sig[ok, s, S["eye_closure"]], demo.truth.smile[ok])) < 0.3
+        assert abs(np.polyfit(demo.truth.smile[ok], sig[ok, s, S["eye_closure"]], 1)[0]) < 0.01
         assert corr(sig[ok, s, S["smile"]], demo.truth.smile[ok]) > 0.95
 
 
