@@ -23,6 +23,8 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
     from realtime.checks import real_validation, texture_patterns, validation
+    if args.texture and args.real is not None:
+        raise ValueError("--texture and --real are separate checks: run one, then the other")
     if args.texture:
         return texture_patterns.main(args.seed, args.seconds, args.model)
     if args.real is not None:
