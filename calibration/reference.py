@@ -18,6 +18,9 @@ def typical_index(landmark_sets: list[np.ndarray]) -> int:
         frame = FaceFrame.from_landmarks(lm)
         feats.append(frame_features({"left": lm[:, :2], "right": lm[:, :2]}, frame).ravel())
     f = np.array(feats)
+    # Landmark features only: the skin-texture ones are measured from the image, NaN here, and
+    # one NaN column made every score NaN (argmin then took the first face, blink or not).
+    f = f[:, np.isfinite(f).all(axis=0)]
     med = np.median(f, axis=0)
     mad = np.median(np.abs(f - med), axis=0) + 1e-6
     score = np.abs((f - med) / mad).sum(axis=1)

@@ -12,7 +12,9 @@ from realtime.signals.units import EYE_WIDTH_MM, IOD_MM
 
 # A face at rest, in face units (IOD; the eye's opening as a fraction of its width).
 FACE = {"brow_height": 0.30, "eye_aperture": 0.32, "cheek_height": -0.45, "ala_height": -0.62,
-        "corner_lateral": 0.42, "corner_height": -0.95, "lower_lip_height": -1.05, "chin_height": -1.45}
+        "corner_lateral": 0.42, "corner_height": -0.95, "lower_lip_height": -1.05, "chin_height": -1.45,
+        # skin texture contrast (tracking/texture.py), not a rest-symmetry measure
+        "chin_texture": 0.05, "neck_texture": 0.04}
 LEVEL = np.array([[FACE[f] for f in FEATURES]] * 2)
 
 
