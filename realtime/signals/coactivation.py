@@ -353,6 +353,12 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         # smile 1.5x bigger on the left, 3.1x the right's amplitude at 2.0x its gain).
         other_gain = abs(other.gain) if same_way and np.isfinite(other.gain) and snr[1 - s, d] >= cfg.min_snr else 0.0
         lateral = c.amplitude >= ratio * other_amp and abs(c.gain) >= ratio * other_gain
+        if c.response in TEXTURE:
+            # Skin texture moves on both sides with light and head motion, not only with the
+            # driver: the texture itself must move more on this side (single_face_x4, a healthy
+            # smile: left chin texture 0.33 with the smile at r 0.85, right 0.22 at r 0.02).
+            lateral = lateral and (activity_range(clean[:, s, r_])
+                                   >= cfg.laterality_ratio * activity_range(clean[:, 1 - s, r_]))
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
