@@ -16,7 +16,7 @@ import numpy as np
 from calibration.baseline import RestBaseline
 from realtime.clinical.weekly import PEAK_SIGNALS, PROTOCOL, WEEKLY_BY_KEY, weekly_timeline
 from realtime.files import atomic_write_text
-from realtime.signals.features import FEATURES, SIGNALS, F, S
+from realtime.signals.features import FEATURES, N_LANDMARK, SIGNALS, F, S
 from realtime.signals.units import EYE_WIDTH_MM, IOD_MM
 from realtime.sinks.session import SessionWriter
 from realtime.sources.demo_face import _PHOTO_POINTS, DROOP, DemoConfig, DemoFace
@@ -24,7 +24,8 @@ from realtime.sources.demo_face import _PHOTO_POINTS, DROOP, DemoConfig, DemoFac
 FPS = 15.0
 SCALE = 0.4                    # of the weekly protocol's phases (91 s -> 36 s)
 FACE = {"brow_height": 0.30, "eye_aperture": 0.32, "cheek_height": -0.45, "ala_height": -0.62,
-        "corner_lateral": 0.42, "corner_height": -0.95, "lower_lip_height": -1.05, "chin_height": -1.45}
+        "corner_lateral": 0.42, "corner_height": -0.95, "lower_lip_height": -1.05, "chin_height": -1.45,
+        "chin_texture": 0.05, "neck_texture": 0.04}     # skin texture contrast at rest
 # Each task's movement on a healthy side (face units of its own signal).
 FULL = {"eye_closure": 0.9, "brow_raise": 0.065, "smile": 0.12, "pucker": 0.10, "lower_lip": 0.06}
 
@@ -41,7 +42,10 @@ def rest_level(droop: float) -> np.ndarray:
 
 def test_signals(t: np.ndarray, timeline: list[dict], movement: float, rng, noise: float = 0.002) -> np.ndarray:
     """(T, 2, N_SIGNALS): each hold moves its task's signal, the left side ``movement`` of it."""
-    sig = rng.normal(0, noise, (len(t), 2, len(SIGNALS)))
+    # Noise on the landmark signals only, so that the series' random draws (and the figures the
+    # tests expect) do not depend on how many texture signals there are; texture stays at rest.
+    sig = np.zeros((len(t), 2, len(SIGNALS)))
+    sig[..., :N_LANDMARK] = rng.normal(0, noise, (len(t), 2, N_LANDMARK))
     for e in timeline:
         task = WEEKLY_BY_KEY[e["task"]]
         if e["phase"] != "hold" or task.driver is None:
