@@ -90,6 +90,13 @@ DEMO_AFFECTED_HELP = "demo face: the palsy's side (subject's), where --rest-droo
 REST_DROOP_HELP = ("demo face: resting droop of the affected side, 0..1 (mouth corner, cheek and brow lower, "
                    "eye wider open; 1 = a clearly visible palsy, the corner 4 mm lower)")
 MOVEMENT_HELP = "demo face: the affected side's voluntary movement as a fraction of the healthy side's, 0..1"
+def add_demo_palsy(p, *, side_from_affected: bool = True) -> None:
+    """--rest-droop and --movement: the demo source's palsy, read back by ``demo_settings``."""
+    note = "; the side is --affected (default left)" if side_from_affected else ""
+    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP + note)
+    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
+
+
 def demo_settings(args) -> dict | None:
     """The demo face's palsy from --rest-droop/--movement (side: --affected, default left);
     None when neither is given."""

@@ -8,11 +8,9 @@ from realtime.cli import (
     AFFECTED_HELP,
     LSL_HELP,
     MIRRORED_HELP,
-    MOVEMENT_HELP,
-    REST_DROOP_HELP,
+    add_demo_palsy,
     days_since_onset,
     demo_settings,
-    fraction,
     subject_id,
 )
 
@@ -39,8 +37,7 @@ def add_arguments(p) -> None:
     p.add_argument("--record", action="store_true",
                    help="start recording as soon as the rest calibration is done")
     p.add_argument("--lsl", action="store_true", help=LSL_HELP)
-    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP + "; the side is --affected (default left)")
-    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
+    add_demo_palsy(p)
 
 
 def _quiet_offscreen_warning() -> None:

@@ -4,11 +4,9 @@ from realtime.cli import (
     AFFECTED_HELP,
     LSL_HELP,
     MIRRORED_HELP,
-    MOVEMENT_HELP,
-    REST_DROOP_HELP,
+    add_demo_palsy,
     days_since_onset,
     demo_settings,
-    fraction,
     seconds,
     subject_id,
 )
@@ -34,8 +32,7 @@ def add_arguments(p) -> None:
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP)
     p.add_argument("--lsl", action="store_true", help=LSL_HELP)
-    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP + "; the side is --affected (default left)")
-    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
+    add_demo_palsy(p)
     p.add_argument("--model", help="face_landmarker.task path")
 
 

@@ -5,11 +5,9 @@ import argparse
 from realtime.cli import (
     AFFECTED_HELP,
     MIRRORED_HELP,
-    MOVEMENT_HELP,
-    REST_DROOP_HELP,
+    add_demo_palsy,
     days_since_onset,
     demo_settings,
-    fraction,
     seconds,
     subject_id,
 )
@@ -33,8 +31,7 @@ def add_arguments(p) -> None:
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
     p.add_argument("--affected", choices=("left", "right"), help=AFFECTED_HELP + "; with --source demo, "
                    "also the demo face's palsied side")
-    p.add_argument("--rest-droop", type=fraction, help=REST_DROOP_HELP)
-    p.add_argument("--movement", type=fraction, help=MOVEMENT_HELP)
+    add_demo_palsy(p, side_from_affected=False)
     p.add_argument("--mirrored", action="store_true", help=MIRRORED_HELP)
     p.add_argument("--fast", action="store_true",
                    help="video file: measure every frame as fast as possible instead of in real time")
