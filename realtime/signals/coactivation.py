@@ -312,13 +312,13 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     max_lag = max(1, int(round(cfg.max_lag_s * fps)))
     tol = 1.0  # frames: a response may not precede its driver by more than this
     noise = np.maximum(noise, 1e-4)
-    snr = np.array([[activity_range(clean[:, s, j]) / noise[s, j] for j in range(len(SIGNALS))]
-                    for s in range(2)])
+    # (2, N): each signal's movement on each side, computed once for every rule below.
+    ranges = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
+    snr = ranges / noise
     full = np.tile([TYPICAL_RANGE[g] for g in SIGNALS], (2, 1)).astype(float)
     if max_range is not None:
         full = np.where(np.isfinite(max_range) & (max_range > 0), max_range, full)
-    effort = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))]
-                       for s in range(2)]) / full
+    effort = ranges / full
     raw: dict[tuple[int, int, int], Coupling] = {}
     coupled: dict[tuple[int, int, int], bool] = {}
     comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
@@ -331,7 +331,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 either_way = rname in MOVES_BOTH_WAYS and (dname, rname) not in OPPOSED
                 pr, lag = (peak_abs_lag if either_way else peak_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
-                amp = abs(g) * activity_range(clean[:, s, d]) if np.isfinite(g) else float("nan")
+                amp = abs(g) * ranges[s, d] if np.isfinite(g) else float("nan")
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
                       and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
@@ -357,8 +357,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             # Skin texture moves on both sides with light and head motion, not only with the
             # driver: the texture itself must move more on this side (single_face_x4, a healthy
             # smile: left chin texture 0.33 with the smile at r 0.85, right 0.22 at r 0.02).
-            lateral = lateral and (activity_range(clean[:, s, r_])
-                                   >= cfg.laterality_ratio * activity_range(clean[:, 1 - s, r_]))
+            lateral = lateral and ranges[s, r_] >= cfg.laterality_ratio * ranges[1 - s, r_]
         limit = HEALTHY_LIMIT.get((c.driver, c.response))
         beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
