@@ -20,6 +20,12 @@ Indices (pure functions of the signals, see ``realtime/signals.py``):
   the smile task (0 = no co-movement, 1 = as much as a voluntary smile).
 - brow: brow_raise during smile/pucker as a fraction of the brow-raise task.
 - chin: chin signal during smile/eye closure as a fraction of its largest task level.
+- mentalis and platysma (eFACE's mentalis and platysmal synkinesis items): chin dimpling, and
+  neck bands, in the tasks where healthy faces make none, as the change of the skin's texture
+  contrast from rest (a fraction, not of a voluntary movement: no task asks for either, and the
+  texture's voluntary range differs between skins and cameras). Chin dimpling in eye closure,
+  smile and brow raise (pucker and "eee" dimple healthy chins); neck bands in eye closure, brow
+  raise and pucker (a broad smile and "eee" tense a healthy platysma).
 - resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric), and
   left-minus-right differences in mm with their noise (``rest_symmetry.rest_asymmetry``).
 
@@ -79,8 +85,17 @@ INDEX_NAMES = {
     "oral": "Oral: mouth-corner movement in eye closure (fraction of own smile)",
     "brow": "Brow: brow raise in smile/pucker (fraction of brow-raise task)",
     "chin": "Chin: chin movement in smile/eye closure (fraction of its max)",
+    "mentalis": "Mentalis: chin dimpling in eye closure/smile/brow raise (texture change vs rest)",
+    "platysma": "Platysma: neck bands in eye closure/brow raise/pucker (texture change vs rest)",
 }
-# Resting-symmetry regions -> feature.
+# The indices in the skin's texture change from rest (the others: 100-point ocular scores and
+# fractions of a voluntary movement), with the tasks each is read in (see the module's notes).
+TEXTURE_INDICES = {"mentalis": ("chin_dimpling", (*EYE_CLOSURE, *BIG_SMILE, "brow_raise")),
+                   "platysma": ("neck_bands", (*EYE_CLOSURE, "brow_raise", "pucker"))}
+# Resting-symmetry regions -> feature. The skin's texture (chin dimpling, neck bands) is left
+# out: its contrast at rest is the skin's and the light's, not the muscle's tone.
+REST_TEXTURE_NOTE = ("Chin dimpling and neck bands are not compared at rest: the skin's texture contrast "
+                     "at rest depends on the skin and the light, not on the muscle's tone.")
 REST_REGIONS = {"brow": "brow_height", "eye": "eye_aperture", "cheek": "cheek_height",
                 "nose": "ala_height", "mouth_corner_lat": "corner_lateral",
                 "mouth_corner_height": "corner_height", "lower_lip": "lower_lip_height",
@@ -274,7 +289,8 @@ def coactivation_fractions(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
     eye_tasks = [k for k in EYE_CLOSURE if k in present]
     out = {}
     for s, side in enumerate(SIDES):
-        x = {g: sig[:, s, S[g]] for g in ("smile", "brow_raise", "chin")}
+        x = {g: sig[:, s, S[g]] for g in ("smile", "brow_raise", "chin",
+                                          *(g for g, _ in TEXTURE_INDICES.values()))}
         lvl = {}
         for g in x:
             lvl[g] = {task: task_level(t, x[g], timeline, task, exclude) for task in present}
@@ -295,6 +311,9 @@ def coactivation_fractions(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
             "chin": _clean(np.nanmax(chin)) if np.isfinite(chin).any() else None,
             "levels": {g: {k: _clean(v, 5) for k, v in lv.items()} for g, lv in lvl.items()},
         }
+        for key, (g, tasks) in TEXTURE_INDICES.items():
+            v = [lvl[g][k] for k in tasks if k in present and np.isfinite(lvl[g][k])]
+            d[key] = _clean(max(v)) if v else None
         out[side] = d
     return out
 
@@ -364,8 +383,7 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
     frac = coactivation_fractions(t, sig, timeline, exclude=None)
     indices = {side: {"ocular": ocular[side]["ocular"],
                       "ocular_corrected": ocular[side]["ocular_corrected"],
-                      "oral": frac[side]["oral"], "brow": frac[side]["brow"],
-                      "chin": frac[side]["chin"]} for side in SIDES}
+                      **{k: frac[side][k] for k in ("oral", "brow", "chin", *TEXTURE_INDICES)}} for side in SIDES}
     notes = []
     present = tasks_in(timeline)
     missing = [k.key for k in TASKS if k.key not in present]
