@@ -55,7 +55,7 @@ from realtime.signals.coactivation import (
 )
 from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
-from realtime.signals.units import UNIT_SHORT, UNIT_WORDS, clinical, format_clinical, unit
+from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
     COACTIVATION_CSV,
@@ -72,8 +72,6 @@ TASK_COLOURS = ["#e8e8e8", "#dbe9f6", "#fde2cf", "#e0f0d9", "#f3dff0", "#fff3c4"
 # matrix writes a response's size where the two signals move together at least this closely.
 MIN_MEASURED_S = CoactivationConfig().min_measured_s
 COMOVE_R = CoactivationConfig().comove_r
-# What the short units on the page mean (the tables' and the matrix's).
-UNITS_NOTE = "; ".join(f"{UNIT_SHORT[u]} = {w}" for u, w in UNIT_WORDS.items() if UNIT_SHORT[u] != w)
 DASH = "–"
 
 
@@ -597,7 +595,7 @@ def make_report(folder: str | Path) -> ReportPage:
                   coact=coactivation_section(d, scores, couplings),
                   symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),
                   quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems,
-                  units_note=UNITS_NOTE, comove_r=f"{COMOVE_R:g}")
+                  units_note=UNITS_LEGEND, comove_r=f"{COMOVE_R:g}")
     return ReportPage(html, warnings, couplings, scores)
 
 

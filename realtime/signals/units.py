@@ -44,6 +44,9 @@ UNIT_SHORT = {"iod": "mm", "fissure_fraction": "%", "texture_fraction": "% tex"}
 UNIT_WORDS = {"iod": "mm", "fissure_fraction": "% of the rest eye opening",
               "texture_fraction": "% texture change vs rest"}
 
+# The short units explained, once, beside the numbers that use them.
+UNITS_LEGEND = "; ".join(f"{UNIT_SHORT[u]} = {w}" for u, w in UNIT_WORDS.items() if UNIT_SHORT[u] != w)
+
 
 def unit(signal: str) -> str:
     """The unit a person reads, short: "%" (of the rest eye opening), "% tex" (change of the
