@@ -421,24 +421,25 @@ def rest_features_from(features: np.ndarray, t: np.ndarray, window: tuple[float,
         return np.nanmedian(features[m], axis=0)
 
 
-def demo_timeline(truth, threshold: float = 0.8) -> list[dict]:
+def demo_timeline(truth, threshold: float = 0.8, task: str = "smile_open") -> list[dict]:
     """A scripted assessment timeline for a demo-face video (``realtime.sources.demo_face``): the
-    leading still stretch is the rest task, each smile burst's plateau (truth.smile >=
-    threshold) is a hold of the open-smile task and the time to the next burst its relax."""
-    t, smile = np.asarray(truth.t), np.asarray(truth.smile)
+    leading still stretch is the rest task, each burst's plateau of the task's driver (e.g.
+    truth.smile >= threshold for the open smile, truth.brow_raise for the brow raise) is a hold
+    of ``task`` and the time to the next burst its relax."""
+    t, driver = np.asarray(truth.t), np.asarray(getattr(truth, TASK_BY_KEY[task].driver))
     dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
     end = float(t[-1] + dt)
     rest_end = max(dt, float(truth.config.rest_s) - 0.3)
     out = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": round(rest_end, 3), "phase": "hold"}]
-    on = smile >= threshold
+    on = driver >= threshold
     edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
     holds = [(float(t[a]), float(t[b - 1] + dt)) for a, b in zip(edges[::2], edges[1::2])]
     for i, (a, b) in enumerate(holds):
-        out.append({"task": "smile_open", "rep": i + 1, "start_s": round(a, 3), "end_s": round(b, 3),
+        out.append({"task": task, "rep": i + 1, "start_s": round(a, 3), "end_s": round(b, 3),
                     "phase": "hold"})
         nxt = holds[i + 1][0] if i + 1 < len(holds) else end
         if nxt > b:
-            out.append({"task": "smile_open", "rep": i + 1, "start_s": round(b, 3),
+            out.append({"task": task, "rep": i + 1, "start_s": round(b, 3),
                         "end_s": round(nxt, 3), "phase": "relax"})
     return out
 

@@ -42,6 +42,7 @@ from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
 from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
+from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import NAMES, SIGNALS
 from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit, unit_words
@@ -393,14 +394,21 @@ class LiveWindow(QMainWindow):
         co = e.coactivation
         if co is not None and co is not self._coact_seen:
             self._coact_seen = co
-            self.matrix.set_couplings(co.couplings, co.seconds)
-            self.flagged = sorted((c for c in co.couplings if c.synkinesis), key=lambda c: -c.amplitude)
-            if self.flagged and not self._user_chose:
-                top = self.flagged[0]
-                self.practised.setCurrentIndex(SIGNALS.index(top.driver))
-                self.still.setCurrentIndex(SIGNALS.index(top.response))
-                self.side.setCurrentIndex(SIDES.index(top.side))
+            self.show_coactivation(co.couplings, co.seconds)
         self._status()
+
+    def show_coactivation(self, couplings, seconds: float) -> None:
+        """The latest co-activation (``Coupling``s over the last ``seconds``) in the matrix and
+        the banner; the gauge turns to the strongest synkinesis until the user chooses."""
+        self.matrix.set_couplings(couplings, seconds)
+        # strongest first, in multiples of the smallest visible movement (the units differ)
+        self.flagged = sorted((c for c in couplings if c.synkinesis),
+                              key=lambda c: -c.amplitude / MIN_AMPLITUDE.get(c.response, DEFAULT_MIN_AMPLITUDE))
+        if self.flagged and not self._user_chose:
+            top = self.flagged[0]
+            self.practised.setCurrentIndex(SIGNALS.index(top.driver))
+            self.still.setCurrentIndex(SIGNALS.index(top.response))
+            self.side.setCurrentIndex(SIDES.index(top.side))
 
     def _show_frame(self, packet) -> None:
         highlight = {(c.side, c.response) for c in self.flagged}

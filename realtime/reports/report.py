@@ -595,7 +595,8 @@ def make_report(folder: str | Path) -> ReportPage:
                   coact=coactivation_section(d, scores, couplings),
                   symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),
                   quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems,
-                  units_note=UNITS_LEGEND, comove_r=f"{COMOVE_R:g}")
+                  units_note=UNITS_LEGEND, comove_r=f"{COMOVE_R:g}",
+                  traces_alt="signal traces: " + ", ".join(f"{NAMES[g]} ({unit(g)})" for g in TRACE_SIGNALS))
     return ReportPage(html, warnings, couplings, scores)
 
 
