@@ -1,6 +1,12 @@
 """``run.py demo-video OUT.mp4``: write a demo-face video with its ground truth."""
 
-from realtime.cli import DEMO_AFFECTED_HELP, MOVEMENT_HELP, REST_DROOP_HELP, fraction, seconds
+from realtime.cli import (
+    DEMO_AFFECTED_HELP,
+    MOVEMENT_HELP,
+    REST_DROOP_HELP,
+    fraction,
+    seconds,
+)
 
 # The pattern names, repeated here so --help stays fast (the demo face module loads only in
 # run(); tests/sources/test_demo_face_patterns.py checks they match).
@@ -48,8 +54,8 @@ def run(args) -> int:
 
     from realtime.checks.planted import plant_eye_narrowing
     from realtime.clinical.weekly import timeline_length, weekly_timeline
-    from realtime.sources import VideoFileSource
     from realtime.signals.features import TEXTURE, movement
+    from realtime.sources import VideoFileSource
     from realtime.sources.demo_face import DemoConfig, write_demo_video
     from realtime.tracking.model_asset import resolve_model
     if args.source:

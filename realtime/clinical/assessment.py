@@ -44,11 +44,12 @@ from pathlib import Path
 import numpy as np
 
 from calibration.baseline import MIN_NOISE
+from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
-from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
 from realtime.signals.features import FEATURES, SIGNALS, F, S, face_measured
+from realtime.signals.units import format_clinical
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,19 @@ INDEX_NAMES = {
 # fractions of a voluntary movement), with the tasks each is read in (see the module's notes).
 TEXTURE_INDICES = {"mentalis": ("chin_dimpling", (*EYE_CLOSURE, *BIG_SMILE, "brow_raise")),
                    "platysma": ("neck_bands", (*EYE_CLOSURE, "brow_raise", "pucker"))}
+
+
+def format_index(key: str, value: float | None, words: bool = False) -> str | None:
+    """An index as a person reads it (None without one): the ocular ones in points (100 = no
+    synkinesis), the skin-texture ones in % texture change vs rest (``words``: spelt out), the
+    others in % of the voluntary movement."""
+    if value is None:
+        return None
+    if key in TEXTURE_INDICES:
+        return format_clinical(TEXTURE_INDICES[key][0], value, words=words)
+    return f"{value:.0f}" if key.startswith("ocular") else f"{100 * value:.0f} %"
+
+
 # Resting-symmetry regions -> feature. The skin's texture (chin dimpling, neck bands) is left
 # out: its contrast at rest is the skin's and the light's, not the muscle's tone.
 REST_TEXTURE_NOTE = ("Chin dimpling and neck bands are not compared at rest: the skin's texture contrast "

@@ -26,6 +26,7 @@ from realtime.clinical.assessment import (
     TASK_LABEL,
     TEXTURE_INDICES,
     estimate_noise,
+    format_index,
     rest_window,
     score_assessment,
     tasks_in,
@@ -359,7 +360,7 @@ def fmt(v, nd=2, pct=False) -> str:
     v = num(v)
     if v is None:
         return DASH
-    return f"{100 * v:.0f} %" if pct else f"{v:.{nd}f}"
+    return f"{100 * v:.0f} %" if pct else f"{round(v, nd) + 0.0:.{nd}f}"   # + 0.0: no "-0.00"
 
 
 def raw(v) -> str:
@@ -456,12 +457,10 @@ def indices_section(scores: dict, affected: str | None = None) -> dict:
             ocular = key.startswith("ocular")
             if texture is not None:     # shaded from the smallest visible change of the skin's texture
                 bad = v is not None and v > MIN_AMPLITUDE.get(texture, DEFAULT_MIN_AMPLITUDE)
-                shown = DASH if v is None else format_clinical(texture, v)
             else:
                 bad = v is not None and ((ocular and v < 80) or (not ocular and v > 0.25))
-                shown = fmt(v, 0) if ocular else fmt(v, pct=True)
             cells.append({"key": key, "side": side, "label": side_label(side, affected), "value": raw(v), "bad": bad,
-                          "shown": shown})
+                          "shown": format_index(key, v) or DASH})
         rows.append({"label": label, "cells": cells})
     det = scores["ocular_detail"]
     detail = [{"task": task, "cells": [{"side": s, "narrowing": fmt(det[s]["eye_narrowing"].get(task), pct=True),

@@ -65,7 +65,7 @@ def test_report_matches_session_data(session_dir):
 def neck_session(analysed, tmp_path_factory):
     """An ``analyze`` output of the demo face with platysma bands planted on the left with each
     brow raise, turned into a brow-raise assessment of a left-sided palsy."""
-    summary, out, truth = analysed("brow_neck", **NECK_DEMO)
+    _, out, truth = analysed("brow_neck", **NECK_DEMO)
     d = tmp_path_factory.mktemp("sessions") / "neck"
     shutil.copytree(out, d)
     save_timeline(demo_timeline(truth, 0.5, task="brow_raise"), d / "timeline.json")
@@ -94,7 +94,7 @@ def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
                      rf"<td class='num' data-col='size'>{size} % tex</td>", text), text[text.find("flagged"):][:800]
     assert "% tex = % texture change vs rest" in text
     # the matrix writes the response's size in its column's unit
-    r, sizes, flag = coupling_matrix(summary["coactivation"])
+    _, sizes, flag = coupling_matrix(summary["coactivation"])
     assert flag[0, S["brow_raise"], S["neck_bands"]]
     assert sizes[0, S["brow_raise"], S["neck_bands"]] == pytest.approx(100 * called["amplitude"])
     # the traces show both skin-texture signals, labelled with their unit
