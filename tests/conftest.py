@@ -9,6 +9,9 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# A short demo with platysma bands planted on the left with each brow raise: the report's and the
+# live window's skin-texture tests share its analysis (``analysed("brow_neck", **NECK_DEMO)``).
+NECK_DEMO = dict(seconds=14, fps=15, seed=5, pattern="brow-neck", synkinesis="left")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # liblsl reads its configuration once, at its first outlet or inlet: set before any test runs
 # (subprocesses inherit it). Always this file, whatever the machine's own LSL setup says.

@@ -26,6 +26,7 @@ def run(args) -> int:
     from calibration.profile import load_profile
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
+    from realtime.signals.features import NAMES
     from realtime.signals.units import format_clinical
     from realtime.sinks.analysis_files import faces_warning
     from realtime.tracking.model_asset import resolve_model
@@ -47,9 +48,9 @@ def run(args) -> int:
         return c["side"] + ("" if not args.affected else " affected" if c["side"] == args.affected else " healthy")
     # Affected side first, as a clinician reads it.
     found = sorted(summary["synkinesis"], key=lambda c: c["side"] != args.affected)
-    flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {c.get('moves', c['response'])} "
-               f"{format_clinical(c['response'], c['amplitude'] or 0.0)}, lag {c['lag_s']:+.2f} s)"
-               for c in found]
+    flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {c.get('moves', c['response'])} with the "
+               f"{NAMES.get(c['driver'], c['driver'])}, {format_clinical(c['response'], c['amplitude'] or 0.0, words=True)}, "
+               f"lag {c['lag_s']:+.2f} s)" for c in found]
     undecided = summary.get("undecided") or []
     reasons = sorted({c["reason"] for c in undecided})
     if flagged:

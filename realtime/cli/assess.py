@@ -53,7 +53,7 @@ def run(args) -> int:
     # A command's modules load only when it runs: --help and argument errors answer at once.
     import sys
 
-    from realtime.clinical.assessment import default_timeline, load_timeline
+    from realtime.clinical.assessment import default_timeline, format_index, load_timeline
     from realtime.jobs.assess import assess_video
     from realtime.jobs.inputs import check_assessment
     from realtime.sinks.analysis_files import faces_warning
@@ -81,7 +81,7 @@ def run(args) -> int:
                           show_progress=not args.quiet, standard=standard, force=args.force,
                           mirrored=args.mirrored, affected=args.affected)
     for side, ix in scores["indices"].items():
-        parts = [f"{k} {v}" for k, v in ix.items() if v is not None]
+        parts = [f"{k.replace('_', ' ')} {format_index(k, v, words=True)}" for k, v in ix.items() if v is not None]
         print(f"{side}: " + ("; ".join(parts) if parts else "no index could be computed"))
     for n in scores["notes"]:
         print(f"note: {n}")

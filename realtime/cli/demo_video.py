@@ -1,6 +1,12 @@
 """``run.py demo-video OUT.mp4``: write a demo-face video with its ground truth."""
 
-from realtime.cli import DEMO_AFFECTED_HELP, MOVEMENT_HELP, REST_DROOP_HELP, fraction, seconds
+from realtime.cli import (
+    DEMO_AFFECTED_HELP,
+    MOVEMENT_HELP,
+    REST_DROOP_HELP,
+    fraction,
+    seconds,
+)
 
 # The pattern names, repeated here so --help stays fast (the demo face module loads only in
 # run(); tests/sources/test_demo_face_patterns.py checks they match).
@@ -48,6 +54,7 @@ def run(args) -> int:
 
     from realtime.checks.planted import plant_eye_narrowing
     from realtime.clinical.weekly import timeline_length, weekly_timeline
+    from realtime.signals.features import TEXTURE, movement
     from realtime.sources import VideoFileSource
     from realtime.sources.demo_face import DemoConfig, write_demo_video
     from realtime.tracking.model_asset import resolve_model
@@ -76,8 +83,10 @@ def run(args) -> int:
     truth = write_demo_video(args.out, cfg)
     planted = "none"
     for r in truth.responses:
-        planted = (f"{cfg.pattern}, {r.side} {r.response.replace('_', ' ')} {r.direction} "
-                   f"{r.size:g} {r.unit}, {r.delay_s:g} s after each {r.driver.replace('_', ' ')}")
+        # a skin-texture response is named by its signal's movement ("neck bands show")
+        what = (f"{movement(r.signal, r.sign)}, skin {r.unit} {r.size:g}" if r.signal in TEXTURE
+                else f"{r.response.replace('_', ' ')} {r.direction} {r.size:g} {r.unit}")
+        planted = f"{cfg.pattern}, {r.side} {what}, {r.delay_s:g} s after each {r.driver.replace('_', ' ')}"
     palsy = ""
     if cfg.rest_droop > 0 or cfg.movement < 1:
         palsy = (f"; {cfg.affected} side: rest droop {cfg.rest_droop:g} (corner "

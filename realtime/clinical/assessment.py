@@ -20,6 +20,12 @@ Indices (pure functions of the signals, see ``realtime/signals.py``):
   the smile task (0 = no co-movement, 1 = as much as a voluntary smile).
 - brow: brow_raise during smile/pucker as a fraction of the brow-raise task.
 - chin: chin signal during smile/eye closure as a fraction of its largest task level.
+- mentalis and platysma (eFACE's mentalis and platysmal synkinesis items): chin dimpling, and
+  neck bands, in the tasks where healthy faces make none, as the change of the skin's texture
+  contrast from rest (a fraction, not of a voluntary movement: no task asks for either, and the
+  texture's voluntary range differs between skins and cameras). Chin dimpling in eye closure,
+  smile and brow raise (pucker and "eee" dimple healthy chins); neck bands in eye closure, brow
+  raise and pucker (a broad smile and "eee" tense a healthy platysma).
 - resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric), and
   left-minus-right differences in mm with their noise (``rest_symmetry.rest_asymmetry``).
 
@@ -38,11 +44,12 @@ from pathlib import Path
 import numpy as np
 
 from calibration.baseline import MIN_NOISE
+from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
-from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
 from realtime.signals.features import FEATURES, SIGNALS, F, S, face_measured
+from realtime.signals.units import format_clinical
 
 
 @dataclass(frozen=True)
@@ -79,8 +86,30 @@ INDEX_NAMES = {
     "oral": "Oral: mouth-corner movement in eye closure (fraction of own smile)",
     "brow": "Brow: brow raise in smile/pucker (fraction of brow-raise task)",
     "chin": "Chin: chin movement in smile/eye closure (fraction of its max)",
+    "mentalis": "Mentalis: chin dimpling in eye closure/smile/brow raise (texture change vs rest)",
+    "platysma": "Platysma: neck bands in eye closure/brow raise/pucker (texture change vs rest)",
 }
-# Resting-symmetry regions -> feature.
+# The indices in the skin's texture change from rest (the others: 100-point ocular scores and
+# fractions of a voluntary movement), with the tasks each is read in (see the module's notes).
+TEXTURE_INDICES = {"mentalis": ("chin_dimpling", (*EYE_CLOSURE, *BIG_SMILE, "brow_raise")),
+                   "platysma": ("neck_bands", (*EYE_CLOSURE, "brow_raise", "pucker"))}
+
+
+def format_index(key: str, value: float | None, words: bool = False) -> str | None:
+    """An index as a person reads it (None without one): the ocular ones in points (100 = no
+    synkinesis), the skin-texture ones in % texture change vs rest (``words``: spelt out), the
+    others in % of the voluntary movement."""
+    if value is None:
+        return None
+    if key in TEXTURE_INDICES:
+        return format_clinical(TEXTURE_INDICES[key][0], value, words=words)
+    return f"{value:.0f}" if key.startswith("ocular") else f"{100 * value:.0f} %"
+
+
+# Resting-symmetry regions -> feature. The skin's texture (chin dimpling, neck bands) is left
+# out: its contrast at rest is the skin's and the light's, not the muscle's tone.
+REST_TEXTURE_NOTE = ("Chin dimpling and neck bands are not compared at rest: the skin's texture contrast "
+                     "at rest depends on the skin and the light, not on the muscle's tone.")
 REST_REGIONS = {"brow": "brow_height", "eye": "eye_aperture", "cheek": "cheek_height",
                 "nose": "ala_height", "mouth_corner_lat": "corner_lateral",
                 "mouth_corner_height": "corner_height", "lower_lip": "lower_lip_height",
@@ -274,7 +303,8 @@ def coactivation_fractions(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
     eye_tasks = [k for k in EYE_CLOSURE if k in present]
     out = {}
     for s, side in enumerate(SIDES):
-        x = {g: sig[:, s, S[g]] for g in ("smile", "brow_raise", "chin")}
+        x = {g: sig[:, s, S[g]] for g in ("smile", "brow_raise", "chin",
+                                          *(g for g, _ in TEXTURE_INDICES.values()))}
         lvl = {}
         for g in x:
             lvl[g] = {task: task_level(t, x[g], timeline, task, exclude) for task in present}
@@ -295,6 +325,9 @@ def coactivation_fractions(t: np.ndarray, sig: np.ndarray, timeline: list[dict],
             "chin": _clean(np.nanmax(chin)) if np.isfinite(chin).any() else None,
             "levels": {g: {k: _clean(v, 5) for k, v in lv.items()} for g, lv in lvl.items()},
         }
+        for key, (g, tasks) in TEXTURE_INDICES.items():
+            v = [lvl[g][k] for k in tasks if k in present and np.isfinite(lvl[g][k])]
+            d[key] = _clean(max(v)) if v else None
         out[side] = d
     return out
 
@@ -364,8 +397,7 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
     frac = coactivation_fractions(t, sig, timeline, exclude=None)
     indices = {side: {"ocular": ocular[side]["ocular"],
                       "ocular_corrected": ocular[side]["ocular_corrected"],
-                      "oral": frac[side]["oral"], "brow": frac[side]["brow"],
-                      "chin": frac[side]["chin"]} for side in SIDES}
+                      **{k: frac[side][k] for k in ("oral", "brow", "chin", *TEXTURE_INDICES)}} for side in SIDES}
     notes = []
     present = tasks_in(timeline)
     missing = [k.key for k in TASKS if k.key not in present]
@@ -403,24 +435,25 @@ def rest_features_from(features: np.ndarray, t: np.ndarray, window: tuple[float,
         return np.nanmedian(features[m], axis=0)
 
 
-def demo_timeline(truth, threshold: float = 0.8) -> list[dict]:
+def demo_timeline(truth, threshold: float = 0.8, task: str = "smile_open") -> list[dict]:
     """A scripted assessment timeline for a demo-face video (``realtime.sources.demo_face``): the
-    leading still stretch is the rest task, each smile burst's plateau (truth.smile >=
-    threshold) is a hold of the open-smile task and the time to the next burst its relax."""
-    t, smile = np.asarray(truth.t), np.asarray(truth.smile)
+    leading still stretch is the rest task, each burst's plateau of the task's driver (e.g.
+    truth.smile >= threshold for the open smile, truth.brow_raise for the brow raise) is a hold
+    of ``task`` and the time to the next burst its relax."""
+    t, driver = np.asarray(truth.t), np.asarray(getattr(truth, TASK_BY_KEY[task].driver))
     dt = float(t[1] - t[0]) if len(t) > 1 else 1.0
     end = float(t[-1] + dt)
     rest_end = max(dt, float(truth.config.rest_s) - 0.3)
     out = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": round(rest_end, 3), "phase": "hold"}]
-    on = smile >= threshold
+    on = driver >= threshold
     edges = np.flatnonzero(np.diff(np.r_[0, on.astype(int), 0]))
     holds = [(float(t[a]), float(t[b - 1] + dt)) for a, b in zip(edges[::2], edges[1::2])]
     for i, (a, b) in enumerate(holds):
-        out.append({"task": "smile_open", "rep": i + 1, "start_s": round(a, 3), "end_s": round(b, 3),
+        out.append({"task": task, "rep": i + 1, "start_s": round(a, 3), "end_s": round(b, 3),
                     "phase": "hold"})
         nxt = holds[i + 1][0] if i + 1 < len(holds) else end
         if nxt > b:
-            out.append({"task": "smile_open", "rep": i + 1, "start_s": round(b, 3),
+            out.append({"task": task, "rep": i + 1, "start_s": round(b, 3),
                         "end_s": round(nxt, 3), "phase": "relax"})
     return out
 

@@ -23,18 +23,19 @@ class Gauge(QWidget):
         self.over = False
         self.blink = False
         self.fmt: Callable[[float], str] | None = None   # a value in the unit shown
+        self.unit = ""                                   # that unit in words, under the title
         self.idle = "no face"                            # shown when there is no value
         self.setMinimumSize(110, 200)
         self.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Expanding)
 
     def set_state(self, value: float, limit: float, title: str = "", blink: bool = False,
-                  fmt: Callable[[float], str] | None = None, idle: str = "no face") -> bool:
+                  fmt: Callable[[float], str] | None = None, idle: str = "no face", unit: str = "") -> bool:
         """Update; returns True if the value is over the band (the caller may beep on a rise).
         ``blink``: the eye is closing with the other one, briefly: shown grey, never "too much".
         ``fmt``: writes a value with its unit (the value and the band's edge are labelled);
-        ``idle``: what to say when there is no value."""
+        ``idle``: what to say when there is no value; ``unit``: the unit in words, under the title."""
         self.value, self.limit, self.title, self.blink = value, max(limit, 1e-6), title, blink
-        self.fmt, self.idle = fmt, idle
+        self.fmt, self.idle, self.unit = fmt, idle, unit
         self.over = bool(math.isfinite(value) and value > self.limit and not blink)
         self.update()
         return self.over
@@ -43,7 +44,7 @@ class Gauge(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
         w, h = self.width(), self.height()
-        top, bottom = 34, h - 26
+        top, bottom = (52 if self.unit else 34), h - 26
         bar = QRectF(w * 0.25, top, w * 0.5, bottom - top)
         scale = 3.0 * self.limit                       # full bar = three times the limit
         y_of = lambda v: bottom - (bottom - top) * min(max(v / scale, 0.0), 1.0)  # noqa: E731
@@ -68,7 +69,13 @@ class Gauge(QWidget):
         f.setBold(True)
         f.setPointSize(11)
         p.setFont(f)
-        p.drawText(QRectF(0, 0, w, top), Qt.AlignCenter, self.title)
+        p.drawText(QRectF(0, 0, w, 34), Qt.AlignCenter, self.title)
+        if self.unit:
+            small = QFont(self.font())
+            small.setPointSize(9)
+            p.setFont(small)
+            p.drawText(QRectF(0, 26, w, top - 28), Qt.AlignCenter, f"({self.unit})")
+            p.setFont(f)
         p.setPen(colour)
         txt = (self.idle if not math.isfinite(self.value) else "blink" if self.blink
                else "TOO MUCH" if self.over else "OK")

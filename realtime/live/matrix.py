@@ -1,23 +1,41 @@
 """Live co-activation matrix: driver (rows) x response (columns), one block per side.
-Cell colour = peak correlation; the strongest pairs show r and lag; synkinesis is boxed red."""
+Cell shade = how closely the pair moves together (|peak r|; green: the response moves the opposite
+way); synkinesis is boxed red. The pairs worth reading are numbered in their cells and listed
+below the blocks in clinical words and units (how the response moves, how far, how late), r last:
+the cells are too small for a size with its unit, and r alone (~1 for any clear coupling) does
+not say how strong the involuntary movement is."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from realtime.landmarks import SIDES
 from realtime.palette import SIDE_RGB
 from realtime.signals.episodes import MIN_WINDOW_S
-from realtime.signals.features import SIGNALS, movement
+from realtime.signals.features import NAMES, SIGNALS, movement
+from realtime.signals.units import format_clinical
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin",
          "chin_dimpling": "dimple", "neck_bands": "neck"}
+CAPTIONS = 4      # pairs listed below the blocks
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A numbered cell and its line below the blocks."""
+    side: int
+    driver: int
+    response: int
+    flagged: bool
+    r: float
+    text: str
 
 
 class CoactivationMatrix(QWidget):
@@ -26,6 +44,7 @@ class CoactivationMatrix(QWidget):
         n = len(SIGNALS)
         self.r = np.full((2, n, n), np.nan)
         self.lag = np.full((2, n, n), np.nan)
+        self.size = np.full((2, n, n), np.nan)     # the response's movement, signal units (signed)
         self.flag = np.zeros((2, n, n), bool)
         self.label_strongest = label_strongest
         self.updates = 0
@@ -34,34 +53,63 @@ class CoactivationMatrix(QWidget):
 
     def set_couplings(self, couplings, seconds: float) -> None:
         idx = {s: i for i, s in enumerate(SIGNALS)}
-        self.r[:] = np.nan
-        self.lag[:] = np.nan
+        for a in (self.r, self.lag, self.size):
+            a[:] = np.nan
         self.flag[:] = False
         for c in couplings:
             s, d, r = SIDES.index(c.side), idx[c.driver], idx[c.response]
             self.r[s, d, r], self.lag[s, d, r], self.flag[s, d, r] = c.peak_r, c.lag_s, c.synkinesis
+            self.size[s, d, r] = c.direction * c.amplitude
         self.note = f"last {seconds:.0f} s"
         self.updates += 1
         self.update()
+
+    def pairs(self) -> list[Pair]:
+        """The flagged pairs and each side's ``label_strongest`` closest ones, flagged first, then by
+        |r|; at most ``CAPTIONS``."""
+        n = len(SIGNALS)
+        out = []
+        for s, side in enumerate(SIDES):
+            vals = np.where(np.isfinite(self.r[s]), np.abs(self.r[s]), -np.inf)
+            np.fill_diagonal(vals, -np.inf)
+            order = np.argsort(vals.ravel())[::-1]
+            strongest = {int(k) for k in order[:self.label_strongest] if np.isfinite(vals.ravel()[k])}
+            for k in sorted(strongest | set(np.flatnonzero(self.flag[s].ravel()).tolist())):
+                d, r = divmod(k, n)
+                out.append(Pair(s, d, r, bool(self.flag[s, d, r]), float(self.r[s, d, r]),
+                                self._caption(s, d, r)))
+        out.sort(key=lambda p: (not p.flagged, -abs(p.r)))
+        return out[:CAPTIONS]
+
+    def _caption(self, s: int, d: int, r: int) -> str:
+        v, size = self.r[s, d, r], self.size[s, d, r]
+        how = movement(SIGNALS[r], 1 if v >= 0 else -1)
+        amount = f"{format_clinical(SIGNALS[r], abs(size))}, " if math.isfinite(size) else ""
+        return (f"{SIDES[s][0].upper()}: {how} with {NAMES[SIGNALS[d]]}: {amount}"
+                f"lag {self.lag[s, d, r]:+.2f} s (r {v:.2f})" + (" SYNKINESIS" if self.flag[s, d, r] else ""))
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         n = len(SIGNALS)
         w, h = self.width(), self.height()
-        lab_w, top, caption_h, col_h = 54, 40, 36, 50
-        block_w = (w - 2 * lab_w - 10) / 2
-        cell = min(block_w / n, (h - top - col_h - caption_h) / n)
-        captions = []
-        # Text grows with the cells (readable at arm's length on a large screen, still fits
-        # a laptop's smaller cells).
+        pairs = self.pairs()
+        lab_w, top, col_h = 54, 40, 50
+        # Text grows with the widget (readable at arm's length on a large screen, still fits a
+        # laptop's): the caption's lines take their height first, the cells the rest.
         small = QFont(self.font())
-        small.setPixelSize(int(max(11, min(16, cell * 0.42))))
+        small.setPixelSize(int(max(11, min(15, h / 30))))
+        line_h = QFontMetrics(small).lineSpacing()
+        caption_h = line_h * max(1, len(pairs)) + 4
+        block_w = (w - 2 * lab_w - 10) / 2
+        cell = max(4.0, min(block_w / n, (h - top - col_h - caption_h) / n))
         bold = QFont(self.font())
         bold.setBold(True)
         bold.setPixelSize(int(max(12, min(17, cell * 0.46))))
-        p.setFont(bold)
-        p.drawText(QRectF(0, 0, w, 20), Qt.AlignCenter,
-                   f"Co-activation (row drives column): peak r (negative: moves the opposite way) — {self.note}")
+        p.setFont(small)
+        title = f"Co-activation (row drives column; shade: |r|; red: synkinesis) — {self.note}"
+        p.drawText(QRectF(4, 0, w - 8, 20), Qt.AlignCenter,
+                   QFontMetrics(small).elidedText(title, Qt.ElideMiddle, int(w - 8)))
+        numbered = {(q.side, q.driver, q.response): i + 1 for i, q in enumerate(pairs)}
         for s, side in enumerate(SIDES):
             x0 = lab_w + s * (block_w + lab_w + 10)
             p.setFont(bold)
@@ -77,8 +125,6 @@ class CoactivationMatrix(QWidget):
                 p.rotate(-90)
                 p.drawText(QRectF(-col_h + 2, -cell / 2, col_h - 2, cell), Qt.AlignRight | Qt.AlignVCenter, SHORT[name])
                 p.restore()
-            vals = np.where(np.isfinite(self.r[s]), np.abs(self.r[s]), -np.inf).ravel()
-            strongest = set(np.argsort(vals)[::-1][:self.label_strongest]) if np.isfinite(vals).any() else set()
             for d in range(n):
                 for r in range(n):
                     rect = QRectF(x0 + r * cell, top + d * cell, cell - 1, cell - 1)
@@ -93,18 +139,14 @@ class CoactivationMatrix(QWidget):
                     if self.flag[s, d, r]:
                         p.setPen(QPen(QColor(220, 0, 0), 3))
                         p.drawRect(rect.adjusted(1, 1, -1, -1))
-                    if self.flag[s, d, r] or d * n + r in strongest:
-                        # r in the cell; the lag goes in the caption below (cells are small)
+                    if (s, d, r) in numbered:
                         p.setPen(QColor(160, 0, 0) if self.flag[s, d, r] else Qt.black)
-                        p.drawText(rect, Qt.AlignCenter, f"{v:.2f}".replace("0.", ".", 1))
-                        captions.append((self.flag[s, d, r], abs(v),
-                                         f"{side[0].upper()} {movement(SIGNALS[r], 1 if v >= 0 else -1)} with "
-                                         f"{SHORT[SIGNALS[d]]}: lag {self.lag[s, d, r]:+.2f} s, r {v:.2f}"
-                                         + (" SYNKINESIS" if self.flag[s, d, r] else "")))
+                        p.drawText(rect, Qt.AlignCenter, str(numbered[(s, d, r)]))
                     p.setPen(Qt.black)
-        captions.sort(key=lambda c: (not c[0], -c[1]))
         p.setFont(small)
-        p.setPen(Qt.black)
-        p.drawText(QRectF(4, top + n * cell + col_h, w - 8, caption_h), Qt.AlignLeft | Qt.TextWordWrap,
-                   "; ".join(c[2] for c in captions[:4]))
+        y = top + n * cell + col_h
+        for i, q in enumerate(pairs):
+            p.setPen(QColor(160, 0, 0) if q.flagged else Qt.black)
+            line = QFontMetrics(small).elidedText(f"{i + 1}  {q.text}", Qt.ElideRight, int(w - 8))
+            p.drawText(QRectF(4, y + i * line_h, w - 8, line_h), Qt.AlignLeft | Qt.AlignVCenter, line)
         p.end()

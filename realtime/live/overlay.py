@@ -43,7 +43,11 @@ def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = fro
     w = image.shape[1]
     if measurement is None or not measurement.face or measurement.warp is None:
         return out
-    overlay = out.copy()
+    # Outlines and labels are drawn after the alert fills are blended in, so they stay at full
+    # strength over a filled region (blended with it they faded to 65 %, the side's label too).
+    lines: list[tuple[np.ndarray, bool, tuple, int]] = []     # points, closed, colour, thickness
+    fills: list[np.ndarray] = []
+    labels: list[tuple[str, tuple[int, int], tuple]] = []
     for side in SIDES:
         lm = measurement.landmarks.get(side)
         if lm is None:
@@ -53,14 +57,12 @@ def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = fro
             pts[:, 0] = w - 1 - pts[:, 0]
         pts *= scale
         for sig, poly in _SIGNAL_POLY.items():
-            idx = poly(side)
-            p = np.round(pts[idx]).astype(np.int32).reshape(-1, 1, 2)
+            p = np.round(pts[poly(side)]).astype(np.int32).reshape(-1, 1, 2)
             hot = (side, sig) in highlight
-            colour = ALERT_RGB if hot else SIDE_RGB[side]
             closed = sig in _CLOSED or sig in ("smile", "pucker", "lower_lip")
             if (side, sig) in alert:
-                cv2.fillPoly(overlay, [p], ALERT_RGB)
-            cv2.polylines(out, [p], closed, colour, 3 if hot else 1, cv2.LINE_AA)
+                fills.append(p)
+            lines.append((p, closed, ALERT_RGB if hot else SIDE_RGB[side], 3 if hot else 1))
         # The skin-texture patches (chin dimpling, neck bands) where they were measured.
         for sig, region in (("chin_dimpling", "chin"), ("neck_bands", "neck")):
             outline = measurement.texture_outlines.get(f"{region}_{side}")
@@ -72,14 +74,20 @@ def render(image: np.ndarray, measurement, highlight: set[tuple[str, str]] = fro
             q = np.round(q * scale).astype(np.int32).reshape(-1, 1, 2)
             hot = (side, sig) in highlight
             if (side, sig) in alert:
-                cv2.fillPoly(overlay, [q], ALERT_RGB)
-            cv2.polylines(out, [q], True, ALERT_RGB if hot else SIDE_RGB[side], 3 if hot else 1, cv2.LINE_AA)
+                fills.append(q)
+            lines.append((q, True, ALERT_RGB if hot else SIDE_RGB[side], 3 if hot else 1))
         # Anatomical label beside the eye, on the outer side.
         eye = pts[EYE_OUTLINE[side]].mean(axis=0)
         outer = pts[REGIONS[side]["eye_outer"][0]]
         pos = outer + (outer - eye) * 0.6 + np.array([-10, -25])
-        cv2.putText(out, side[0].upper(), tuple(int(v) for v in pos), cv2.FONT_HERSHEY_SIMPLEX,
-                    0.9, SIDE_RGB[side], 2, cv2.LINE_AA)
-    if alert:
+        labels.append((side[0].upper(), tuple(int(v) for v in pos), SIDE_RGB[side]))
+    if fills:
+        overlay = out.copy()
+        for f in fills:           # one at a time: several contours in one call leave their overlap as a hole
+            cv2.fillPoly(overlay, [f], ALERT_RGB)
         out = cv2.addWeighted(overlay, 0.35, out, 0.65, 0)
+    for pts, closed, colour, thickness in lines:
+        cv2.polylines(out, [pts], closed, colour, thickness, cv2.LINE_AA)
+    for text, pos, colour in labels:
+        cv2.putText(out, text, pos, cv2.FONT_HERSHEY_SIMPLEX, 0.9, colour, 2, cv2.LINE_AA)
     return out

@@ -42,19 +42,16 @@ from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
 from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
+from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
-from realtime.signals.features import SIGNALS
-from realtime.signals.units import clinical, format_clinical, unit
+from realtime.signals.features import NAMES, SIGNALS
+from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit, unit_words
 from realtime.sinks.keyframes import INDEX as KEYFRAMES_INDEX
 from realtime.sinks.keyframes import Keyframes
 from realtime.tracking.quality import ADVICE
 
 TRACE_SECONDS = 10.0
 SCHEDULE_SHOWN_S = 60.0     # the weekly test's schedule stays in the banner this long after start
-NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
-         "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker",
-         "lower_lip": "lower lip", "chin": "chin", "chin_dimpling": "chin dimpling",
-         "neck_bands": "neck bands"}
 
 
 @dataclass
@@ -164,7 +161,8 @@ class LiveWindow(QMainWindow):
         vbox = QVBoxLayout()
         vbox.addWidget(self.video, 1)
         cap = QLabel(f"Mirror view. <b style='color:{SIDE_HEX['left']}'>L</b> = subject's left, "
-                     f"<b style='color:{SIDE_HEX['right']}'>R</b> = subject's right; red = involuntary co-activation.")
+                     f"<b style='color:{SIDE_HEX['right']}'>R</b> = subject's right; red = involuntary co-activation. "
+                     f"Units: mm, {UNITS_LEGEND}.")
         cap.setWordWrap(True)
         vbox.addWidget(cap)
         grid.addLayout(vbox, 1, 0)
@@ -396,14 +394,21 @@ class LiveWindow(QMainWindow):
         co = e.coactivation
         if co is not None and co is not self._coact_seen:
             self._coact_seen = co
-            self.matrix.set_couplings(co.couplings, co.seconds)
-            self.flagged = sorted((c for c in co.couplings if c.synkinesis), key=lambda c: -c.amplitude)
-            if self.flagged and not self._user_chose:
-                top = self.flagged[0]
-                self.practised.setCurrentIndex(SIGNALS.index(top.driver))
-                self.still.setCurrentIndex(SIGNALS.index(top.response))
-                self.side.setCurrentIndex(SIDES.index(top.side))
+            self.show_coactivation(co.couplings, co.seconds)
         self._status()
+
+    def show_coactivation(self, couplings, seconds: float) -> None:
+        """The latest co-activation (``Coupling``s over the last ``seconds``) in the matrix and
+        the banner; the gauge turns to the strongest synkinesis until the user chooses."""
+        self.matrix.set_couplings(couplings, seconds)
+        # strongest first, in multiples of the smallest visible movement (the units differ)
+        self.flagged = sorted((c for c in couplings if c.synkinesis),
+                              key=lambda c: -c.amplitude / MIN_AMPLITUDE.get(c.response, DEFAULT_MIN_AMPLITUDE))
+        if self.flagged and not self._user_chose:
+            top = self.flagged[0]
+            self.practised.setCurrentIndex(SIGNALS.index(top.driver))
+            self.still.setCurrentIndex(SIGNALS.index(top.response))
+            self.side.setCurrentIndex(SIDES.index(top.side))
 
     def _show_frame(self, packet) -> None:
         highlight = {(c.side, c.response) for c in self.flagged}
@@ -451,14 +456,14 @@ class LiveWindow(QMainWindow):
         value = float(new[-1, side, still]) if len(new) else self.gauge.value
         if len(new) and not np.isfinite(value):
             value = float("nan")
-        name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]} ({unit(SIGNALS[still])})"
+        name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]}"
         over = self.gauge.set_state(value, band.limit, name, blink=bool(blink),
-                                    fmt=partial(format_clinical, SIGNALS[still]))
+                                    fmt=partial(format_clinical, SIGNALS[still]), unit=unit_words(SIGNALS[still]))
         if over and not self._was_over and self.beep.isChecked():
             QApplication.beep()
         self._was_over = over
-        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit)} ({band.how}) while you "
-                                f"{NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
+        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit, words=True)} ({band.how}) "
+                                f"while you practise the {NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
         self.rep_label.setText(f"Clean reps: {self.reps.clean} / {self.reps.total}")
 
     def _status(self) -> None:
@@ -502,9 +507,10 @@ class LiveWindow(QMainWindow):
                           "the co-activation.")
         if self.flagged:
             c = self.flagged[0]
-            return msg + (f"Synkinesis: the subject's {c.side.upper()} {NAMES[c.response]} follows the "
-                          f"{NAMES[c.driver]} (r {c.peak_r:.2f}, {c.lag_s:+.2f} s). Next: "
-                          f"{NAMES[c.driver]} slowly and softly, keeping the gauge green; hold 5 s, relax.")
+            return msg + (f"Synkinesis on the subject's {c.side.upper()}: {c.moves} with the {NAMES[c.driver]} "
+                          f"({format_clinical(c.response, c.amplitude, words=True)}, {max(c.lag_s, 0.0):.2f} s later; "
+                          f"r {c.peak_r:.2f}). Next: {NAMES[c.driver]} slowly and softly, keeping the gauge "
+                          "green; hold 5 s, relax.")
         if e.coactivation is None:
             return msg + ("Measuring… move as you would in an exercise; co-activation appears after "
                           f"~{MIN_WINDOW_S:.0f} s.")

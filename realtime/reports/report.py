@@ -22,8 +22,11 @@ import numpy as np
 from calibration.baseline import RestBaseline
 from realtime.clinical.assessment import (
     INDEX_NAMES,
+    REST_TEXTURE_NOTE,
     TASK_LABEL,
+    TEXTURE_INDICES,
     estimate_noise,
+    format_index,
     rest_window,
     score_assessment,
     tasks_in,
@@ -43,6 +46,8 @@ from realtime.reports.session_data import (
 )
 from realtime.reports.timing import MIN_LAG_FPS
 from realtime.signals.coactivation import (
+    DEFAULT_MIN_AMPLITUDE,
+    MIN_AMPLITUDE,
     SYNKINESIS,
     CoactivationConfig,
     analyse,
@@ -50,8 +55,8 @@ from realtime.signals.coactivation import (
     fill_gaps,
 )
 from realtime.signals.event_locked import blink_synkinesis
-from realtime.signals.features import SIGNALS, S, movement
-from realtime.signals.units import clinical, format_clinical, unit
+from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
+from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
     COACTIVATION_CSV,
@@ -61,13 +66,13 @@ from realtime.sinks.tables import (
     indices_table,
 )
 
-TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin")
-TRACE_LABELS = {"brow_raise": "brow raise", "eye_closure": "eye closure", "smile": "smile",
-                "pucker": "pucker", "chin": "chin"}
+TRACE_SIGNALS = ("brow_raise", "eye_closure", "smile", "pucker", "chin", "chin_dimpling", "neck_bands")
 SIDE_COLOURS = SIDE_HEX
 TASK_COLOURS = ["#e8e8e8", "#dbe9f6", "#fde2cf", "#e0f0d9", "#f3dff0", "#fff3c4", "#d9f2f2", "#eadcd0"]
-# Co-activation needs this much measured face before any pair is judged (coactivation.py).
+# Co-activation needs this much measured face before any pair is judged (coactivation.py); the
+# matrix writes a response's size where the two signals move together at least this closely.
 MIN_MEASURED_S = CoactivationConfig().min_measured_s
+COMOVE_R = CoactivationConfig().comove_r
 DASH = "–"
 
 
@@ -87,7 +92,8 @@ def _baseline(d: SessionData) -> RestBaseline | None:
             level, noise = np.asarray(b.level, float), np.asarray(b.noise, float)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError):
             continue
-        if np.isfinite(level).all() and np.isfinite(noise).all():
+        # a skin-texture region never in view (the neck below the picture) has no rest level
+        if face_measured(level) and face_measured(noise):
             return RestBaseline(level, noise, b.frames)
     return None
 
@@ -194,7 +200,7 @@ def quality(d: SessionData) -> dict:
     q: dict = {}
     tm, fr = d.timing, d.frames
     if fr is not None:
-        face = np.isfinite(fr.sig).all(axis=(1, 2))
+        face = face_measured(fr.sig)
         # Rows written while the rest baseline was being measured have a face but no signals yet.
         calibrating = fr.calibrating if fr.calibrating is not None else np.zeros(len(face), bool)
         faceless = ~face & ~calibrating
@@ -207,6 +213,10 @@ def quality(d: SessionData) -> dict:
         b = blinks(d)
         if b is not None:
             q["blinks"], q["blink_frames"] = b
+        measured = fr.sig[fr.measured]
+        if len(measured):
+            q["texture"] = {g: [round(100 * float(np.isfinite(measured[:, k, S[g]]).mean()), 1)
+                                for k in range(len(SIDES))] for g in TEXTURE}
     elif d.summary:
         s = d.summary
         q["frames"], q["face_frames"] = num(s.get("frames")), num(s.get("face_frames"))
@@ -214,7 +224,19 @@ def quality(d: SessionData) -> dict:
             q["faceless_pct"] = round(100 * (1 - (q["face_frames"] or 0) / q["frames"]), 1)
         q["blink_frames"] = num(s.get("blink_frames"))
         q["source_fps"], q["source_fps_known"] = num(s.get("fps")), True
+        tex = s.get("texture") if isinstance(s.get("texture"), dict) else {}
+        q["texture"] = {g: [num((tex.get(_texture_key(g, side)) or {}).get("measured_pct")) for side in SIDES]
+                        for g in TEXTURE}
+    tex = (d.summary or {}).get("texture")
+    q["texture_reasons"] = {g: sorted({text((tex.get(_texture_key(g, side)) or {}).get("reason")) or ""
+                                       for side in SIDES} - {""}) if isinstance(tex, dict) else []
+                            for g in TEXTURE}
     return q
+
+
+def _texture_key(signal: str, side: str) -> str:
+    """summary.json "texture"'s key of a skin-texture signal's region and side ("neck_left")."""
+    return f"{TEXTURE[signal].removesuffix('_texture')}_{side}"
 
 
 # ------------------------------------------------------------------ figures
@@ -259,7 +281,7 @@ def traces_figure(d: SessionData) -> str | None:
             if ev["response"] == g:
                 ax.axvspan(ev["start_s"], ev["end_s"], ymin=0.92, ymax=1.0,
                            color=SIDE_COLOURS.get(ev["side"], "k"), lw=0)
-        ax.set_ylabel(f"{TRACE_LABELS[g]}\n({unit(g)})", rotation=0, ha="right", va="center", fontsize=9)
+        ax.set_ylabel(f"{NAMES[g]}\n({unit(g)})", rotation=0, ha="right", va="center", fontsize=9)
         ax.axhline(0, color="#888", lw=0.5)
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", color="#ccc", lw=0.4)
@@ -277,26 +299,36 @@ def _plain(label: str) -> str:
     return label.replace("$", r"\$")[:60]
 
 
-def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray]:
-    """(2, N, N) peak r (driver x response) and the flagged mask."""
+def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(2, N, N) peak r (driver x response), the response's signed size in its clinical unit
+    (``units.clinical``; negative: it moves the opposite way to its name) and the flagged mask."""
     n = len(SIGNALS)
     r = np.full((2, n, n), np.nan)
+    size = np.full((2, n, n), np.nan)
     flag = np.zeros((2, n, n), bool)
     for c in couplings:
         if c["side"] not in SIDES or c["driver"] not in S or c["response"] not in S:
             continue
         s, i, j = SIDES.index(c["side"]), S[c["driver"]], S[c["response"]]
         r[s, i, j] = np.nan if c["peak_r"] is None else c["peak_r"]
+        if c["amplitude"] is not None:
+            size[s, i, j] = c.get("direction", 1) * clinical(c["response"], c["amplitude"])
         flag[s, i, j] = c["synkinesis"]
-    return r, flag
+    return r, size, flag
+
+
+def _size_text(v: float) -> str:
+    """A size in a matrix cell (its unit is the column's): about 2 significant figures."""
+    return f"{v:+.2f}" if abs(v) < 0.995 else f"{v:+.1f}" if abs(v) < 9.95 else f"{v:+.0f}"
 
 
 def matrix_figure(couplings: list[dict]) -> str:
     plt = _plt()
     from matplotlib.patches import Rectangle  # see _plt
-    r, flag = coupling_matrix(couplings)
-    names = [g.replace("_", " ") for g in SIGNALS]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.0))
+    r, size, flag = coupling_matrix(couplings)
+    rows = [NAMES[g] for g in SIGNALS]
+    cols = [f"{NAMES[g]} ({unit(g)})" for g in SIGNALS]   # a cell's size is in its column's unit
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))
     for s, side in enumerate(SIDES):
         ax = axes[s]
         im = ax.imshow(np.abs(np.nan_to_num(r[s], nan=0.0)), vmin=0, vmax=1, cmap="Greys")
@@ -305,19 +337,19 @@ def matrix_figure(couplings: list[dict]) -> str:
                 if i == j:
                     ax.add_patch(Rectangle((j - .5, i - .5), 1, 1, color="white"))
                     continue
-                v = r[s, i, j]
-                txt = "" if not np.isfinite(v) else f"{v:.2f}"
-                ax.text(j, i, txt, ha="center", va="center", fontsize=7,
-                        color="white" if np.isfinite(v) and abs(v) > 0.55 else "black")
+                v, z = r[s, i, j], size[s, i, j]
+                if np.isfinite(v) and abs(v) >= COMOVE_R and np.isfinite(z):
+                    ax.text(j, i, _size_text(z), ha="center", va="center", fontsize=6.5,
+                            color="white" if abs(v) > 0.55 else "black")
                 if flag[s, i, j]:
                     ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
-        ax.set_xticks(range(len(SIGNALS)), names, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(SIGNALS)), names if s == 0 else [], fontsize=8)
+        ax.set_xticks(range(len(SIGNALS)), cols, rotation=45, ha="right", fontsize=8)
+        ax.set_yticks(range(len(SIGNALS)), rows if s == 0 else [], fontsize=8)
         ax.set_title(f"subject's {side} side", color=SIDE_COLOURS[side])
-        ax.set_xlabel("response (moves along)")
+        ax.set_xlabel("response (moves along), its size in its unit")
         if s == 0:
             ax.set_ylabel("driver (voluntary movement)")
-    fig.colorbar(im, ax=axes, shrink=0.7, label="|peak r|")
+    fig.colorbar(im, ax=axes, shrink=0.7, label="how closely they move together: |peak r|")
     return fig_to_uri(fig)
 
 
@@ -328,7 +360,7 @@ def fmt(v, nd=2, pct=False) -> str:
     v = num(v)
     if v is None:
         return DASH
-    return f"{100 * v:.0f} %" if pct else f"{v:.{nd}f}"
+    return f"{100 * v:.0f} %" if pct else f"{round(v, nd) + 0.0:.{nd}f}"   # + 0.0: no "-0.00"
 
 
 def raw(v) -> str:
@@ -419,18 +451,24 @@ def indices_section(scores: dict, affected: str | None = None) -> dict:
     rows = []
     for key, label in INDEX_NAMES.items():
         cells = []
+        texture = TEXTURE_INDICES.get(key, (None,))[0]
         for side in SIDES:
-            v = scores["indices"][side][key]
+            v = scores["indices"][side].get(key)
             ocular = key.startswith("ocular")
-            bad = v is not None and ((ocular and v < 80) or (not ocular and v > 0.25))
+            if texture is not None:     # shaded from the smallest visible change of the skin's texture
+                bad = v is not None and v > MIN_AMPLITUDE.get(texture, DEFAULT_MIN_AMPLITUDE)
+            else:
+                bad = v is not None and ((ocular and v < 80) or (not ocular and v > 0.25))
             cells.append({"key": key, "side": side, "label": side_label(side, affected), "value": raw(v), "bad": bad,
-                          "shown": fmt(v, 0) if ocular else fmt(v, pct=True)})
+                          "shown": format_index(key, v) or DASH})
         rows.append({"label": label, "cells": cells})
     det = scores["ocular_detail"]
     detail = [{"task": task, "cells": [{"side": s, "narrowing": fmt(det[s]["eye_narrowing"].get(task), pct=True),
                                         "k": fmt(det[s]["k"].get(task), 2)} for s in SIDES]}
               for task in det[SIDES[0]]["tasks_used"]]
-    return {"rows": rows, "detail": detail, "notes": scores["notes"]}
+    texture_floor = {format_clinical(g, MIN_AMPLITUDE.get(g, DEFAULT_MIN_AMPLITUDE), words=True)
+                     for g, _ in TEXTURE_INDICES.values()}
+    return {"rows": rows, "detail": detail, "notes": scores["notes"], "texture_floor": " / ".join(sorted(texture_floor))}
 
 
 def symmetry_section(sym: dict | None) -> dict | None:
@@ -438,12 +476,19 @@ def symmetry_section(sym: dict | None) -> dict | None:
         return None
     return {"regions": [{"key": k, "name": k.replace("_", " "), "ratio": fmt(v["ratio_lr"], 3),
                          "pct": fmt(v["symmetry_pct"], 1)} for k, v in sym["regions"].items()],
-            "overall": fmt(sym["overall_pct"], 1)}
+            "overall": fmt(sym["overall_pct"], 1), "texture_note": REST_TEXTURE_NOTE}
 
 
-def _size(c: dict) -> str:
-    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure)."""
-    return DASH if c["amplitude"] is None or c["response"] not in S else format_clinical(c["response"], c["amplitude"])
+def _size(c: dict, words: bool = False) -> str:
+    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure, %
+    texture change); ``words``: the unit spelt out."""
+    if c["amplitude"] is None or c["response"] not in S:
+        return DASH
+    return format_clinical(c["response"], c["amplitude"], words=words)
+
+
+def _name(signal: str) -> str:
+    return NAMES.get(signal, signal.replace("_", " "))   # "blink" drives event-locked findings
 
 
 def _moves(c: dict) -> str:
@@ -457,7 +502,7 @@ def side_label(side: str, affected: str | None) -> str:
 def flagged_rows(couplings: list[dict], affected: str | None = None) -> list[dict]:
     """Flagged pairs, the affected side's first (clinicians compare it with the healthy side)."""
     couplings = sorted(couplings, key=lambda c: c["side"] != affected)
-    return [{"side": side_label(c["side"], affected), "driver": c["driver"].replace("_", " "), "response": c["response"],
+    return [{"side": side_label(c["side"], affected), "driver": _name(c["driver"]), "response": c["response"],
              "moves": _moves(c), "size": _size(c), "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])}
             for c in couplings if c["synkinesis"]]
 
@@ -465,8 +510,8 @@ def flagged_rows(couplings: list[dict], affected: str | None = None) -> list[dic
 def task_rows(scores: dict | None) -> list[dict]:
     tc = (scores or {}).get("task_coactivation") or {}
     return [{"task": TASK_LABEL.get(task, task),
-             "flagged": [{"side": c["side"], "driver": c["driver"].replace("_", " "), "response": c["response"],
-                          "moves": _moves(c), "size": _size(c),
+             "flagged": [{"side": c["side"], "driver": _name(c["driver"]), "response": c["response"],
+                          "moves": _moves(c), "size": _size(c, words=True),
                           "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])} for c in cs if c["synkinesis"]]}
             for task, cs in tc.items()]
 
@@ -495,7 +540,16 @@ def quality_rows(q: dict) -> list[tuple[str, str]]:
             ("Measured rate", DASH if mfps is None else f"{mfps:.1f} frames/s"),
             ("Frames dropped", dropped_txt),
             ("Blinks detected", val(q.get("blinks"))),
-            ("Blink frames (excluded from co-activation)", val(q.get("blink_frames")))]
+            ("Blink frames (excluded from co-activation)", val(q.get("blink_frames"))),
+            *((f"{NAMES[g].capitalize()}: frames with its skin measured (left / right)", _texture_text(q, g))
+              for g in TEXTURE)]
+
+
+def _texture_text(q: dict, signal: str) -> str:
+    pct = (q.get("texture") or {}).get(signal) or [None, None]
+    out = " / ".join(DASH if v is None else f"{v:g} %" for v in pct)
+    why = (q.get("texture_reasons") or {}).get(signal)
+    return out + (f" ({'; '.join(why)})" if why else "")
 
 
 def no_scores_reason(d: SessionData) -> str:
@@ -539,7 +593,9 @@ def make_report(folder: str | Path) -> ReportPage:
                   no_scores=no_scores_reason(d), traces=traces_figure(d), has_events=bool(d.events),
                   coact=coactivation_section(d, scores, couplings),
                   symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),
-                  quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems)
+                  quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems,
+                  units_note=UNITS_LEGEND, comove_r=f"{COMOVE_R:g}",
+                  traces_alt="signal traces: " + ", ".join(f"{NAMES[g]} ({unit(g)})" for g in TRACE_SIGNALS))
     return ReportPage(html, warnings, couplings, scores)
 
 

@@ -37,6 +37,10 @@ SIGNALS = ("brow_raise", "eye_closure", "cheek_raise", "nose_wrinkle",
 # Signals read from skin texture (tracking/texture.py), and the features they come from.
 TEXTURE = {"chin_dimpling": "chin_texture", "neck_bands": "neck_texture"}
 N_LANDMARK = len(SIGNALS) - len(TEXTURE)   # the landmark features and signals come first
+# Each signal's name for a person (tables, legends, the live window's menus).
+NAMES = {"brow_raise": "brow raise", "eye_closure": "eye closure", "cheek_raise": "cheek raise",
+         "nose_wrinkle": "nose wrinkle", "smile": "smile", "pucker": "pucker", "lower_lip": "lower lip",
+         "chin": "chin", "chin_dimpling": "chin dimpling", "neck_bands": "neck bands"}
 # What each signal's sign means anatomically: (positive, negative) movement.
 MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", "eye widens"),
          "cheek_raise": ("cheek up", "cheek down"), "nose_wrinkle": ("nose wing up", "nose wing down"),
@@ -46,6 +50,7 @@ MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", 
          "neck_bands": ("neck bands show", "neck skin smooths")}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
+assert set(NAMES) == set(MOVES) == set(SIGNALS)
 assert all(S[g] >= N_LANDMARK and F[f] >= N_LANDMARK for g, f in TEXTURE.items())
 
 

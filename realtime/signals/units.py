@@ -38,12 +38,25 @@ def face_unit_label(signal: str) -> str:
     return "fraction of rest texture contrast" if signal in FRACTION_OF_TEXTURE else "IOD"
 
 
+# How a person reads each unit: short, for cramped labels (a gauge's edge, a plot's axis), and
+# in words, where there is room (tables, banners, notes); keyed by ``face_unit``.
+UNIT_SHORT = {"iod": "mm", "fissure_fraction": "%", "texture_fraction": "% tex"}
+UNIT_WORDS = {"iod": "mm", "fissure_fraction": "% of the rest eye opening",
+              "texture_fraction": "% texture change vs rest"}
+
+# The short units explained, once, beside the numbers that use them.
+UNITS_LEGEND = "; ".join(f"{UNIT_SHORT[u]} = {w}" for u, w in UNIT_WORDS.items() if UNIT_SHORT[u] != w)
+
+
 def unit(signal: str) -> str:
-    """The unit a person reads: "%" (of the rest eye opening), "% tex" (change of the skin's
-    texture contrast from rest) or "mm"."""
-    if signal in FRACTION_OF_FISSURE:
-        return "%"
-    return "% tex" if signal in FRACTION_OF_TEXTURE else "mm"
+    """The unit a person reads, short: "%" (of the rest eye opening), "% tex" (change of the
+    skin's texture contrast from rest) or "mm"."""
+    return UNIT_SHORT[face_unit(signal)]
+
+
+def unit_words(signal: str) -> str:
+    """``unit`` in words: "% of the rest eye opening", "% texture change vs rest" or "mm"."""
+    return UNIT_WORDS[face_unit(signal)]
 
 
 def clinical(signal: str, value: float, iod_mm: float = IOD_MM) -> float:
@@ -51,8 +64,11 @@ def clinical(signal: str, value: float, iod_mm: float = IOD_MM) -> float:
     return value * 100.0 if signal in PERCENT else value * iod_mm
 
 
-def format_clinical(signal: str, value: float, iod_mm: float = IOD_MM) -> str:
+def format_clinical(signal: str, value: float, iod_mm: float = IOD_MM, words: bool = False) -> str:
+    """``value`` in the unit a person reads: "32 %", "72 % tex", "1.3 mm"; ``words``: the unit
+    spelt out ("72 % texture change vs rest")."""
     v = clinical(signal, value, iod_mm)
+    u = unit_words(signal) if words else unit(signal)
     if signal in PERCENT:
-        return f"{round(v):d} {unit(signal)}"
-    return f"{round(v, 1) + 0.0:.1f} mm"   # + 0.0: no "-0.0"
+        return f"{round(v):d} {u}"
+    return f"{round(v, 1) + 0.0:.1f} {u}"   # + 0.0: no "-0.0"

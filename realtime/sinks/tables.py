@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from realtime.clinical.assessment import TASKS
 from realtime.landmarks import SIDES
 from realtime.signals.units import FACE_UNITS, clinical, face_unit
-from realtime.signals.units import unit as clinical_unit
 
 COACTIVATION_CSV = "coactivation.csv"
 INDICES_CSV = "indices.csv"
@@ -31,18 +30,20 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
 AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
-# ... and in the units a clinician reads (mm, % of the rest eye opening, % change of the skin's
-# texture contrast).
-CLINICAL = {"mm": "amplitude_mm", "%": "amplitude_pct_of_fissure", "% tex": "amplitude_pct_of_rest_texture"}
+# ... and in the units a clinician reads (``units.unit``: mm, % of the rest eye opening, % change
+# of the skin's texture contrast), by the unit it is measured in.
+CLINICAL = {"iod": "amplitude_mm", "fissure_fraction": "amplitude_pct_of_fissure",
+            "texture_fraction": "amplitude_pct_of_rest_texture"}
 COACTIVATION_HEADER = ["side", "driver", "response", "moves", "verdict", "confidence", "peak_r", "lag_s", "gain",
                        *CLINICAL.values(), *AMPLITUDE.values(), "activations", "p_value", "reason"]
 # The assessment's indices per side (``assessment.INDEX_NAMES``) and the column each goes into.
 INDEX_COLUMNS = {"ocular": "ocular_index_pct", "ocular_corrected": "ocular_corrected_index_pct",
                  "oral": "oral_fraction_of_smile", "brow": "brow_fraction_of_brow_raise",
-                 "chin": "chin_fraction_of_max"}
+                 "chin": "chin_fraction_of_max", "mentalis": f"mentalis_{face_unit('chin_dimpling')}",
+                 "platysma": f"platysma_{face_unit('neck_bands')}"}
 # Per task: the eye's narrowing and its fissure over the other eye's (the ocular index's k, in
 # the tasks it uses), and the median hold level of each signal the indices are built on.
-LEVEL_SIGNALS = ("smile", "brow_raise", "chin")
+LEVEL_SIGNALS = ("smile", "brow_raise", "chin", "chin_dimpling", "neck_bands")
 TASK_COLUMNS = [f"eye_narrowing_{face_unit('eye_closure')}", "fissure_ratio_to_other_eye",
                 *(f"{g}_level_{face_unit(g)}" for g in LEVEL_SIGNALS)]
 INDICES_HEADER = ["task", "side", *INDEX_COLUMNS.values(), *TASK_COLUMNS]
@@ -86,7 +87,7 @@ def coactivation_table(couplings: list[dict]) -> Table:
         shown = None if amp is None else round(clinical(c["response"], amp), 2)
         row = {**{k: c.get(k) for k in COACTIVATION_HEADER},
                **{col: c.get("amplitude") if u == unit else None for u, col in AMPLITUDE.items()},
-               **{col: shown if u == clinical_unit(c["response"]) else None for u, col in CLINICAL.items()}}
+               **{col: shown if u == unit else None for u, col in CLINICAL.items()}}
         rows.append([row[k] for k in COACTIVATION_HEADER])
     return Table(list(COACTIVATION_HEADER), rows, ("side", "driver", "response", "moves", "verdict", "reason"))
 

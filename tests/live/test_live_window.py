@@ -8,13 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.conftest import REPO  # noqa: E402
+from tests.conftest import NECK_DEMO, REPO  # noqa: E402
 
 
 def _live_threads():
@@ -29,7 +30,15 @@ def app():
 
 
 @pytest.fixture(scope="module")
-def live(app, model_path):
+def neck_analysis(analysed):
+    """The brow-neck demo's analysis (summary, folder), made before the live engine starts: both
+    at once share the two cores and took twice as long."""
+    summary, out, _ = analysed("brow_neck", **NECK_DEMO)
+    return summary, out
+
+
+@pytest.fixture(scope="module")
+def live(app, model_path, neck_analysis):
     """A window fed by the demo face until the co-activation matrix has data (<= 60 s)."""
     from realtime.live.engine import LiveEngine
     from realtime.live.window import LiveWindow
@@ -54,6 +63,13 @@ def test_traces_and_matrix_receive_data(live):
     assert x is not None and len(x) > 30 and np.isfinite(y).sum() > 30
     assert live.engine.stats.processed > 30
     assert live.engine.stats.latencies_ms, "no frame reached the display"
+    # the skin-texture regions are measured live, traced with their unit and in the matrix
+    from realtime.signals.features import S
+    _, sig = live.engine.ring.window(30)
+    for g in ("chin_dimpling", "neck_bands"):
+        assert np.isfinite(sig[:, :, S[g]]).all(axis=1).sum() > 30, g
+        assert np.isfinite(live.matrix.r[:, :, S[g]]).any() and np.isfinite(live.matrix.r[:, S[g]]).any(), g
+        assert live.traces.plots[S[g]].getAxis("right").labelText.endswith("% tex")
 
 
 def test_gauge_changes_state_when_band_is_crossed(live):
@@ -73,6 +89,54 @@ def test_gauge_changes_state_when_band_is_crossed(live):
     rows[0, side, still] = 0.0
     live._feedback(rows)
     assert live.gauge.over is False
+
+
+def test_chin_and_neck_findings_read_in_words_and_units(live, app, neck_analysis, tmp_path):
+    """A neck-band synkinesis measured from a real file, shown as the window shows the live
+    co-activation: the banner, the matrix's list and the gauge say how the neck moves, with
+    what, and how far in % texture change vs rest; r last."""
+    from dataclasses import fields
+
+    from realtime.signals.coactivation import Coupling
+    from realtime.signals.features import S
+    from realtime.sinks.framefile import read_frames
+    summary, out = neck_analysis
+    names = {f.name for f in fields(Coupling)}
+    couplings = [Coupling(**{k: (float("nan") if v is None else v) for k, v in c.items() if k in names})
+                 for c in summary["coactivation"]]
+    (neck,) = [c for c in couplings if c.synkinesis and c.response == "neck_bands"]
+    live.timer.stop()              # the demo engine's own co-activation must not replace it meanwhile
+    try:
+        live._user_chose = False
+        live.show_coactivation(couplings, 10.0)
+        # the gauge turns to it: keep the left neck still while practising the brow raise
+        assert (live.practised.currentData(), live.still.currentData(), live.side.currentData()) == (
+            "brow_raise", "neck_bands", "left")
+        size = f"{round(100 * neck.amplitude)} % texture change vs rest"
+        assert (f"Synkinesis on the subject's LEFT: neck bands show with the brow raise ({size}, "
+                f"{neck.lag_s:.2f} s later; r {neck.peak_r:.2f})") in live.guidance()
+        (first, *_) = live.matrix.pairs()
+        assert first.flagged and first.text.startswith(
+            f"L: neck bands show with brow raise: {round(100 * neck.amplitude)} % tex, lag ")
+        assert first.text.endswith(f"(r {neck.peak_r:.2f}) SYNKINESIS")
+        # the gauge at the neck's peak, from the file's frames
+        _, _, sig = read_frames(out / "frames.csv")
+        peak = sig[np.nanargmax(sig[:, 0, S["neck_bands"]])]
+        live._feedback(peak[None])
+        g = live.gauge
+        assert g.over and g.title == "LEFT neck bands" and g.unit == "% texture change vs rest"
+        assert g.fmt(g.value) == f"{round(100 * peak[0, S['neck_bands']])} % tex"
+        assert "Keep below 10 % texture change vs rest" in live.band_label.text()
+        assert "practise the brow raise on the left side" in live.band_label.text()
+        # painted: the flagged cell's red box
+        img = live.matrix.grab().toImage()
+        red = sum(img.pixelColor(x, y).getRgb()[:3] == (220, 0, 0)
+                  for x in range(0, img.width(), 2) for y in range(0, img.height(), 2))
+        assert red > 10
+        shots = os.environ.get("SYNKINESIS_SCREENSHOTS")     # to look at: a folder for the picture
+        assert live.grab().save(str((Path(shots) if shots else tmp_path) / "live_neck_bands.png"))
+    finally:
+        live.timer.start()
 
 
 def test_record_button_writes_a_private_session(live, app, tmp_path):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
+from tests.conftest import NECK_DEMO
 from tests.reports.pages import assert_self_contained, parse
 
 DEMO = dict(seconds=14, fps=15, seed=3, strength=0.5, delay_s=0.15)
@@ -58,6 +59,63 @@ def test_report_matches_session_data(session_dir):
     assert int(page.cell(quality="Frames")) == summary["frames"]
     assert int(page.cell(quality="Frames with a face")) == summary["face_frames"]
     assert "events.csv" in text and "left smile&rarr;eye_closure: 1" in text
+
+
+@pytest.fixture(scope="module")
+def neck_session(analysed, tmp_path_factory):
+    """An ``analyze`` output of the demo face with platysma bands planted on the left with each
+    brow raise, turned into a brow-raise assessment of a left-sided palsy."""
+    _, out, truth = analysed("brow_neck", **NECK_DEMO)
+    d = tmp_path_factory.mktemp("sessions") / "neck"
+    shutil.copytree(out, d)
+    save_timeline(demo_timeline(truth, 0.5, task="brow_raise"), d / "timeline.json")
+    (d / "session.json").write_text(json.dumps({
+        "start": "2025-04-01T09:30:00+00:00", "source": "demo", "subject": "demo-neck", "affected_side": "left",
+        "fps": 15.0}))
+    return d
+
+
+def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
+    """The skin-texture regions on every part of the page a person reads, in % texture change
+    vs rest, with the direction in words."""
+    from realtime.cli import main
+    from realtime.reports.report import coupling_matrix, load_session, session_scores
+    from realtime.signals.coactivation import MIN_AMPLITUDE
+    from realtime.signals.features import S
+    assert main(["report", str(neck_session)]) == 0
+    path = neck_session / "report.html"
+    page, text = parse(path), path.read_text()
+    summary = json.loads((neck_session / "summary.json").read_text())
+    (called,) = [c for c in summary["synkinesis"] if c["response"] == "neck_bands"]
+    assert (called["driver"], called["side"]) == ("brow_raise", "left")
+    size = round(100 * called["amplitude"])
+    # the flagged pair: how the neck moves, with what, how far in its unit; r last
+    assert re.search(rf"left \(affected\)</td><td>brow raise</td><td>neck bands show</td>"
+                     rf"<td class='num' data-col='size'>{size} % tex</td>", text), text[text.find("flagged"):][:800]
+    assert "% tex = % texture change vs rest" in text
+    # the matrix writes the response's size in its column's unit
+    _, sizes, flag = coupling_matrix(summary["coactivation"])
+    assert flag[0, S["brow_raise"], S["neck_bands"]]
+    assert sizes[0, S["brow_raise"], S["neck_bands"]] == pytest.approx(100 * called["amplitude"])
+    # the traces show both skin-texture signals, labelled with their unit
+    alts = [a.get("alt", "") for tag, a in page.tags if tag == "img"]
+    assert any("chin dimpling (% tex)" in a and "neck bands (% tex)" in a for a in alts), alts
+    # the mentalis and platysma indices (eFACE items), in their unit; the planted side shaded
+    scores = session_scores(load_session(neck_session))
+    for side in ("left", "right"):
+        for key in ("mentalis", "platysma"):
+            shown = page.cell(index=key, side=side)
+            assert shown == f"{round(100 * scores['indices'][side][key])} % tex", (key, side, shown)
+    assert scores["indices"]["left"]["platysma"] > MIN_AMPLITUDE["neck_bands"] > scores["indices"]["right"]["platysma"]
+    assert re.search(r"class='num bad' data-index='platysma' data-side='left'", text)
+    table = pd.read_csv(neck_session / "indices.csv").set_index(["task", "side"])
+    assert table.loc[("all", "left"), "platysma_texture_fraction"] == scores["indices"]["left"]["platysma"]
+    # how much of the time each skin region was measured; why they are not in resting symmetry
+    for name, region in (("Chin dimpling", "chin"), ("Neck bands", "neck")):
+        shown = page.cell(quality=f"{name}: frames with its skin measured (left / right)")
+        pct = [summary["texture"][f"{region}_{side}"]["measured_pct"] for side in ("left", "right")]
+        assert [float(v) for v in re.findall(r"([\d.]+) %", shown)] == pytest.approx(pct, abs=1), shown
+    assert "data-rest-note='texture'" in text and "not compared at rest" in text
 
 
 def test_report_on_incomplete_folder_says_what_is_missing(session_dir, tmp_path):
