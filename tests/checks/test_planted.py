@@ -37,3 +37,32 @@ def test_planted_narrowing_follows_the_smile_on_one_eye_only(real_clips, model_p
     gain = np.polyfit(planted[:n][moving], diff[moving, 0], 1)[0]
     assert 0.85 < gain < 1.15, gain
     assert np.nanmax(np.abs(diff[:, 1])) < 0.1 * np.nanmax(diff[:, 0])
+
+
+def test_the_planting_drive_is_a_smile_not_a_wider_mouth():
+    """Corners up and out (a smile) drive the planted narrowing; the mouth widening of speech
+    with the corners pulled down (jaw open on an "ee") and an "oo" (corners in) do not."""
+    from realtime.checks.planted import smile_drive
+    from realtime.landmarks import IRIS_CENTRE, REGIONS
+    fps, n = 30.0, 30
+    mesh = np.zeros((478, 3))
+    mesh[IRIS_CENTRE["left"], :2], mesh[IRIS_CENTRE["right"], :2] = (160, 100), (100, 100)   # IOD 60 px
+    left, right = REGIONS["left"]["corner"][0], REGIONS["right"]["corner"][0]
+    mesh[left, :2], mesh[right, :2] = (152, 170), (108, 170)
+    meshes = np.repeat(mesh[None], 4 * n, axis=0)
+
+    def move(frames, out_px, up_px):        # image y grows down; left corner at larger x
+        meshes[frames, left, 0] += out_px
+        meshes[frames, right, 0] -= out_px
+        meshes[frames, [left, right], 1] -= up_px
+
+    move(slice(n, 2 * n), 3.0, 3.0)          # smile: 3 px (0.05 IOD) up and out
+    move(slice(2 * n, 3 * n), 3.0, -4.0)     # "ee" with the jaw open: wider, corners lower
+    move(slice(3 * n, 4 * n), -3.0, 0.0)     # "oo": corners in
+    d = smile_drive(meshes, fps)
+    mid = lambda k: d[k * n + 8:(k + 1) * n - 8]          # noqa: E731  (away from the smoothing)
+    # The drive's zero is its lowest decile (here the "oo"), so rest is not exactly 0.
+    rest = mid(0).max()
+    assert mid(1).min() > 0.95 and rest < 0.4
+    assert mid(3).max() <= rest
+    assert mid(2).max() <= rest       # mouth width alone would have read this as the biggest smile
