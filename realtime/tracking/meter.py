@@ -14,6 +14,7 @@ from realtime.landmarks import (
     FOREHEAD,
     IRIS_CENTRE,
     NOSE_BRIDGE,
+    NOSE_DORSUM,
     REGIONS,
     SIDES,
     UPPER_REGION,
@@ -21,6 +22,7 @@ from realtime.landmarks import (
 from realtime.signals.features import F, FaceFrame, frame_features
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
 from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
+from realtime.tracking.head_turn import turn_parallax
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
 from realtime.tracking.quality import (
     CONTOURS,
@@ -42,6 +44,14 @@ from realtime.tracking.texture import SkinTexture, TextureCrop
 # read the mouth corners 0.25 IOD up on one side and 0.2 down on the other, a rotation the nose
 # band alone got wrong.
 _STABLE = FOREHEAD + NOSE_BRIDGE + [133, 362, 33, 263]
+# The points a head turn is fitted on (head_turn.py): the nose dorsum, the inner eye corners and
+# the face's sides at the temples and ears, far behind the nose. Not the forehead: a brow raise
+# moves its mesh points, and a turn fitted on them carried the raise into the lower face (demo
+# brow raise: the nose wing read -0.011 IOD per unit of raise, 0.000 without).
+_RIGID = NOSE_DORSUM + [133, 362, 234, 454, 127, 356]
+# Where the image registration holds the face (composite._registration_mask): the nose dorsum and
+# the band across the nasal root (193, 417 are its ends).
+_ANCHOR = NOSE_DORSUM + [193, 417]
 
 
 @dataclass
@@ -143,6 +153,9 @@ class FaceMeter:
         self._pose = (np.nan, np.nan, np.nan)
         self._faces = 1
         self._reg_error = np.nan
+        # (478, 2) reference px: the head turn's parallax at the last probe (head_turn.py), taken
+        # off every measured landmark until the next probe.
+        self._parallax = np.zeros((len(reference.landmarks), 2))
         self._init_eyes(reference)
         self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
@@ -235,6 +248,7 @@ class FaceMeter:
         self._faces = len(faces)
         if not faces:
             self._pose, self._reg_error = (np.nan, np.nan, np.nan), np.nan
+            self._parallax[:] = 0.0
             return
         o = min(faces, key=lambda f: float(np.linalg.norm(f.landmarks[:, :2].mean(axis=0) - self._centre)))
         self._pose = (o.yaw_deg, o.pitch_deg, o.roll_deg)
@@ -242,6 +256,7 @@ class FaceMeter:
         iod = float(np.linalg.norm(o.landmarks[468, :2] - o.landmarks[473, :2]))
         err = np.linalg.norm(moved - o.landmarks[_STABLE, :2], axis=1)
         self._reg_error = float(np.median(err) / iod) if iod > 0 else np.nan
+        self._parallax = turn_parallax(self.reference.landmarks, o.landmarks, _RIGID, _ANCHOR)
 
     def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
         if self.mode == "roi":   # ``aligned`` is the frame in the network's box; landmarks in reference px
@@ -347,7 +362,9 @@ class FaceMeter:
             return m
         per_side = _side_landmarks(dict(zip(KEYS, results)))
         self._centre = apply_warp(m.warp, self.reference.landmarks[:, :2]).mean(axis=0)
-        m.features = frame_features(per_side, self.frame)
+        # The geometry without the head turn's parallax; the image measures (eyes, skin) and the
+        # overlay need the landmarks where the image has them.
+        m.features = frame_features({k: lm - self._parallax for k, lm in per_side.items()}, self.frame)
         m.landmarks = per_side
         m.face, m.status = True, "ok"
         t4 = time.perf_counter()

@@ -23,4 +23,7 @@ def test_adopting_a_measurement_resumes_registration_from_it(model_path):
     assert all(m.face for m in first) and again.face
     assert not np.array_equal(apart.warp, first[6].warp)
     np.testing.assert_array_equal(again.warp, first[6].warp)
-    np.testing.assert_array_equal(again.features, first[6].features)
+    # The frame after an adopted one is probed afresh (the last probe may be seconds old), and
+    # the probe's head turn is taken off the geometry (head_turn.py): the same frame measured
+    # after another probe differs by that turn's estimate, here under 0.005 IOD (0.3 mm).
+    np.testing.assert_allclose(again.features, first[6].features, rtol=0, atol=0.005)
