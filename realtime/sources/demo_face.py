@@ -62,7 +62,13 @@ _PHOTO_POINTS = {
               "cheek": (192.4, 118.9), "upper_lip": (217.5, 139.8), "lower_lip": (216.6, 154.4)},
 }
 # (cheek: malar landmarks 280/425/346 and 50/205/117; lips: 267/314 and 37/84.)
-_BROW_WIDTH = {"left": 27.96, "right": 27.62}     # photo px, first to last brow landmark
+# The brows' upper edge (brow landmarks 300/293/334/296/336 and 70/63/105/66/107) and lower edge
+# (276/283/282/295/285 and 46/53/52/65/55), photo px, from the lateral end to the medial one. The
+# brow arches: its lateral end lies 3.6 px below the upper edge's mean height.
+_BROW_EDGES = {"left": ([(264.6, 94.9), (261.0, 91.6), (254.9, 89.6), (246.6, 89.7), (236.6, 90.6)],
+                        [(262.3, 96.8), (258.8, 94.0), (253.3, 92.6), (245.6, 92.8), (235.0, 95.6)]),
+               "right": ([(187.9, 91.2), (191.7, 88.4), (197.8, 87.1), (205.9, 88.2), (215.5, 90.0)],
+                         [(189.9, 93.4), (193.6, 91.1), (199.0, 90.4), (206.5, 91.4), (216.6, 95.2)])}
 # Jaw line from the ear towards the chin (face-oval landmarks 361..400 and 132..148), photo px.
 _JAW = {"left": [(268.3, 133.5), (265.4, 144.1), (261.1, 153.0), (256.2, 159.7), (249.7, 166.0),
                  (244.0, 170.8), (237.9, 175.0), (230.5, 178.0)],
@@ -381,6 +387,14 @@ class DemoFace:
         gx = np.arange(0, cfg.width, self._step) + (self._step - 1) / 2
         gy = np.arange(0, cfg.height, self._step) + (self._step - 1) / 2
         self._gx, self._gy = np.meshgrid(gx.astype(np.float32), gy.astype(np.float32))
+        # Per side, (n, 2) image px sorted by x: the brow's upper and lower edge, and the upper
+        # lid's margin from corner to corner (which the brow's movement must not reach).
+        self._brow_lines = {}
+        for side, (upper, lower) in _BROW_EDGES.items():
+            p = self._points[side]
+            lid = np.stack([p["inner"], p["upper_lid"], p["outer"]])
+            self._brow_lines[side] = tuple(line[np.argsort(line[:, 0])].astype(np.float64)
+                                           for line in (self._to_image(upper), self._to_image(lower), lid))
         self._centre = np.mean([self._points[s]["corner"] for s in ("left", "right")]
                                + [self._points[s]["inner"] for s in ("left", "right")], axis=0)
         if cfg.rest_droop > 0:
@@ -492,14 +506,22 @@ class DemoFace:
                     dy -= up * g
             b = (brow_up or {}).get(side, 0.0)
             if b != 0:
-                # The brow and forehead skin move; the lids below hardly (a steep fall-off below).
-                cx, cy = p["brow"]
-                gap = p["upper_lid"][1] - cy
-                bw = _BROW_WIDTH[side] * self._scale[0]
-                # Flat across the brow (every brow landmark moves by the planted amount).
-                sy = np.where(y < cy, 2.0 * gap, 0.35 * gap)
-                g = np.exp(-0.5 * (((x - cx) / (0.7 * bw)) ** 4 + ((y - cy) / sy) ** 2))
-                dy -= b * g
+                # The brow moves as a whole: every point between its upper and lower edge, along
+                # its arch and out to both ends, by the planted amount. The forehead skin above
+                # follows over a long reach; the upper-lid skin below folds over a short one, so
+                # that the lid margin and the eye corners stay where they are.
+                upper, lower, lid = self._brow_lines[side]
+                y_up, y_lo, y_lid = (np.interp(x, line[:, 0], line[:, 1]) for line in (upper, lower, lid))
+                reach_up = 2.0 * (p["upper_lid"][1] - p["brow"][1])
+                above = np.maximum(y_up - y, 0.0) / reach_up
+                below = np.maximum(y - y_lo, 0.0) / (0.25 * np.maximum(y_lid - y_lo, 1.0))
+                # Beyond its ends: laterally over 0.15 of its length, medially within a few pixels
+                # (the nasal root between the brows is the registration's anchor, and no brow
+                # movement may reach it).
+                length = upper[-1, 0] - upper[0, 0]
+                lateral, medial = (x - upper[-1, 0], upper[0, 0] - x) if side == "left" else (upper[0, 0] - x, x - upper[-1, 0])
+                beyond = (np.maximum(lateral, 0.0) / (0.15 * length) + np.maximum(medial, 0.0) / (0.03 * length))
+                dy -= b * np.exp(-0.5 * (above ** 2 + below ** 2 + beyond ** 2))
             th, pf, dr = ((d or {}).get(side, 0.0) for d in (teeth, puff, droop))
             if th or pf or dr:
                 cx, cy = p["corner"]
