@@ -19,6 +19,8 @@ from realtime.landmarks import (
     UPPER_REGION,
 )
 from realtime.signals.features import F, FaceFrame, frame_features
+from realtime.tracking.brow_height import MESH_GAIN as BROW_MESH_GAIN
+from realtime.tracking.brow_height import BrowHeight
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
 from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
@@ -65,6 +67,7 @@ class FrameMeasurement:
     timings_ms: dict[str, float] = field(default_factory=dict)   # stage -> wall time
     quality: FrameQuality | None = None          # whenever the frame was registered (see quality.py)
     eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
+    brow_from_image: tuple[bool, bool] = (False, False)  # (left, right): brow height read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
     texture_reasons: dict[str, str] = field(default_factory=dict)  # "neck_left" -> why unmeasurable
     texture_outlines: dict[str, np.ndarray] = field(default_factory=dict)  # "neck_left" -> (n, 2) reference px
@@ -144,6 +147,7 @@ class FaceMeter:
         self._faces = 1
         self._reg_error = np.nan
         self._init_eyes(reference)
+        self._init_brows(reference)
         self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
     def _init_eyes(self, reference: Reference) -> None:
@@ -164,6 +168,27 @@ class FaceMeter:
             self.eyes = None
             rest = self._mesh_rest * self._eye_width  # the mesh's scale then
         self._image_rest = rest / self._eye_width       # eye_aperture units at the reference
+
+    def _init_brows(self, reference: Reference) -> None:
+        """The brow's movement is read from the image (brow_height.py) where it can be: the mesh
+        follows it at ~0.35-0.85. Where the image cannot be read (the brow covered, out of the
+        picture), the mesh's change from the reference, scaled by that gain, stands in."""
+        lm = reference.landmarks[:, :2].astype(np.float64)
+        self._brow_rest = frame_features({s: lm for s in SIDES}, self.frame)[:, F["brow_height"]]
+        try:
+            self.brows: BrowHeight | None = BrowHeight(reference.image, reference.landmarks, self.frame)
+        except (ValueError, IndexError, cv2.error):      # brows outside the reference picture
+            self.brows = None
+
+    def _brow_height(self, mesh: np.ndarray, band: np.ndarray | None,
+                     per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
+        """(2,) brow_height (features.py), from the image where the brow was found, else the mesh."""
+        fallback = self._brow_rest + (mesh - self._brow_rest) / BROW_MESH_GAIN
+        if self.brows is None or band is None:
+            return fallback, (False, False)
+        image = self._brow_rest + self.brows.measure(band, per_side)
+        ok = np.isfinite(image)
+        return np.where(ok, image, fallback), (bool(ok[0]), bool(ok[1]))
 
     def _eye_aperture(self, mesh: np.ndarray, band: np.ndarray | None,
                       per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
@@ -273,6 +298,7 @@ class FaceMeter:
         aligned = self.boxed.view(rgb, warp) if self.mode == "roi" else self.composer.aligned(rgb, warp)
         band = None if self.eyes is None else self.eyes.crop(rgb, warp)
         skin = self.texture.crop(rgb, warp)
+        brow = None if self.brows is None else self.brows.crop(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]
@@ -293,7 +319,7 @@ class FaceMeter:
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
                                  np.nan, 1, warp_distortion=warp_distortion(warp))
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
-        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin)
+        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin, brow)
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
@@ -324,7 +350,7 @@ class FaceMeter:
 
     def _finish(self, m: FrameMeasurement, results: list, t2: float, probe=None,
                 view: np.ndarray | None = None, band: np.ndarray | None = None,
-                skin: TextureCrop | None = None) -> FrameMeasurement:
+                skin: TextureCrop | None = None, brow: np.ndarray | None = None) -> FrameMeasurement:
         t3 = time.perf_counter()
         m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if probe is not None:
@@ -354,8 +380,10 @@ class FaceMeter:
         m.timings_ms["features"] = (t4 - t3) * 1e3
         m.features[:, F["eye_aperture"]], m.eye_from_image = self._eye_aperture(
             m.features[:, F["eye_aperture"]], band, per_side)
+        m.features[:, F["brow_height"]], m.brow_from_image = self._brow_height(
+            m.features[:, F["brow_height"]], brow, per_side)
         t5 = time.perf_counter()
-        m.timings_ms["eye_opening"] = (t5 - t4) * 1e3
+        m.timings_ms["eye_and_brow"] = (t5 - t4) * 1e3
         skin_now = self.texture.measure(skin, per_side)
         m.texture_reasons, m.texture_outlines = skin_now.reasons, skin_now.outlines
         for j, region in enumerate(TEXTURE_REGIONS):
@@ -379,14 +407,14 @@ class PendingMeasurement:
 
     def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float, probe=None,
                  view: np.ndarray | None = None, band: np.ndarray | None = None,
-                 skin: TextureCrop | None = None):
+                 skin: TextureCrop | None = None, brow: np.ndarray | None = None):
         self._meter, self._m, self._calls, self._started = meter, m, calls, started
-        self._probe, self._view, self._band, self._skin = probe, view, band, skin
+        self._probe, self._view, self._band, self._skin, self._brow = probe, view, band, skin, brow
         self._done: FrameMeasurement | None = m if calls is None else None
 
     def result(self) -> FrameMeasurement:
         if self._done is None:
             self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started,
-                                             self._probe, self._view, self._band, self._skin)
-            self._probe = self._view = self._band = self._skin = None
+                                             self._probe, self._view, self._band, self._skin, self._brow)
+            self._probe = self._view = self._band = self._skin = self._brow = None
         return self._done
