@@ -61,10 +61,14 @@ class BrowHeight:
     right) in IOD, up positive, relative to the eye corners' movement, NaN where no brow piece
     was found. ``landmarks``: side -> (478, 2) reference px (that side's composite mesh)."""
 
-    def __init__(self, ref_rgb: np.ndarray, ref_landmarks: np.ndarray, frame: FaceFrame):
+    def __init__(self, ref_rgb: np.ndarray, ref_landmarks: np.ndarray, frame: FaceFrame,
+                 rest_mesh: dict[str, np.ndarray] | None = None):
+        """``rest_mesh``: side -> (478, 2) reference px, the mesh that the tracker whose
+        landmarks ``measure`` gets reads on the reference (default: ``ref_landmarks``)."""
         self.frame = frame
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
         face = frame.to_face(lm)
+        rest = {s: frame.to_face(np.asarray((rest_mesh or {}).get(s, lm), np.float64)[:, :2]) for s in SIDES}
         brows = np.concatenate([lm[REGIONS[s]["brow"] + LOWER_EDGE[s]] for s in SIDES])
         pad = _BAND_PAD_IOD * frame.iod_px
         h, w = ref_rgb.shape[:2]
@@ -73,8 +77,8 @@ class BrowHeight:
         self.box = (int(x0), int(y0), int(x1), int(y1))
         self._origin = np.array([x0, y0], np.float64)
         ref_gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-        self._corner_rest = {s: float(face[CORNERS[s], 1].mean()) for s in SIDES}
-        self._brow_rest = {s: float(face[REGIONS[s]["brow"], 1].mean()) for s in SIDES}
+        self._corner_rest = {s: float(rest[s][CORNERS[s], 1].mean()) for s in SIDES}
+        self._brow_rest = {s: float(rest[s][REGIONS[s]["brow"], 1].mean()) for s in SIDES}
         self.last_quality = np.zeros(len(SIDES))      # best piece's NCC per side, latest call
         # Per side, per piece: (u0, u1, v_top, v_bottom) of its template in face units, and the template.
         self._pieces: dict[str, list[tuple[tuple[float, float, float, float], np.ndarray]]] = {}

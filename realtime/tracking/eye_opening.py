@@ -67,7 +67,10 @@ GAZE_KEEP = 3         # gaze hypotheses kept for the full fit (chosen on the ope
 MIN_NCC = 0.35        # below this the eye is not measured (NaN)
 MIN_LOCATE = 0.3
 MESH_GAIN = 0.4     # the mesh follows lid margins at ~0.3-0.4 of their motion (planted, TUNE)
-PRIOR_TOL = 0.15    # rest fissures of disagreement with the scaled mesh that cost nothing
+# Rest fissures of disagreement with the scaled mesh that cost nothing. The mesh's lids move
+# with the brow (demo face, lids still: 0.09-0.11 with a 2.7 mm brow lowering, up to 0.2 with a
+# 4 mm brow raise); at 0.15 that pulled the fit into a 5-13 % narrowing, 21 % widening.
+PRIOR_TOL = 0.3
 PRIOR_W = 4.0       # NCC units per (rest fissure)^2 beyond that
 FINE_SEARCH = 3      # px at C_MID of the fine location search around the coarse one
 
@@ -490,6 +493,12 @@ class EyeBand:
         band = cv2.warpAffine(frame_rgb, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
         return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
+
+    def set_reference_mesh(self, landmarks: dict[str, np.ndarray]) -> None:
+        """The rest of the mesh prior: side -> (478, 2) reference px, the mesh that the tracker
+        whose landmarks ``measure`` gets reads on the reference (default: ``ref_landmarks``)."""
+        for s in SIDES:
+            self.opening.eyes[s].set_reference_mesh(np.asarray(landmarks[s], np.float64)[:, :2] - self._origin)
 
     def measure(self, band: np.ndarray, landmarks: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """``landmarks``: side -> (478, 2) reference px (the side's composite mesh), or None."""

@@ -146,11 +146,28 @@ class FaceMeter:
         self._pose = (np.nan, np.nan, np.nan)
         self._faces = 1
         self._reg_error = np.nan
-        self._init_eyes(reference)
-        self._init_brows(reference)
+        rest_mesh = self._reference_mesh(reference)
+        self._init_eyes(reference, rest_mesh)
+        self._init_brows(reference, rest_mesh)
         self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
-    def _init_eyes(self, reference: Reference) -> None:
+    def _reference_mesh(self, reference: Reference) -> dict[str, np.ndarray]:
+        """Each side's (478, 2) mesh of the reference image as the per-frame tracker reads it (a
+        reference's composites are the reference itself): the rest that a frame's mesh is
+        compared with. The reference's own landmarks come from the full-frame model on the
+        whole picture and sit apart from it (demo face: the lids by 0.1-0.25 of the fissure
+        once scaled by the mesh's gain, the brows by 0.7 mm), which offset every comparison:
+        the eye's mesh prior then pulled the lid fit at rest, and less when the brow came down
+        (a 2.7 mm brow lowering read as a 13 % eye narrowing)."""
+        if self.mode == "roi":
+            lm = self._sets[0][KEYS[0]].run(self.boxed.reference)
+        else:
+            faces = self._full.detect(self.composer.ref_crop)
+            lm = self.composer.to_reference(faces[0]) if faces else None
+        lm = (reference.landmarks if lm is None else lm)[:, :2].astype(np.float64)
+        return {s: lm for s in SIDES}
+
+    def _init_eyes(self, reference: Reference, rest_mesh: dict[str, np.ndarray]) -> None:
         """The eye opening is read from the image (eye_opening.py) where it can be: the mesh
         follows the lid margins at ~0.4 of their motion. Where the image cannot be read (a
         frame without a fit, or a reference whose eyes are too small to model), the mesh's
@@ -158,9 +175,10 @@ class FaceMeter:
         share one scale and switching between them does not step the signal."""
         lm = reference.landmarks[:, :2].astype(np.float64)
         self._eye_width = np.array([np.linalg.norm(lm[a] - lm[b]) for a, b in (CORNERS[s] for s in SIDES)])
-        self._mesh_rest = frame_features({s: lm for s in SIDES}, self.frame)[:, F["eye_aperture"]]
+        self._mesh_rest = frame_features(rest_mesh, self.frame)[:, F["eye_aperture"]]
         try:
             self.eyes: EyeBand | None = EyeBand(reference.image, reference.landmarks)
+            self.eyes.set_reference_mesh(rest_mesh)
             rest = self.eyes.rest
         except (ValueError, IndexError, cv2.error):     # no usable lid edges on the reference
             self.eyes, rest = None, np.full(2, np.nan)
@@ -169,14 +187,13 @@ class FaceMeter:
             rest = self._mesh_rest * self._eye_width  # the mesh's scale then
         self._image_rest = rest / self._eye_width       # eye_aperture units at the reference
 
-    def _init_brows(self, reference: Reference) -> None:
+    def _init_brows(self, reference: Reference, rest_mesh: dict[str, np.ndarray]) -> None:
         """The brow's movement is read from the image (brow_height.py) where it can be: the mesh
         follows it at ~0.35-0.85. Where the image cannot be read (the brow covered, out of the
         picture), the mesh's change from the reference, scaled by that gain, stands in."""
-        lm = reference.landmarks[:, :2].astype(np.float64)
-        self._brow_rest = frame_features({s: lm for s in SIDES}, self.frame)[:, F["brow_height"]]
+        self._brow_rest = frame_features(rest_mesh, self.frame)[:, F["brow_height"]]
         try:
-            self.brows: BrowHeight | None = BrowHeight(reference.image, reference.landmarks, self.frame)
+            self.brows: BrowHeight | None = BrowHeight(reference.image, reference.landmarks, self.frame, rest_mesh)
         except (ValueError, IndexError, cv2.error):      # brows outside the reference picture
             self.brows = None
 
