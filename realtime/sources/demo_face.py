@@ -488,11 +488,16 @@ class DemoFace:
             ap = abs(p["lower_lid"][1] - p["upper_lid"][1])
             e = eye[side]
             if e > 0:
-                for key, move, sx, sy in (("upper_lid", 0.7 * ap * e, 0.45 * width, 0.5 * ap),
-                                          ("lower_lid", -0.3 * ap * e, 0.45 * width, 0.5 * ap)):
-                    cx, cy = p[key]
-                    g = np.exp(-0.5 * (((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2))
-                    dy += move * g
+                # The lids are hinged at the canthi: each moves in proportion to the eye's local
+                # opening, fully at the middle, not at all at and beyond the corners. (A bell
+                # that reached past them moved the canthi by half the lid's travel and the nasal
+                # root beside them, the registration's anchor: every blink shifted the registered
+                # mouth corners by 0.4-0.6 mm.)
+                mid = (p["inner"][0] + p["outer"][0]) / 2
+                hinge = np.clip(1 - ((x - mid) / (width / 2)) ** 2, 0, None)
+                for key, move in (("upper_lid", 0.7 * ap * e), ("lower_lid", -0.3 * ap * e)):
+                    cy = p[key][1]
+                    dy += move * hinge * np.exp(-0.5 * ((y - cy) / (0.5 * ap)) ** 2)
             up = (corner_up or {}).get(side, 0.0)
             if smile > 0 or pucker > 0 or up != 0:
                 cx, cy = p["corner"]

@@ -110,3 +110,21 @@ def test_the_brow_moves_by_its_planted_amount_and_the_eye_and_nasal_root_stay(mo
     assert np.allclose(brow, planted_px, rtol=0.1), (brow, planted_px)
     still = REGIONS[side]["eye_upper"] + REGIONS[side]["eye_inner"] + REGIONS[side]["eye_outer"] + [168]
     assert max(abs(_vertical_shift(*gray, pts[k])) for k in still) < 0.05 * planted_px
+
+
+def test_blinks_move_the_lids_between_the_canthi_and_nothing_beside_them(model_path):
+    """The lids are hinged at the eye corners: a blink closes the eye but moves neither the
+    corners nor the nasal root between them (the registration's anchor)."""
+    face = DemoFace(DemoConfig(seconds=12, seed=3, pattern="blink-mouth", synkinesis="none", noise=0,
+                               blinks_per_min=30))
+    i = int(np.argmax(face.truth.blink))
+    gray = [cv2.cvtColor(face.render(k), cv2.COLOR_RGB2GRAY).astype(np.float32) for k in (0, i)]
+    with Landmarker(model_path) as lm:
+        pts = lm.detect(face.render(0))[0][:, :2]
+    lid = [_vertical_shift(*gray, pts[k], half=(4, 3), search=20) for k in (159, 386)]
+    assert min(lid) > 0.5 * 0.85 * 0.7 * (pts[145, 1] - pts[159, 1]), lid      # the upper lids come down
+    # Beside each inner corner (towards the nose: a patch on the corner holds moving lid), and
+    # on the nasal root.
+    beside = [pts[133] + (9, 0), pts[362] - (9, 0), pts[168], pts[6]]
+    still = [_vertical_shift(*gray, p) for p in beside]
+    assert max(abs(s) for s in still) < 0.15, still
