@@ -5,7 +5,10 @@ at the pattern's default strength and at half of it, and one clean video per pat
 its own seed. A planted case is right when its pair (driver -> the planted response's signal)
 is called synkinesis on the planted side, moving the planted way, at the planted delay within
 one frame, and nothing else is called; a clean case when nothing is called. Cross-correlated
-pairs and blink-locked responses (``blink-mouth``) both count as called.
+pairs and blink-locked responses (``blink-mouth``) both count as called. Each response follows
+its own driver movement (0.7-1 of a full one), so the table gives the planted response's
+largest size too ("planted peak", in the strength's unit): at half strength a brow lowering of
+1.5 mm planted is 1.05-1.5 mm, around the 1.3 mm the product calls clinically visible.
 
 ``blink-mouth`` videos last at least ``BLINK_SECONDS``: its driver is the spontaneous blink
 (12 a minute), and a 24 s video holds too few of them for the event-locked average
@@ -60,6 +63,7 @@ class PatternCase:
     direction_ok: bool | None
     correct: bool
     seconds: float                           # analysis time
+    planted_peak: float | None = None        # the planted response's largest size, in the pattern's unit
 
     @property
     def others(self) -> list[Called]:
@@ -94,6 +98,7 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> PatternCase:
         case.correct = not called
         return case
     planted = truth.responses[0]
+    case.planted_peak = float(abs(planted.trace).max())
     case.found = next((c for c in called if c.key() == (planted.driver, planted.signal, planted.side)), None)
     if case.found is not None:
         case.lag_error_frames = abs(case.found.lag_s - planted.delay_s) * cfg.fps
@@ -106,18 +111,20 @@ def row(c: PatternCase) -> str:
     cfg = c.config
     spec = PATTERNS[cfg.pattern]
     strength = "-" if cfg.synkinesis == "none" else f"{cfg.strength:g} {spec.unit}"
+    peak = "-" if c.planted_peak is None else f"{c.planted_peak:.2f}"
     if c.found is None:
         found = "-" if cfg.synkinesis == "none" else "not found"
     else:
         way = movement(c.found.response, c.found.direction)
         found = f"{c.found.side}, {way}{'' if c.direction_ok else ' (WRONG way)'}, lag error {c.lag_error_frames:.2f}"
     others = ", ".join(str(o) for o in c.others) or "none"
-    return (f"| {cfg.pattern} | {cfg.synkinesis} | {strength} | {cfg.seed} | {cfg.seconds:g} | {found} | {others} "
+    return (f"| {cfg.pattern} | {cfg.synkinesis} | {strength} | {peak} | {cfg.seed} | {cfg.seconds:g} | {found} | {others} "
             f"| {c.seconds:.0f} | {'right' if c.correct else 'WRONG'} |")
 
 
-HEADER = ("| pattern | planted side | strength | seed | video s | found (side, direction, lag error in frames) "
-          "| other pairs called | analysis s | result |\n|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| pattern | planted side | strength | planted peak | seed | video s "
+          "| found (side, direction, lag error in frames) | other pairs called | analysis s | result |\n"
+          "|---|---|---|---|---|---|---|---|---|---|")
 
 
 def summary(results: list[PatternCase]) -> str:
