@@ -5,7 +5,8 @@ Pure functions on arrays. Signals: shape (T, 2, N_SIGNALS) as in ``signals.py``,
 
 Verdict rules (why each exists):
 - coupling: peak correlation >= ``min_r`` and the response moved clearly beyond its own rest
-  noise, and by a clinically visible amount (``MIN_AMPLITUDE``), while the driver moved;
+  noise, and by a clinically visible amount (``MIN_AMPLITUDE``), while the driver moved (beyond
+  its noise and by a visible amount too);
 - causality: a response that precedes its driver (lag < -1 frame) is not synkinesis;
 - blinks are removed before anything is correlated (they are bilateral, brief and involuntary);
 - laterality: healthy faces co-activate too (eyes narrow ~20 % in smiles), so a pair is flagged
@@ -62,8 +63,11 @@ _LOWER_SYNERGY = ("smile", "cheek_raise", "nose_wrinkle")
 # texture by 65 % on single_face, r 0.90 with the nose wing; both on both sides).
 _TEXTURE_SYNERGY = ({(a, "chin_dimpling") for a in ("chin", "pucker", "lower_lip")} | {("chin_dimpling", "chin")}
                     | {(a, "neck_bands") for a in (*_LOWER_SYNERGY, "lower_lip")})
+# The orbicularis oculi that closes the eye also pulls the brow down (single_face_x4, a healthy
+# Duchenne smile: brows down 1.9 and 1.1 mm with the eyes' narrowing, read from the image).
 SYNERGY = ({(a, b) for a in _LOWER_SYNERGY for b in _LOWER_SYNERGY if a != b}
-           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise")}
+           | {("pucker", "lower_lip"), ("lower_lip", "pucker"), ("eye_closure", "cheek_raise"),
+              ("eye_closure", "brow_raise")}
            | _TEXTURE_SYNERGY)
 # The movements clinicians ask for (Sunnybrook/eFACE tasks) rank before the regions that only
 # move along with them; lower number = more likely the voluntary driver.
@@ -322,6 +326,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     raw: dict[tuple[int, int, int], Coupling] = {}
     coupled: dict[tuple[int, int, int], bool] = {}
     comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
+    against: dict[tuple[int, int, int], bool] = {}   # strongly anti-correlated at zero lag
     for s, side in enumerate(SIDES):
         rs, gains = xcorr_matrix(clean[:, s, :], max_lag)
         for d, dname in enumerate(SIGNALS):
@@ -332,14 +337,20 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 pr, lag = (peak_abs_lag if either_way else peak_lag)(rs[:, d, r_], max_lag)
                 g = float(gains[int(round(lag)) + max_lag, d, r_]) if np.isfinite(lag) else float("nan")
                 amp = abs(g) * ranges[s, d] if np.isfinite(g) else float("nan")
+                # The driver must have moved visibly too, not only beyond its noise: on the demo
+                # face the mesh's chin rode 0.3 mm along with each pucker and "drove" the mouth
+                # corner's 3.4 mm (chin -> smile, gain -8).
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
-                      and snr[s, d] >= cfg.min_snr and np.isfinite(amp)
+                      and snr[s, d] >= cfg.min_snr
+                      and ranges[s, d] >= MIN_AMPLITUDE.get(dname, DEFAULT_MIN_AMPLITUDE) and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
                                            direction=-1 if np.isfinite(pr) and pr < 0 else 1)
                 coupled[(s, d, r_)] = bool(ok)
                 comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.comove_r and abs(lag) <= tol)
+                near = rs[max_lag - int(tol):max_lag + int(tol) + 1, d, r_]
+                against[(s, d, r_)] = bool(np.isfinite(near).any() and np.nanmin(near) <= -cfg.comove_r)
     for (s, d, r_), c in raw.items():
         if not coupled[(s, d, r_)]:
             continue
@@ -372,8 +383,11 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             if d2 in (d, r_) or PRIORITY[SIGNALS[d2]] >= PRIORITY[SIGNALS[d]]:
                 continue
             # d moves with the task movement d2, and so does the response: d2 explains both.
+            # ... the response too, its own way: a brow pulled down by a Duchenne smile is
+            # anti-correlated with it (single_face_x4: the nose wing "drove" the brow down).
             rides = comoves[(s, d2, d)]
-            if rides and ((s, d2, r_) in flagged or comoves[(s, d2, r_)]):
+            explains = comoves[(s, d2, r_)] or (raw[(s, d, r_)].direction < 0 and against[(s, d2, r_)])
+            if rides and ((s, d2, r_) in flagged or explains):
                 raw[(s, d, r_)].synkinesis = False
                 break
     _one_sided_lags(raw, clean, fps, cfg, max_lag)

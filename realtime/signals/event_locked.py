@@ -145,13 +145,35 @@ def event_frames(mask: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
     return np.array([s + int(np.argmax(x[s:e])) for s, e in zip(starts, ends)], dtype=int)
 
 
+def event_centres(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """One event per run of True in ``mask`` (T,): the centre of the run's peak of ``x`` (T,),
+    in fractional frames (n_events,): the centroid of the frames within 10 % of the peak's
+    height above the run's lowest value. The argmax alone is the first frame of a peak that
+    is flat on top (a closed eye reads fully closed for several frames): demo blinks were
+    then placed 1-1.5 frames before their deepest closure, and every response read that late."""
+    x = np.where(np.isfinite(x), x, np.nan)
+    out = []
+    for i in event_frames(mask):
+        e = i
+        while e < len(mask) and mask[e]:
+            e += 1
+        run = x[i:e]
+        if not np.isfinite(run).any():
+            out.append(float(i))
+            continue
+        top, low = np.nanmax(run), np.nanmin(run)
+        w = np.nan_to_num(run - (top - 0.1 * (top - low)), nan=0.0).clip(0) + (run == top) * 1e-9
+        out.append(float(i + (np.arange(len(run)) * w).sum() / w.sum()))
+    return np.array(out)
+
+
 def blink_events(sig: np.ndarray, fps: float, noise: np.ndarray, max_s: float = 0.5) -> np.ndarray:
-    """Spontaneous blinks in signals (T, 2, N_SIGNALS): the frame of each blink's deepest
-    closure (both eyes' mean), found with the co-activation's blink detector. noise: (2,
-    N_SIGNALS) rest-noise SDs."""
+    """Spontaneous blinks in signals (T, 2, N_SIGNALS): the time of each blink's deepest
+    closure (both eyes' mean; fractional frames, ``event_centres``), found with the
+    co-activation's blink detector. noise: (2, N_SIGNALS) rest-noise SDs."""
     eye = fill_gaps(sig[:, :, S["eye_closure"]])
     mask = blink_mask(eye, fps, np.asarray(noise)[:, S["eye_closure"]], max_s)
-    return event_frames(mask, eye.mean(axis=1))
+    return event_centres(mask, eye.mean(axis=1))
 
 
 def _epochs(x: np.ndarray, events: np.ndarray, lags: np.ndarray) -> np.ndarray:
@@ -177,7 +199,8 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
                  responses: tuple[str, ...] | None = None, noise: np.ndarray | None = None,
                  cfg: EventLockedConfig | None = None) -> list[EventLockedResponse]:
     """Event-triggered average of each response signal on each side around ``events`` (frame
-    indices, or a (T,) bool mask whose runs are events). ``responses``: signal names (default:
+    indices, fractional ones allowed, or a (T,) bool mask whose runs are events). Windows are
+    cut at the nearest frame; the latency counts from the events' own times. ``responses``: signal names (default:
     all but the driver's own signal, eye_closure for blinks). ``noise``: (2, N_SIGNALS) rest
     SDs; None: estimated from the pre-event baselines. Returns one result per side x response,
     sides in ``SIDES`` order within each response."""
@@ -192,9 +215,12 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
         if ev.shape != (len(sig),):
             raise ValueError("an event mask must have one value per frame")
         ev = event_frames(ev)
-    ev = np.unique(ev.astype(int))
-    if len(ev) and (ev[0] < 0 or ev[-1] >= len(sig)):
+    ev = np.asarray(ev, dtype=np.float64)
+    if len(ev) and (np.nanmin(ev) < -0.5 or np.nanmax(ev) >= len(sig) - 0.5 or not np.isfinite(ev).all()):
         raise ValueError("event frames must lie inside the recording")
+    frames, first = np.unique(np.rint(ev).astype(int), return_index=True)
+    early = ev[first] - frames            # -0.5..0.5: each event's time after its window's frame
+    ev = frames
     own = "eye_closure" if driver == "blink" else driver
     names = responses if responses is not None else tuple(n for n in SIGNALS if n != own)
     unknown = [n for n in names if n not in S]
@@ -243,7 +269,8 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
             res, use = per_side[side]
             other, other_use = per_side[SIDES[1 - k]]
             _peak_and_tests(res, other, ep[:, :, k, r], ep[:, :, 1 - k, r], use, other_use,
-                            filled[:, k, r], ev[use], shifts, lags, search, fps, cfg)
+                            filled[:, k, r], ev[use], shifts, lags, search, fps, cfg,
+                            float(early[use].mean()) if use.any() else 0.0)
             out.append(res)
     return out
 
@@ -251,7 +278,8 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
 def _peak_and_tests(res: EventLockedResponse, other: EventLockedResponse, ep: np.ndarray,
                     ep_other: np.ndarray, use: np.ndarray, other_use: np.ndarray, x: np.ndarray, ev: np.ndarray,
                     shifts: np.ndarray, lags: np.ndarray, search: np.ndarray, fps: float,
-                    cfg: EventLockedConfig) -> None:
+                    cfg: EventLockedConfig, offset: float = 0.0) -> None:
+    """``offset``: the used events' mean time after their windows' frames (frames)."""
     if res.n_events < cfg.min_events:
         res.verdict, res.reason = UNDECIDED, f"not enough data: {res.n_events} event(s) measured, {cfg.min_events} needed"
         if res.n_events == 0:
@@ -262,7 +290,7 @@ def _peak_and_tests(res: EventLockedResponse, other: EventLockedResponse, ep: np
         return
     i = int(np.nanargmax(np.abs(y)))
     sign = 1.0 if y[i] >= 0 else -1.0
-    res.latency_s = float((lags[i] + _subframe_peak(sign * res.mean, i)) / fps)
+    res.latency_s = float((lags[i] + _subframe_peak(sign * res.mean, i) - offset) / fps)
     res.peak = float(res.mean[i])
     near = slice(max(0, i - 1), i + 2)    # single events are noisy: their value over +-1 frame
     with warnings.catch_warnings():

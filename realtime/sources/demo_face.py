@@ -62,12 +62,19 @@ _PHOTO_POINTS = {
               "cheek": (192.4, 118.9), "upper_lip": (217.5, 139.8), "lower_lip": (216.6, 154.4)},
 }
 # (cheek: malar landmarks 280/425/346 and 50/205/117; lips: 267/314 and 37/84.)
-_BROW_WIDTH = {"left": 27.96, "right": 27.62}     # photo px, first to last brow landmark
+# The brows' upper edge (brow landmarks 300/293/334/296/336 and 70/63/105/66/107) and lower edge
+# (276/283/282/295/285 and 46/53/52/65/55), photo px, from the lateral end to the medial one. The
+# brow arches: its lateral end lies 3.6 px below the upper edge's mean height.
+_BROW_EDGES = {"left": ([(264.6, 94.9), (261.0, 91.6), (254.9, 89.6), (246.6, 89.7), (236.6, 90.6)],
+                        [(262.3, 96.8), (258.8, 94.0), (253.3, 92.6), (245.6, 92.8), (235.0, 95.6)]),
+               "right": ([(187.9, 91.2), (191.7, 88.4), (197.8, 87.1), (205.9, 88.2), (215.5, 90.0)],
+                         [(189.9, 93.4), (193.6, 91.1), (199.0, 90.4), (206.5, 91.4), (216.6, 95.2)])}
 # Jaw line from the ear towards the chin (face-oval landmarks 361..400 and 132..148), photo px.
 _JAW = {"left": [(268.3, 133.5), (265.4, 144.1), (261.1, 153.0), (256.2, 159.7), (249.7, 166.0),
                  (244.0, 170.8), (237.9, 175.0), (230.5, 178.0)],
         "right": [(181.1, 129.1), (182.7, 140.0), (185.8, 149.2), (189.7, 156.3), (195.2, 163.2),
                   (200.0, 168.4), (205.3, 173.3), (212.1, 177.0)]}
+_NOISE_PAD = 64             # px: the noise field's margin, from which each frame's window is cut
 _MIDLINE_X = 222.0          # photo px: chin (152) and lower lip (17) lie on it
 _LOWER_LIP_Y = 152.0        # photo px, lower-lip landmarks
 
@@ -381,18 +388,33 @@ class DemoFace:
         gx = np.arange(0, cfg.width, self._step) + (self._step - 1) / 2
         gy = np.arange(0, cfg.height, self._step) + (self._step - 1) / 2
         self._gx, self._gy = np.meshgrid(gx.astype(np.float32), gy.astype(np.float32))
+        # Per side, (n, 2) image px sorted by x: the brow's upper and lower edge, and the upper
+        # lid's margin from corner to corner (which the brow's movement must not reach).
+        self._brow_lines = {}
+        for side, (upper, lower) in _BROW_EDGES.items():
+            p = self._points[side]
+            lid = np.stack([p["inner"], p["upper_lid"], p["outer"]])
+            self._brow_lines[side] = tuple(line[np.argsort(line[:, 0])].astype(np.float64)
+                                           for line in (self._to_image(upper), self._to_image(lower), lid))
         self._centre = np.mean([self._points[s]["corner"] for s in ("left", "right")]
                                + [self._points[s]["inner"] for s in ("left", "right")], axis=0)
         if cfg.rest_droop > 0:
             # The droop is in every frame: drawn into the photo once (4x cheaper frames than a
             # droop field evaluated in every frame's warp); the movements then act on that face.
             self._base = self._drooped(self._base)
-        # Sensor-like noise, pre-applied to a few copies of the photo (cheaper than per frame,
-        # and still a different pattern on consecutive frames, which is what jitters the model).
+        # Sensor-like noise, a different pattern in every frame: a window of one larger noise
+        # field at a random offset per frame (cheaper than drawing it per frame). Not a few
+        # copies in turn: the skin texture's contrast differs a little between copies, and 7 of
+        # them in a cycle put a 0.23 s rhythm of +-3.5 % into the chin texture, which shifted the
+        # lag of a half-strength chin dimpling by 1.8 frames.
         noise_rng = np.random.default_rng(cfg.seed + 1)
-        self._bases = [np.clip(self._base.astype(np.int16)
-                               + noise_rng.normal(0, cfg.noise, (cfg.height, cfg.width, 1)).astype(np.int16),
-                               0, 255).astype(np.uint8) for _ in range(7)] if cfg.noise > 0 else [self._base]
+        self._base16 = self._base.astype(np.int16)
+        if cfg.noise > 0:
+            pad = _NOISE_PAD
+            self._noise = noise_rng.normal(0, cfg.noise, (cfg.height + pad, cfg.width + pad, 1)).astype(np.int16)
+            self._noise_at = noise_rng.integers(0, pad + 1, (n, 2))
+        else:
+            self._noise = None
         self._texture = self._texture_map(spec.response) if spec.unit == "contrast" else None
         if self._texture is not None:   # only the box where the skin changes is touched per frame
             ys, xs = np.nonzero(np.abs(self._texture["left"]) + np.abs(self._texture["right"]) > 1e-3)
@@ -474,11 +496,16 @@ class DemoFace:
             ap = abs(p["lower_lid"][1] - p["upper_lid"][1])
             e = eye[side]
             if e > 0:
-                for key, move, sx, sy in (("upper_lid", 0.7 * ap * e, 0.45 * width, 0.5 * ap),
-                                          ("lower_lid", -0.3 * ap * e, 0.45 * width, 0.5 * ap)):
-                    cx, cy = p[key]
-                    g = np.exp(-0.5 * (((x - cx) / sx) ** 2 + ((y - cy) / sy) ** 2))
-                    dy += move * g
+                # The lids are hinged at the canthi: each moves in proportion to the eye's local
+                # opening, fully at the middle, not at all at and beyond the corners. (A bell
+                # that reached past them moved the canthi by half the lid's travel and the nasal
+                # root beside them, the registration's anchor: every blink shifted the registered
+                # mouth corners by 0.4-0.6 mm.)
+                mid = (p["inner"][0] + p["outer"][0]) / 2
+                hinge = np.clip(1 - ((x - mid) / (width / 2)) ** 2, 0, None)
+                for key, move in (("upper_lid", 0.7 * ap * e), ("lower_lid", -0.3 * ap * e)):
+                    cy = p[key][1]
+                    dy += move * hinge * np.exp(-0.5 * ((y - cy) / (0.5 * ap)) ** 2)
             up = (corner_up or {}).get(side, 0.0)
             if smile > 0 or pucker > 0 or up != 0:
                 cx, cy = p["corner"]
@@ -492,14 +519,22 @@ class DemoFace:
                     dy -= up * g
             b = (brow_up or {}).get(side, 0.0)
             if b != 0:
-                # The brow and forehead skin move; the lids below hardly (a steep fall-off below).
-                cx, cy = p["brow"]
-                gap = p["upper_lid"][1] - cy
-                bw = _BROW_WIDTH[side] * self._scale[0]
-                # Flat across the brow (every brow landmark moves by the planted amount).
-                sy = np.where(y < cy, 2.0 * gap, 0.35 * gap)
-                g = np.exp(-0.5 * (((x - cx) / (0.7 * bw)) ** 4 + ((y - cy) / sy) ** 2))
-                dy -= b * g
+                # The brow moves as a whole: every point between its upper and lower edge, along
+                # its arch and out to both ends, by the planted amount. The forehead skin above
+                # follows over a long reach; the upper-lid skin below folds over a short one, so
+                # that the lid margin and the eye corners stay where they are.
+                upper, lower, lid = self._brow_lines[side]
+                y_up, y_lo, y_lid = (np.interp(x, line[:, 0], line[:, 1]) for line in (upper, lower, lid))
+                reach_up = 2.0 * (p["upper_lid"][1] - p["brow"][1])
+                above = np.maximum(y_up - y, 0.0) / reach_up
+                below = np.maximum(y - y_lo, 0.0) / (0.25 * np.maximum(y_lid - y_lo, 1.0))
+                # Beyond its ends: laterally over 0.15 of its length, medially within a few pixels
+                # (the nasal root between the brows is the registration's anchor, and no brow
+                # movement may reach it).
+                length = upper[-1, 0] - upper[0, 0]
+                lateral, medial = (x - upper[-1, 0], upper[0, 0] - x) if side == "left" else (upper[0, 0] - x, x - upper[-1, 0])
+                beyond = (np.maximum(lateral, 0.0) / (0.15 * length) + np.maximum(medial, 0.0) / (0.03 * length))
+                dy -= b * np.exp(-0.5 * (above ** 2 + below ** 2 + beyond ** 2))
             th, pf, dr = ((d or {}).get(side, 0.0) for d in (teeth, puff, droop))
             if th or pf or dr:
                 cx, cy = p["corner"]
@@ -578,7 +613,12 @@ class DemoFace:
             sx, sy = qx - dx, qy - dy
         map_x = cv2.resize(sx.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
         map_y = cv2.resize(sy.astype(np.float32), (cfg.width, cfg.height), interpolation=cv2.INTER_LINEAR)
-        src = self._bases[i % len(self._bases)]
+        if self._noise is None:
+            src = self._base
+        else:
+            oy, ox = self._noise_at[i]
+            noise = self._noise[oy:oy + cfg.height, ox:ox + cfg.width]
+            src = np.clip(self._base16 + noise, 0, 255).astype(np.uint8)
         if self._texture is not None:
             amount = {s: self._response[s][i] for s in ("left", "right")}
             if any(amount.values()):
@@ -597,9 +637,12 @@ def write_demo_video(path: str | Path, config: DemoConfig) -> DemoTruth:
     # A skin-texture pattern is written with every frame a key frame: MPEG-4 predicted frames
     # build fine detail up over several frames, so the planted texture reached the file 1.0-1.2
     # frames late (rendered frames and intra-only files: 0.0), and the file would no longer
-    # carry its truth's timing. It costs ~9x the file size.
+    # carry its truth's timing. It costs ~9x the file size. So is a pattern driven by blinks:
+    # its response lasts 0.3 s, and predicted frames held the mouth corner up a frame longer
+    # than it was (the blink-locked average peaked 1.3 frames late; rendered frames: on time).
     size, fourcc = (config.width, config.height), cv2.VideoWriter_fourcc(*"mp4v")
-    if PATTERNS[config.pattern].unit == "contrast":
+    spec = PATTERNS[config.pattern]
+    if spec.unit == "contrast" or spec.driver == "blink":
         writer = cv2.VideoWriter(str(path), cv2.CAP_FFMPEG, fourcc, config.fps, size,
                                  [cv2.VIDEOWRITER_PROP_GOP_SIZE, 1])
     else:

@@ -67,7 +67,10 @@ GAZE_KEEP = 3         # gaze hypotheses kept for the full fit (chosen on the ope
 MIN_NCC = 0.35        # below this the eye is not measured (NaN)
 MIN_LOCATE = 0.3
 MESH_GAIN = 0.4     # the mesh follows lid margins at ~0.3-0.4 of their motion (planted, TUNE)
-PRIOR_TOL = 0.15    # rest fissures of disagreement with the scaled mesh that cost nothing
+# Rest fissures of disagreement with the scaled mesh that cost nothing. The mesh's lids move
+# with the brow (demo face, lids still: 0.09-0.11 with a 2.7 mm brow lowering, up to 0.2 with a
+# 4 mm brow raise); at 0.15 that pulled the fit into a 5-13 % narrowing, 21 % widening.
+PRIOR_TOL = 0.3
 PRIOR_W = 4.0       # NCC units per (rest fissure)^2 beyond that
 FINE_SEARCH = 3      # px at C_MID of the fine location search around the coarse one
 
@@ -280,18 +283,25 @@ class _Eye:
         self.f_lo_end = np.broadcast_to(self.ib * w1 + nr, self.kl.shape)
         self.f_kl, self.f_ku = self.kl, self.ku
 
-    def _lid_free(self, up, lo, f, scale, width, height, centre):
+    def _lid_free(self, up, lo, f, scale, width, height, centre, brow_free=False):
         """Weights 1 outside the lid zone (margins with their tarsal bands), 0 inside: the
-        eye is located by what the lids do not move, so a narrowing cannot shift it."""
+        eye is located by what the lids do not move, so a narrowing cannot shift it.
+        ``brow_free``: 0 also above the lid zone (brow, the lid skin it folds, the glabella)."""
         uu, vv = np.meshgrid((np.arange(width) - centre[0]) / scale, (np.arange(height) - centre[1]) / scale)
         ucan, vcan = uu * C + self.centre[0], vv * C + self.centre[1]
         up_u = np.interp(ucan, np.arange(self.pw), np.nan_to_num(up, nan=np.nanmean(up)))
         lo_u = np.interp(ucan, np.arange(self.pw), np.nan_to_num(lo, nan=np.nanmean(lo)))
         lid = (np.abs(uu) < 0.45) & (vcan > up_u - 0.8 * f) & (vcan < lo_u + 0.6 * f)
+        if brow_free:
+            lid |= vcan <= up_u - 0.8 * f
         return (~lid).astype(np.float32)
 
     def _build_locator(self, ref_gray, up, lo, f):
-        # Brow to upper cheek, the eye a little above centre.
+        # Brow to upper cheek, the eye a little above centre. The coarse search (head pitch
+        # moves the eye by up to an eye width) takes the brow in; the fine one leaves it out: a
+        # brow that moves drags a template that holds it (demo face: the eye was placed 35-47 %
+        # of a brow's movement along with it, and the lids fitted there read a 4 mm brow raise
+        # as the eye opening 29 %, a 2.7 mm lowering as 13 % narrowing).
         self.loc = {}
         for name, scale, blur in (("coarse", C_COARSE, 0.0), ("fine", C_MID, 0.7)):
             size = (int(1.7 * scale), int(1.5 * scale))
@@ -299,7 +309,8 @@ class _Eye:
             tpl = _warp(cv2.GaussianBlur(ref_gray, (0, 0), 0.5 * self.w / scale) if name == "coarse" else ref_gray,
                         _sampling(self.o, self.ex, self.ey, scale / self.w, centre), size, blur)
             self.loc[name] = (scale, size, centre, blur,
-                              _WTemplate(tpl, self._lid_free(up, lo, f, scale, size[0], size[1], centre)))
+                              _WTemplate(tpl, self._lid_free(up, lo, f, scale, size[0], size[1], centre,
+                                                             brow_free=name == "fine")))
 
     # -- per frame ------------------------------------------------------------------------
     def _search(self, gray, name, start, ru, rv):
@@ -482,6 +493,12 @@ class EyeBand:
         band = cv2.warpAffine(frame_rgb, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
         return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
+
+    def set_reference_mesh(self, landmarks: dict[str, np.ndarray]) -> None:
+        """The rest of the mesh prior: side -> (478, 2) reference px, the mesh that the tracker
+        whose landmarks ``measure`` gets reads on the reference (default: ``ref_landmarks``)."""
+        for s in SIDES:
+            self.opening.eyes[s].set_reference_mesh(np.asarray(landmarks[s], np.float64)[:, :2] - self._origin)
 
     def measure(self, band: np.ndarray, landmarks: dict[str, np.ndarray] | None = None) -> np.ndarray:
         """``landmarks``: side -> (478, 2) reference px (the side's composite mesh), or None."""

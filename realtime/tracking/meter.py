@@ -20,6 +20,8 @@ from realtime.landmarks import (
     UPPER_REGION,
 )
 from realtime.signals.features import F, FaceFrame, frame_features
+from realtime.tracking.brow_height import MESH_GAIN as BROW_MESH_GAIN
+from realtime.tracking.brow_height import BrowHeight
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
 from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
 from realtime.tracking.head_turn import turn_parallax
@@ -75,6 +77,7 @@ class FrameMeasurement:
     timings_ms: dict[str, float] = field(default_factory=dict)   # stage -> wall time
     quality: FrameQuality | None = None          # whenever the frame was registered (see quality.py)
     eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
+    brow_from_image: tuple[bool, bool] = (False, False)  # (left, right): brow height read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
     texture_reasons: dict[str, str] = field(default_factory=dict)  # "neck_left" -> why unmeasurable
     texture_outlines: dict[str, np.ndarray] = field(default_factory=dict)  # "neck_left" -> (n, 2) reference px
@@ -156,10 +159,28 @@ class FaceMeter:
         # (478, 2) reference px: the head turn's parallax at the last probe (head_turn.py), taken
         # off every measured landmark until the next probe.
         self._parallax = np.zeros((len(reference.landmarks), 2))
-        self._init_eyes(reference)
+        rest_mesh = self._reference_mesh(reference)
+        self._init_eyes(reference, rest_mesh)
+        self._init_brows(reference, rest_mesh)
         self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
-    def _init_eyes(self, reference: Reference) -> None:
+    def _reference_mesh(self, reference: Reference) -> dict[str, np.ndarray]:
+        """Each side's (478, 2) mesh of the reference image as the per-frame tracker reads it (a
+        reference's composites are the reference itself): the rest that a frame's mesh is
+        compared with. The reference's own landmarks come from the full-frame model on the
+        whole picture and sit apart from it (demo face: the lids by 0.1-0.25 of the fissure
+        once scaled by the mesh's gain, the brows by 0.7 mm), which offset every comparison:
+        the eye's mesh prior then pulled the lid fit at rest, and less when the brow came down
+        (a 2.7 mm brow lowering read as a 13 % eye narrowing)."""
+        if self.mode == "roi":
+            lm = self._sets[0][KEYS[0]].run(self.boxed.reference)
+        else:
+            faces = self._full.detect(self.composer.ref_crop)
+            lm = self.composer.to_reference(faces[0]) if faces else None
+        lm = (reference.landmarks if lm is None else lm)[:, :2].astype(np.float64)
+        return {s: lm for s in SIDES}
+
+    def _init_eyes(self, reference: Reference, rest_mesh: dict[str, np.ndarray]) -> None:
         """The eye opening is read from the image (eye_opening.py) where it can be: the mesh
         follows the lid margins at ~0.4 of their motion. Where the image cannot be read (a
         frame without a fit, or a reference whose eyes are too small to model), the mesh's
@@ -167,9 +188,10 @@ class FaceMeter:
         share one scale and switching between them does not step the signal."""
         lm = reference.landmarks[:, :2].astype(np.float64)
         self._eye_width = np.array([np.linalg.norm(lm[a] - lm[b]) for a, b in (CORNERS[s] for s in SIDES)])
-        self._mesh_rest = frame_features({s: lm for s in SIDES}, self.frame)[:, F["eye_aperture"]]
+        self._mesh_rest = frame_features(rest_mesh, self.frame)[:, F["eye_aperture"]]
         try:
             self.eyes: EyeBand | None = EyeBand(reference.image, reference.landmarks)
+            self.eyes.set_reference_mesh(rest_mesh)
             rest = self.eyes.rest
         except (ValueError, IndexError, cv2.error):     # no usable lid edges on the reference
             self.eyes, rest = None, np.full(2, np.nan)
@@ -177,6 +199,26 @@ class FaceMeter:
             self.eyes = None
             rest = self._mesh_rest * self._eye_width  # the mesh's scale then
         self._image_rest = rest / self._eye_width       # eye_aperture units at the reference
+
+    def _init_brows(self, reference: Reference, rest_mesh: dict[str, np.ndarray]) -> None:
+        """The brow's movement is read from the image (brow_height.py) where it can be: the mesh
+        follows it at ~0.35-0.85. Where the image cannot be read (the brow covered, out of the
+        picture), the mesh's change from the reference, scaled by that gain, stands in."""
+        self._brow_rest = frame_features(rest_mesh, self.frame)[:, F["brow_height"]]
+        try:
+            self.brows: BrowHeight | None = BrowHeight(reference.image, reference.landmarks, self.frame, rest_mesh)
+        except (ValueError, IndexError, cv2.error):      # brows outside the reference picture
+            self.brows = None
+
+    def _brow_height(self, mesh: np.ndarray, band: np.ndarray | None,
+                     per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
+        """(2,) brow_height (features.py), from the image where the brow was found, else the mesh."""
+        fallback = self._brow_rest + (mesh - self._brow_rest) / BROW_MESH_GAIN
+        if self.brows is None or band is None:
+            return fallback, (False, False)
+        image = self._brow_rest + self.brows.measure(band, per_side)
+        ok = np.isfinite(image)
+        return np.where(ok, image, fallback), (bool(ok[0]), bool(ok[1]))
 
     def _eye_aperture(self, mesh: np.ndarray, band: np.ndarray | None,
                       per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
@@ -288,6 +330,7 @@ class FaceMeter:
         aligned = self.boxed.view(rgb, warp) if self.mode == "roi" else self.composer.aligned(rgb, warp)
         band = None if self.eyes is None else self.eyes.crop(rgb, warp)
         skin = self.texture.crop(rgb, warp)
+        brow = None if self.brows is None else self.brows.crop(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]
@@ -308,7 +351,7 @@ class FaceMeter:
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
                                  np.nan, 1, warp_distortion=warp_distortion(warp))
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
-        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin)
+        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin, brow)
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
@@ -339,7 +382,7 @@ class FaceMeter:
 
     def _finish(self, m: FrameMeasurement, results: list, t2: float, probe=None,
                 view: np.ndarray | None = None, band: np.ndarray | None = None,
-                skin: TextureCrop | None = None) -> FrameMeasurement:
+                skin: TextureCrop | None = None, brow: np.ndarray | None = None) -> FrameMeasurement:
         t3 = time.perf_counter()
         m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if probe is not None:
@@ -371,8 +414,10 @@ class FaceMeter:
         m.timings_ms["features"] = (t4 - t3) * 1e3
         m.features[:, F["eye_aperture"]], m.eye_from_image = self._eye_aperture(
             m.features[:, F["eye_aperture"]], band, per_side)
+        m.features[:, F["brow_height"]], m.brow_from_image = self._brow_height(
+            m.features[:, F["brow_height"]], brow, per_side)
         t5 = time.perf_counter()
-        m.timings_ms["eye_opening"] = (t5 - t4) * 1e3
+        m.timings_ms["eye_and_brow"] = (t5 - t4) * 1e3
         skin_now = self.texture.measure(skin, per_side)
         m.texture_reasons, m.texture_outlines = skin_now.reasons, skin_now.outlines
         for j, region in enumerate(TEXTURE_REGIONS):
@@ -396,14 +441,14 @@ class PendingMeasurement:
 
     def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float, probe=None,
                  view: np.ndarray | None = None, band: np.ndarray | None = None,
-                 skin: TextureCrop | None = None):
+                 skin: TextureCrop | None = None, brow: np.ndarray | None = None):
         self._meter, self._m, self._calls, self._started = meter, m, calls, started
-        self._probe, self._view, self._band, self._skin = probe, view, band, skin
+        self._probe, self._view, self._band, self._skin, self._brow = probe, view, band, skin, brow
         self._done: FrameMeasurement | None = m if calls is None else None
 
     def result(self) -> FrameMeasurement:
         if self._done is None:
             self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started,
-                                             self._probe, self._view, self._band, self._skin)
-            self._probe = self._view = self._band = self._skin = None
+                                             self._probe, self._view, self._band, self._skin, self._brow)
+            self._probe = self._view = self._band = self._skin = self._brow = None
         return self._done

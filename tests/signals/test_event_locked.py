@@ -119,3 +119,17 @@ def test_stricter_rules_apply():
     res = event_locked(sig, FPS, blink_events(sig, FPS, NOISE), noise=NOISE, cfg=EventLockedConfig(max_latency_s=0.3))
     left = find(res, "smile", "left")
     assert left.verdict == NONE and "latency" in left.reason and abs(left.latency_s - 0.4) <= 1 / FPS
+
+
+def test_a_closure_flat_on_top_is_timed_at_its_middle_and_so_is_its_response():
+    # A closed eye reads fully closed for several frames: the event is the middle of that
+    # plateau, not its first frame, and a response planted 0.1 s after the blink reads 0.1 s.
+    sig, starts = blinking_face(response={"left": ("smile", 0.03, 0.1)}, seed=2)
+    eye = sig[:, :, S["eye_closure"]]
+    sig[:, :, S["eye_closure"]] = np.minimum(eye, 0.6)            # saturates over ~4 frames
+    events = blink_events(sig, FPS, NOISE)
+    # the blink plateau's middle (the closure falls slower than it rises: a little later)
+    deepest = (starts + 0.1 + 0.025) * FPS
+    assert np.abs(events - deepest).max() < 0.6, events - deepest
+    left = find(event_locked(sig, FPS, events, noise=NOISE), "smile", "left")
+    assert abs(left.latency_s - 0.1) < 0.75 / FPS, left.latency_s      # was 1.3-1.5 frames late

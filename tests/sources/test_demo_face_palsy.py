@@ -42,7 +42,10 @@ def test_rest_droop_lowers_the_affected_corner_and_brow_as_the_model_reads_them(
     a, h = ("left", "right") if affected == "left" else ("right", "left")
     corner_mm = {s: (feats[1] - feats[0])[i, F["corner_height"]] * IOD_MM for i, s in enumerate(("left", "right"))}
     assert corner_mm[a] < -0.5 * DROOP["corner_down_mm"], corner_mm          # face units, v up
-    assert abs(corner_mm[h]) < 0.1 * abs(corner_mm[a]), corner_mm
+    # The whole-face model reads the healthy corner 0.45 mm lower with a right-sided droop (12 % of
+    # the affected corner's; 5 % before the whole brow drooped its 3 mm, its arched lateral end
+    # had drooped half): the raw model's leak, which the composites remove.
+    assert abs(corner_mm[h]) < 0.15 * abs(corner_mm[a]), corner_mm
     # The brow, in image pixels (y down): the whole mesh of the eye follows it part of the way,
     # so its height above the eye corners hardly changes in the raw mesh, and the whole-face
     # model copies a third of it to the other brow (FIELD_NOTES; the composites remove that).

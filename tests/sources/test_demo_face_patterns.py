@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -77,3 +78,53 @@ def test_the_face_model_sees_the_planted_movement_on_its_side(model_path, patter
     planted = abs(face.truth.responses[0].trace[i])
     assert moved["left"] > 0.3 * planted, moved
     assert abs(moved["right"]) < 0.5 * moved["left"], moved
+
+
+def _vertical_shift(before: np.ndarray, after: np.ndarray, xy, half=(7, 4), search=12) -> float:
+    """How far (image px, down +) the patch of ``before`` around ``xy`` moved in ``after``."""
+    x, y = int(round(xy[0])), int(round(xy[1]))
+    (hx, hy), s = half, search
+    tpl = before[y - hy:y + hy + 1, x - hx:x + hx + 1]
+    r = cv2.matchTemplate(after[y - hy - s:y + hy + s + 1, x - hx:x + hx + 1], tpl, cv2.TM_CCOEFF_NORMED)[:, 0]
+    i = int(np.argmax(r))
+    lo, mid, hi = r[i - 1], r[i], r[i + 1]
+    return i - s + 0.5 * (lo - hi) / (lo - 2 * mid + hi)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_the_brow_moves_by_its_planted_amount_and_the_eye_and_nasal_root_stay(model_path, side):
+    """The brow is lowered as a whole, along its arch (every brow landmark by the planted
+    amount); the lids, eye corners and the nasal root (the registration's anchor) stay."""
+    face = DemoFace(DemoConfig(seconds=12, seed=4, pattern="pucker-brow-down", synkinesis=side, noise=0,
+                               blinks_per_min=0))
+    clean = DemoFace(DemoConfig(seconds=12, seed=4, pattern="pucker-brow-down", synkinesis="none", noise=0,
+                                blinks_per_min=0))
+    i = peak_frame(face)
+    planted_px = abs(face.truth.responses[0].trace[i]) * face.px_per_mm
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in (clean.render(i), face.render(i))]
+    with Landmarker(model_path) as lm:
+        pts = lm.detect(clean.render(i))[0][:, :2]
+    # From the arched lateral end inwards; at the medial end the movement stops within a few
+    # pixels (it may not reach the nasal root), which shears a patch there.
+    brow = [_vertical_shift(*gray, pts[k]) for k in REGIONS[side]["brow"][:4]]
+    assert np.allclose(brow, planted_px, rtol=0.1), (brow, planted_px)
+    still = REGIONS[side]["eye_upper"] + REGIONS[side]["eye_inner"] + REGIONS[side]["eye_outer"] + [168]
+    assert max(abs(_vertical_shift(*gray, pts[k])) for k in still) < 0.05 * planted_px
+
+
+def test_blinks_move_the_lids_between_the_canthi_and_nothing_beside_them(model_path):
+    """The lids are hinged at the eye corners: a blink closes the eye but moves neither the
+    corners nor the nasal root between them (the registration's anchor)."""
+    face = DemoFace(DemoConfig(seconds=12, seed=3, pattern="blink-mouth", synkinesis="none", noise=0,
+                               blinks_per_min=30))
+    i = int(np.argmax(face.truth.blink))
+    gray = [cv2.cvtColor(face.render(k), cv2.COLOR_RGB2GRAY).astype(np.float32) for k in (0, i)]
+    with Landmarker(model_path) as lm:
+        pts = lm.detect(face.render(0))[0][:, :2]
+    lid = [_vertical_shift(*gray, pts[k], half=(4, 3), search=20) for k in (159, 386)]
+    assert min(lid) > 0.5 * 0.85 * 0.7 * (pts[145, 1] - pts[159, 1]), lid      # the upper lids come down
+    # Beside each inner corner (towards the nose: a patch on the corner holds moving lid), and
+    # on the nasal root.
+    beside = [pts[133] + (9, 0), pts[362] - (9, 0), pts[168], pts[6]]
+    still = [_vertical_shift(*gray, p) for p in beside]
+    assert max(abs(s) for s in still) < 0.15, still

@@ -1,0 +1,31 @@
+"""validate --patterns, cut down: a pattern planted on one side, and the same pattern clean,
+through the whole analysis, judged and written as the table's rows (the full table: ``run.py
+validate --patterns``)."""
+
+from __future__ import annotations
+
+from realtime.checks.pattern_table import HEADER, check_case, row, summary
+from realtime.sources.demo_face import DemoConfig
+
+
+def test_planted_chin_dimpling_is_called_on_its_side_with_its_lag_and_clean_is_not(model_path, tmp_path):
+    planted = check_case(DemoConfig(seconds=12, seed=77, pattern="pucker-chin", synkinesis="right"),
+                         model_path, tmp_path)
+    assert planted.found is not None and planted.found.key() == ("pucker", "chin_dimpling", "right")
+    assert planted.direction_ok and planted.lag_error_frames <= 1.0 and planted.correct
+    clean = check_case(DemoConfig(seconds=12, seed=78, pattern="pucker-chin", synkinesis="none"),
+                       model_path, tmp_path)
+    assert clean.called == [] and clean.correct
+    assert summary([planted, clean]) == "2 of 2 right"
+
+
+def test_a_brow_pulled_down_is_found_the_way_it_moves(model_path, tmp_path):
+    # A response planted the opposite way to its signal's name (brow_raise, down): found as such,
+    # and the table says so in words.
+    case = check_case(DemoConfig(seconds=12, seed=79, pattern="pucker-brow-down", synkinesis="left"),
+                      model_path, tmp_path)
+    assert case.found is not None and case.found.key() == ("pucker", "brow_raise", "left")
+    assert case.found.direction == -1 and case.direction_ok and case.lag_error_frames <= 1.0
+    line = row(case)
+    assert line.count("|") == HEADER.splitlines()[0].count("|")
+    assert "| left, brow down, lag error" in line and line.endswith(f"| {'right' if case.correct else 'WRONG'} |")
