@@ -40,8 +40,8 @@ import cv2
 import numpy as np
 
 from calibration.reference import typical_index
-from realtime.landmarks import REGIONS
-from realtime.signals.features import FaceFrame
+from realtime.landmarks import SIDES
+from realtime.signals.features import FEATURES, FaceFrame, S, activations, frame_features
 from realtime.tracking.eye_opening import CORNERS, LOWER, UPPER, peak_centre
 from realtime.tracking.landmarker import Landmarker
 
@@ -206,13 +206,14 @@ def smile_drive(meshes: np.ndarray, fps: float) -> np.ndarray:
     the product's. Mouth width alone follows speech (cap12_edit: r 0.58 with the product's
     smile signal, 0.79 for this one). Above its lowest decile, over its 98th percentile,
     lightly smoothed (sigma 40 ms). NaN where no face."""
-    r = np.full(len(meshes), np.nan)
+    feats = np.full((len(meshes), len(SIDES), len(FEATURES)), np.nan)
     for i, lm in enumerate(meshes):
-        if not np.isfinite(lm[:, :2]).all():
-            continue
-        pts = FaceFrame.from_landmarks(lm[:, :2]).to_face(lm[:, :2])
-        r[i] = np.mean([(lat * pts[REGIONS[side]["corner"][0], 0] + pts[REGIONS[side]["corner"][0], 1])
-                        / np.sqrt(2) for side, lat in (("left", 1.0), ("right", -1.0))])
+        if np.isfinite(lm[:, :2]).all():
+            feats[i] = frame_features({side: lm[:, :2] for side in SIDES}, FaceFrame.from_landmarks(lm[:, :2]))
+    # Any rest level only shifts the smile, which is measured from its lowest decile below.
+    rest = feats[np.flatnonzero(np.isfinite(feats[:, 0, 0]))[0]]
+    smile = activations(feats, rest)[..., S["smile"]]
+    r = smile.mean(axis=1)
     ok = np.isfinite(r)
     base = np.percentile(r[ok], 10)
     scale = np.percentile(r[ok] - base, 98)

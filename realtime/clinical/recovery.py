@@ -45,7 +45,7 @@ from scipy import stats
 from realtime.clinical.assessment import TASKS, task_level, tasks_in
 from realtime.clinical.weekly import WEEKLY_TASKS
 from realtime.landmarks import SIDES
-from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE, CoactivationConfig
+from realtime.signals.coactivation import CoactivationConfig, min_amplitude
 from realtime.signals.features import S
 
 WEEK_DAYS = 7.0
@@ -55,7 +55,7 @@ MIN_WINDOW_TESTS = MIN_WEEKS + 1   # ... and as many weekly tests plus one
 SPAN_SLACK_DAYS = 3.0         # weekly tests taken a few days early or late still count as a week
 TONE_ALPHA = 1e-3             # false-alarm rate of one test's decision, over all measures
 MIN_FALL_MM = 0.5             # smallest fall of a resting asymmetry worth telling a patient
-MIN_SNR = CoactivationConfig().min_snr   # a movement exceeds this many rest-noise SDs ...
+MIN_SNR = CoactivationConfig().min_snr   # a movement exceeds this many rest-noise SDs and min_amplitude
 CONFIRM = 2                   # a trend is reported once found at this many tests in a row (or measures)
 WORSENING_WINDOW = 6          # tests in the worsening trend's window (at least MIN_WINDOW_TESTS)
 WORSENING_ALPHA = 0.01
@@ -64,11 +64,6 @@ TASK_SIGNAL = {t.key: t.driver for t in (*WEEKLY_TASKS, *TASKS) if t.driver}
 # Natural history of synkinesis after facial palsy (days since onset).
 PHASES = (("developing", 0.0, 200.0), ("fastest worsening", 200.0, 300.0), ("slowing", 300.0, 500.0),
           ("plateau", 500.0, float("inf")))
-
-
-def min_movement(signal: str) -> float:
-    """... and this size (face units): the smallest clinically visible movement."""
-    return MIN_AMPLITUDE.get(signal, DEFAULT_MIN_AMPLITUDE)
 
 
 def phase(days: float) -> str:
@@ -314,7 +309,7 @@ def first_movement(days, levels, rest_noise, tasks: tuple[str, ...], signals: tu
     days = np.asarray(days, float)
     lv = np.asarray(levels, float).reshape(len(days), -1)
     rn = np.asarray(rest_noise, float).reshape(len(days), -1)
-    present = movement_present(lv, rn, np.array([min_movement(g) for g in signals]))
+    present = movement_present(lv, rn, np.array([min_amplitude(g) for g in signals]))
     out, none_before, found = [], False, False
     for i in range(len(days)):
         moving = tuple(t for t, p in zip(tasks, present[i]) if p)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
+from realtime.signals.coactivation import min_amplitude
 from realtime.signals.features import SIGNALS
 
 
@@ -25,7 +25,7 @@ def keep_below(noise: np.ndarray, max_range: np.ndarray | None, side: int, signa
     the gauge red and discourages a patient)."""
     if floor is None:
         name = SIGNALS[signal]
-        floor = MIN_AMPLITUDE.get(name, DEFAULT_MIN_AMPLITUDE)
+        floor = min_amplitude(name)
     if max_range is not None and np.isfinite(max_range[side, signal]) and max_range[side, signal] > 0:
         limit, how = float(fraction * max_range[side, signal]), f"{fraction:.0%} of max range"
     else:

@@ -42,7 +42,7 @@ from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
 from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
-from realtime.signals.coactivation import DEFAULT_MIN_AMPLITUDE, MIN_AMPLITUDE
+from realtime.signals.coactivation import min_amplitude
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import NAMES, SIGNALS
 from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit, unit_words
@@ -403,7 +403,7 @@ class LiveWindow(QMainWindow):
         self.matrix.set_couplings(couplings, seconds)
         # strongest first, in multiples of the smallest visible movement (the units differ)
         self.flagged = sorted((c for c in couplings if c.synkinesis),
-                              key=lambda c: -c.amplitude / MIN_AMPLITUDE.get(c.response, DEFAULT_MIN_AMPLITUDE))
+                              key=lambda c: -c.amplitude / min_amplitude(c.response))
         if self.flagged and not self._user_chose:
             top = self.flagged[0]
             self.practised.setCurrentIndex(SIGNALS.index(top.driver))

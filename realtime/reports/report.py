@@ -46,13 +46,12 @@ from realtime.reports.session_data import (
 )
 from realtime.reports.timing import MIN_LAG_FPS
 from realtime.signals.coactivation import (
-    DEFAULT_MIN_AMPLITUDE,
-    MIN_AMPLITUDE,
     SYNKINESIS,
     CoactivationConfig,
     analyse,
     blink_mask,
     fill_gaps,
+    min_amplitude,
 )
 from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
@@ -456,7 +455,7 @@ def indices_section(scores: dict, affected: str | None = None) -> dict:
             v = scores["indices"][side].get(key)
             ocular = key.startswith("ocular")
             if texture is not None:     # shaded from the smallest visible change of the skin's texture
-                bad = v is not None and v > MIN_AMPLITUDE.get(texture, DEFAULT_MIN_AMPLITUDE)
+                bad = v is not None and v > min_amplitude(texture)
             else:
                 bad = v is not None and ((ocular and v < 80) or (not ocular and v > 0.25))
             cells.append({"key": key, "side": side, "label": side_label(side, affected), "value": raw(v), "bad": bad,
@@ -466,7 +465,7 @@ def indices_section(scores: dict, affected: str | None = None) -> dict:
     detail = [{"task": task, "cells": [{"side": s, "narrowing": fmt(det[s]["eye_narrowing"].get(task), pct=True),
                                         "k": fmt(det[s]["k"].get(task), 2)} for s in SIDES]}
               for task in det[SIDES[0]]["tasks_used"]]
-    texture_floor = {format_clinical(g, MIN_AMPLITUDE.get(g, DEFAULT_MIN_AMPLITUDE), words=True)
+    texture_floor = {format_clinical(g, min_amplitude(g), words=True)
                      for g, _ in TEXTURE_INDICES.values()}
     return {"rows": rows, "detail": detail, "notes": scores["notes"], "texture_floor": " / ".join(sorted(texture_floor))}
 

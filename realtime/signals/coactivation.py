@@ -47,6 +47,11 @@ HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
 # demo face, 3-8 % on small real faces; half the demo's default dimpling reads 15-19 %).
 MIN_AMPLITUDE = {"eye_closure": 0.05, **{g: 0.10 for g in TEXTURE}}
 DEFAULT_MIN_AMPLITUDE = 0.02
+
+
+def min_amplitude(signal: str) -> float:
+    """The smallest clinically visible movement of ``signal``, in its face units."""
+    return MIN_AMPLITUDE.get(signal, DEFAULT_MIN_AMPLITUDE)
 # Typical full voluntary excursion of each signal in adults (eye: fully closed; displacements
 # in IOD, ~63 mm: commissure ~10 mm, brow ~9 mm, ...). Used when no calibrated maximum exists
 # to tell, at zero lag, which of two co-moving regions made the (voluntary) bigger movement.
@@ -344,7 +349,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                       and snr[s, d] >= cfg.min_snr
                       and ranges[s, d] >= MIN_AMPLITUDE.get(dname, DEFAULT_MIN_AMPLITUDE) and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
-                      and amp >= MIN_AMPLITUDE.get(rname, DEFAULT_MIN_AMPLITUDE))
+                      and amp >= min_amplitude(rname))
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
                                            direction=-1 if np.isfinite(pr) and pr < 0 else 1)
                 coupled[(s, d, r_)] = bool(ok)

@@ -12,10 +12,9 @@ import numpy as np
 
 from realtime.landmarks import SIDES
 from realtime.signals.coactivation import (
-    DEFAULT_MIN_AMPLITUDE,
-    MIN_AMPLITUDE,
     Coupling,
     analyse,
+    min_amplitude,
 )
 from realtime.signals.features import SIGNALS, S, face_measured
 from realtime.signals.resample import on_regular_grid
@@ -127,7 +126,7 @@ class EpisodeDetector:
             driver, response, side = key
             si, ri = SIDES.index(side), S[response]
             resp = direction[key] * sig[:, si, ri]   # the response's own way (a brow pulled down)
-            level = max(self.k * self.noise[si, ri], 0.5 * MIN_AMPLITUDE.get(response, DEFAULT_MIN_AMPLITUDE))
+            level = max(self.k * self.noise[si, ri], 0.5 * min_amplitude(response))
             active = np.isfinite(resp) & (resp > level)
             ep = self._open.get(key)
             if ep is None:

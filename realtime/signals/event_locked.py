@@ -36,8 +36,6 @@ from scipy import stats
 
 from realtime.landmarks import SIDES
 from realtime.signals.coactivation import (
-    DEFAULT_MIN_AMPLITUDE,
-    MIN_AMPLITUDE,
     NONE,
     PRIORITY,
     SYNKINESIS,
@@ -45,6 +43,7 @@ from realtime.signals.coactivation import (
     UNDECIDED,
     blink_mask,
     fill_gaps,
+    min_amplitude,
 )
 from realtime.signals.features import SIGNALS, S, movement
 
@@ -346,7 +345,7 @@ def blink_synkinesis(sig: np.ndarray, fps: float, noise: np.ndarray,
     res = event_locked(sig, fps, blink_events(sig, fps, noise), "blink", noise=noise, cfg=cfg)
     tol_s = 2.0 / fps
     for r in res:
-        if r.verdict == SYNKINESIS and abs(r.peak) < 0.5 * MIN_AMPLITUDE.get(r.response, DEFAULT_MIN_AMPLITUDE):
+        if r.verdict == SYNKINESIS and abs(r.peak) < 0.5 * min_amplitude(r.response):
             r.verdict, r.reason = NONE, "too small to see"
     for side in SIDES:
         found = [r for r in res if r.side == side and r.verdict == SYNKINESIS]

@@ -56,14 +56,18 @@ def yaw_of(rot: np.ndarray) -> float:
     return float(np.arctan2(rot[0, 2], rot[2, 2]))
 
 
-def turn_parallax(reference: np.ndarray, frame: np.ndarray, rigid: list[int], anchor: list[int]) -> np.ndarray:
+def turn_parallax(reference: np.ndarray, frame: np.ndarray, rigid: list[int], anchor: list[int],
+                  deadband: float = 0.0) -> np.ndarray:
     """(478, 2) reference px: how far each reference point appears displaced in the registered
     frame only because the head turned (yaw) between the ``reference`` and ``frame`` meshes.
     ``rigid``: points expressions barely move, on which the turn is fitted; ``anchor``: the
-    points the image registration aligns."""
+    points the image registration aligns; ``deadband`` (radians): that much of the fitted turn
+    is taken as the fit's own noise (continuous: a larger turn loses only that much)."""
     ref = np.asarray(reference, np.float64)
     scale, rot, shift = umeyama(ref[rigid], np.asarray(frame, np.float64)[rigid])
-    c, s = np.cos(yaw_of(rot)), np.sin(yaw_of(rot))
+    yaw = yaw_of(rot)
+    yaw = float(np.sign(yaw) * max(abs(yaw) - deadband, 0.0))
+    c, s = np.cos(yaw), np.sin(yaw)
     turned = (scale * ref @ np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]).T + shift)[:, :2]
     w = similarity_2d(ref[anchor, :2], turned[anchor])
     return (turned - w[:, 2]) @ np.linalg.inv(w[:, :2]).T - ref[:, :2]

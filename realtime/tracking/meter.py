@@ -54,6 +54,11 @@ _RIGID = NOSE_DORSUM + [133, 362, 234, 454, 127, 356]
 # Where the image registration holds the face (composite._registration_mask): the nose dorsum and
 # the band across the nasal root (193, 417 are its ends).
 _ANCHOR = NOSE_DORSUM + [193, 417]
+# The fitted turn's own noise on a still, frontal face: the probe mesh's jitter read as a turn
+# moved the mouth corners by ~0.5 mm at random probes and hid a 2 mm blink-locked corner lift
+# (demo blink-mouth, 24 s; 2 degrees kept it but halved the gain on cap12_edit). Up to this
+# much turn is left uncorrected.
+_YAW_DEADBAND = np.radians(1.0)
 
 
 @dataclass
@@ -298,7 +303,7 @@ class FaceMeter:
         iod = float(np.linalg.norm(o.landmarks[468, :2] - o.landmarks[473, :2]))
         err = np.linalg.norm(moved - o.landmarks[_STABLE, :2], axis=1)
         self._reg_error = float(np.median(err) / iod) if iod > 0 else np.nan
-        self._parallax = turn_parallax(self.reference.landmarks, o.landmarks, _RIGID, _ANCHOR)
+        self._parallax = turn_parallax(self.reference.landmarks, o.landmarks, _RIGID, _ANCHOR, _YAW_DEADBAND)
 
     def _track_key(self, models: dict, aligned: np.ndarray, key: str, timestamp_ms: int) -> np.ndarray | None:
         if self.mode == "roi":   # ``aligned`` is the frame in the network's box; landmarks in reference px

@@ -49,6 +49,10 @@ def test_the_planting_drive_is_a_smile_not_a_wider_mouth():
     mesh[IRIS_CENTRE["left"], :2], mesh[IRIS_CENTRE["right"], :2] = (160, 100), (100, 100)   # IOD 60 px
     left, right = REGIONS["left"]["corner"][0], REGIONS["right"]["corner"][0]
     mesh[left, :2], mesh[right, :2] = (152, 170), (108, 170)
+    for side, x in (("left", 145), ("right", 85)):       # eyes 30 px by 6: a face every feature can read
+        r = REGIONS[side]
+        mesh[r["eye_inner"][0], :2], mesh[r["eye_outer"][0], :2] = (x, 100), (x + 30, 100)
+        mesh[r["eye_upper"], :2], mesh[r["eye_lower"], :2] = (x + 15, 97), (x + 15, 103)
     meshes = np.repeat(mesh[None], 4 * n, axis=0)
 
     def move(frames, out_px, up_px):        # image y grows down; left corner at larger x
