@@ -150,7 +150,14 @@ def test_planted_left_synkinesis_scores_worse_on_the_left(assessed):
 
 
 def test_no_synkinesis_scores_near_100_on_both_sides(assessed):
-    ix = assessed("none")[0]["indices"]
+    """Corrected for the resting fissures, a clean face scores ~100 on both sides. Uncorrected,
+    the narrower eye's index is its resting ratio to the other eye and nothing more: the demo
+    photograph's right fissure reads 15-18 % narrower at its lid margins (0.147 vs 0.172 of the
+    eye width at 640x480 and again at 1280x960, so not a resolution effect)."""
+    scores = assessed("none")[0]
+    ix, ratio_lr = scores["indices"], scores["resting_symmetry"]["eye"]["ratio_lr"]
     for side in ("left", "right"):
-        assert ix[side]["ocular"] >= 95, ix
         assert ix[side]["ocular_corrected"] >= 95, ix
+    at_rest = {"left": 100 * min(1.0, ratio_lr), "right": 100 * min(1.0, 1 / ratio_lr)}
+    for side in ("left", "right"):
+        assert ix[side]["ocular"] == pytest.approx(at_rest[side], abs=4), (ix, ratio_lr)
