@@ -194,7 +194,7 @@ def save_timeline(timeline: list[dict], path: str | Path) -> Path:
     return atomic_write_text(path, json.dumps(validate_timeline(timeline), indent=1))
 
 
-def rest_window(timeline: list[dict], default: tuple[float, float] = (0.0, 2.0)) -> tuple[float, float]:
+def rest_window(timeline: list[dict], default: tuple[float, float] | None = (0.0, 2.0)) -> tuple[float, float] | None:
     """The first rest hold of the timeline (for the baseline), else ``default``."""
     for e in timeline:
         if e["task"] == "rest" and e["phase"] == "hold":

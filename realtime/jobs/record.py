@@ -15,6 +15,7 @@ from typing import Callable
 
 from calibration.baseline import REST_S
 from calibration.profile import load_profile
+from realtime.clinical.assessment import rest_window
 from realtime.pipeline.calibrate import CalibrationError
 from realtime.pipeline.capture import FAST, REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions
@@ -81,7 +82,10 @@ def record(opts: RecordOptions) -> dict:
                             mirrored=opts.mirrored, affected=opts.affected, extra_meta=opts.extra_meta,
                             timeline_file=opts.timeline_file,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
-    loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile,
+    # A timeline's rest hold is where the subject was asked to rest: the baseline comes from it,
+    # not from the stretch that merely looks most neutral (a held pucker can look stiller).
+    rest = rest_window(opts.timeline, default=None) if opts.timeline else None
+    loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile, rest=rest,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
                             workers=opts.workers, duration_s=opts.duration)
     sinks = [session]

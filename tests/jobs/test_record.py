@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from realtime.cli import main
+from realtime.clinical.assessment import save_timeline
 from realtime.files import sha256_of
 from realtime.sinks.framefile import read_frames, read_frames_with_quality
 
@@ -27,7 +29,6 @@ def demo14(demo_videos):
 
 
 def test_record_fast_demo(demo14, model_path, tmp_path):
-    from realtime.cli import main
     video, truth = demo14
     out = tmp_path / "session"
     code = main(["record", str(video), "--out", str(out), "--fast", "--model", str(model_path),
@@ -188,3 +189,19 @@ def test_episode_starts_at_the_visible_onset_not_at_a_rest_offset():
     first = min(e.start_s for e in episodes if e.response == "eye_closure")
     assert 150 / fps <= first <= 150 / fps + 1.0          # the first smile (+ delay, rise time)
     assert all(e.side == "left" for e in episodes)
+
+
+def test_recording_with_a_timeline_takes_its_rest_hold_as_the_rest(demo14, model_path, tmp_path):
+    """The subject was asked to rest during the timeline's rest hold: the baseline comes from
+    there, not from whatever stretch of the video looks most neutral."""
+    video, _ = demo14
+    timeline = [{"task": "rest", "rep": 1, "start_s": 0.4, "end_s": 2.2, "phase": "hold"},
+                {"task": "smile_open", "rep": 1, "start_s": 2.2, "end_s": 14.0, "phase": "hold"}]
+    out = tmp_path / "session"
+    code = main(["record", str(video), "--out", str(out), "--fast", "--model", str(model_path),
+                 "--timeline", str(save_timeline(timeline, tmp_path / "t.json"))])
+    assert code == 0
+    cal = json.loads((out / "session.json").read_text())["calibration"]
+    assert cal["mode"] != "most neutral stretch", cal
+    a, b = cal["rest_stretch_s"]
+    assert 0.4 - 1e-6 <= a < b <= 2.2 + 1e-6, cal
