@@ -332,8 +332,10 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     coupled: dict[tuple[int, int, int], bool] = {}
     comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
     against: dict[tuple[int, int, int], bool] = {}   # strongly anti-correlated at zero lag
+    zero_lag = np.full((2, len(SIGNALS), len(SIGNALS)), np.nan)   # (side, a, b) r at lag 0
     for s, side in enumerate(SIDES):
         rs, gains = xcorr_matrix(clean[:, s, :], max_lag)
+        zero_lag[s] = rs[max_lag]
         for d, dname in enumerate(SIGNALS):
             for r_, rname in enumerate(SIGNALS):
                 if d == r_:
@@ -368,7 +370,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         # side brings a bigger normal co-movement on that side (cap12_edit: the nose wing with a
         # smile 1.5x bigger on the left, 3.1x the right's amplitude at 2.0x its gain).
         other_gain = abs(other.gain) if same_way and np.isfinite(other.gain) and snr[1 - s, d] >= cfg.min_snr else 0.0
-        lateral = c.amplitude >= ratio * other_amp and abs(c.gain) >= ratio * other_gain
+        lateral = (c.amplitude >= ratio * other_amp and abs(c.gain) >= ratio * other_gain
+                   and not _explained_on_both_sides(raw, zero_lag, s, d, r_, ratio, cfg.comove_r))
         if c.response in TEXTURE:
             # Skin texture moves on both sides with light and head motion, not only with the
             # driver: the texture itself must move more on this side (single_face_x4, a healthy
@@ -398,6 +401,27 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     _one_sided_lags(raw, clean, fps, cfg, max_lag)
     _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {})
     return list(raw.values()), blinks
+
+
+def _explained_on_both_sides(raw: dict, zero_lag: np.ndarray, s: int, d: int, r_: int, ratio: float,
+                             comove_r: float) -> bool:
+    """Whether another movement that moves with (or against) the driver at no delay moves the
+    response as much on the other side: the response then follows that movement on both sides,
+    and the driver's one-sidedness is only which of the two it correlates with better (franck,
+    a healthy man talking: the right brow rose with the lower lip at r 0.71, the left at 0.30,
+    while both brows followed the jaw, chin r -0.73 and -0.69, 1.2x apart)."""
+    for d2 in range(len(SIGNALS)):
+        if d2 in (d, r_) or not abs(zero_lag[s, d, d2]) >= comove_r:
+            continue
+        here, there = raw[(s, d2, r_)], raw[(1 - s, d2, r_)]
+        if not max(abs(here.peak_r), abs(there.peak_r)) >= comove_r:
+            continue
+        if not (np.isfinite(here.amplitude) and np.isfinite(there.amplitude)):
+            continue
+        same_way = there.direction == here.direction
+        if same_way and there.amplitude * ratio > here.amplitude:
+            return True
+    return False
 
 
 def _one_sided_lags(raw: dict, clean: np.ndarray, fps: float, cfg: CoactivationConfig, max_lag: int) -> None:

@@ -228,3 +228,30 @@ def test_smile_and_pucker_share_the_corner_so_their_opposition_is_not_a_coupling
     cs, _ = analyse(sig, FPS, noise)
     assert not find(cs, "smile", "pucker", "left").synkinesis
     assert find(cs, "smile", "pucker", "left").direction == 1
+
+
+def test_a_response_that_follows_a_bilateral_movement_is_not_one_sided_through_its_passenger():
+    """Both brows follow the jaw in speech (the chin goes down as the lower lip does); the left
+    lower lip is busier with movements of its own, so only the right lower lip correlates well
+    with the right brow. The brow follows the jaw on both sides: no one-sided verdict (franck, a
+    healthy man talking, was called lower_lip -> brow_raise on the right this way)."""
+    rng = np.random.default_rng(4)
+    n = 1500
+    sig = rng.normal(0, 0.004, (n, 2, len(SIGNALS)))
+    noise = np.full((2, len(SIGNALS)), 0.004)
+    jaw = bursts(n, range(60, n - 60, 110), width=50, amp=0.08)
+    own = bursts(n, range(115, n - 60, 110), width=50, amp=0.08)    # the left lip's own movements
+    for s in range(2):
+        sig[:, s, S["chin"]] -= jaw
+        sig[:, s, S["brow_raise"]] += 0.5 * jaw
+    sig[:, 1, S["lower_lip"]] += jaw
+    sig[:, 0, S["lower_lip"]] += jaw + 2.0 * own
+    cs, _ = analyse(sig, FPS, noise)
+    right = find(cs, "lower_lip", "brow_raise", "right")
+    assert right.peak_r > 0.9 and find(cs, "lower_lip", "brow_raise", "left").peak_r < 0.6   # the trap is set
+    assert not right.synkinesis, right
+    # without the bilateral jaw the same one-sided pair is called
+    sig[:, :, S["chin"]] += jaw[:, None]
+    sig[:, 0, S["brow_raise"]] -= 0.5 * jaw
+    cs, _ = analyse(sig, FPS, noise)
+    assert find(cs, "lower_lip", "brow_raise", "right").synkinesis
