@@ -82,9 +82,12 @@ def record(opts: RecordOptions) -> dict:
                             mirrored=opts.mirrored, affected=opts.affected, extra_meta=opts.extra_meta,
                             timeline_file=opts.timeline_file,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
-    # A timeline's rest hold is where the subject was asked to rest: the baseline comes from it,
-    # not from the stretch that merely looks most neutral (a held pucker can look stiller).
-    rest = rest_window(opts.timeline, default=None) if opts.timeline else None
+    # A timeline's rest hold is where the subject was asked to rest: the baseline of a video
+    # measured fast comes from it, not from the stretch that merely looks most neutral (a held
+    # pucker can look stiller). In real time the calibration stretch passes unmeasured, and the
+    # whole hold would then leave the rest task without a measured frame (its keyframe, its
+    # levels): there the first seconds with a face, inside the hold, are the rest as before.
+    rest = rest_window(opts.timeline, default=None) if opts.timeline and opts.fast else None
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile, rest=rest,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
                             workers=opts.workers, duration_s=opts.duration)
