@@ -103,7 +103,8 @@ def format_index(key: str, value: float | None, words: bool = False) -> str | No
         return None
     if key in TEXTURE_INDICES:
         return format_clinical(TEXTURE_INDICES[key][0], value, words=words)
-    return f"{value:.0f}" if key.startswith("ocular") else f"{100 * value:.0f} %"
+    # round() to an int: a fraction of -0.003 reads "0 %", never "-0 %"
+    return f"{round(value):d}" if key.startswith("ocular") else f"{round(100 * value):d} %"
 
 
 # Resting-symmetry regions -> feature. The skin's texture (chin dimpling, neck bands) is left
