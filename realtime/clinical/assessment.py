@@ -28,6 +28,8 @@ Indices (pure functions of the signals, see ``realtime/signals.py``):
   raise and pucker (a broad smile and "eee" tense a healthy platysma).
 - resting symmetry per region: left/right ratio of raw features at rest (1 = symmetric), and
   left-minus-right differences in mm with their noise (``rest_symmetry.rest_asymmetry``).
+- co-activation per task window, the task's own movement taken as the driver of what moves
+  with it (``task_findings``).
 
 Each task hold level is the median over the hold frames of a repetition (blinks and faceless
 frames removed); repetitions are combined with the median. No fixed cut-off separates healthy
@@ -47,8 +49,15 @@ from calibration.baseline import MIN_NOISE
 from realtime.clinical.rest_symmetry import rest_asymmetry
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
-from realtime.signals.coactivation import analyse, blink_mask, fill_gaps
-from realtime.signals.features import FEATURES, SIGNALS, F, S, face_measured
+from realtime.signals.coactivation import (
+    NONE,
+    CoactivationConfig,
+    Coupling,
+    analyse,
+    blink_mask,
+    fill_gaps,
+)
+from realtime.signals.features import FEATURES, NAMES, SIGNALS, F, S, face_measured
 from realtime.signals.units import format_clinical
 
 
@@ -103,7 +112,8 @@ def format_index(key: str, value: float | None, words: bool = False) -> str | No
         return None
     if key in TEXTURE_INDICES:
         return format_clinical(TEXTURE_INDICES[key][0], value, words=words)
-    return f"{value:.0f}" if key.startswith("ocular") else f"{100 * value:.0f} %"
+    # round() to an int: a fraction of -0.003 reads "0 %", never "-0 %"
+    return f"{round(value):d}" if key.startswith("ocular") else f"{round(100 * value):d} %"
 
 
 # Resting-symmetry regions -> feature. The skin's texture (chin dimpling, neck bands) is left
@@ -363,10 +373,41 @@ def estimate_noise(t: np.ndarray, sig: np.ndarray, window: tuple[float, float]) 
     return np.maximum(1.4826 * mad, MIN_NOISE)
 
 
+def task_findings(sig: np.ndarray, fps: float, noise: np.ndarray, movement: str | None) -> list[Coupling]:
+    """``coactivation.analyse`` on one task's span, the subject performing ``movement`` (None:
+    unknown). Co-activation ranks co-moving drivers the same in every task (smile, eye closure,
+    brow raise, pucker, ...): a face whose eyes closed with each pucker had its chin dimpling called
+    eye closure -> chin dimpling in the pucker task. A finding whose driver moved along with the
+    task's movement (at no delay) is judged again as the task movement's, by the same rules with
+    the riders held still (no longer candidate drivers); the rider's pair is then no finding."""
+    couplings, _ = analyse(sig, fps, noise)
+    if movement is None:
+        return couplings
+    by = {(c.side, c.driver, c.response): c for c in couplings}
+    comove_r, tol = CoactivationConfig().comove_r, 1.0 / fps
+    riders = {(c.side, c.driver) for c in couplings if c.synkinesis and movement not in (c.driver, c.response)
+              and by[(c.side, movement, c.driver)].peak_r >= comove_r
+              and abs(by[(c.side, movement, c.driver)].lag_s) <= tol}
+    if not riders:
+        return couplings
+    still = np.array(sig, dtype=float, copy=True)
+    still[:, :, sorted({S[g] for _, g in riders})] = 0.0          # at rest (NaN would read as no face)
+    again = {(c.side, c.driver, c.response): c for c in analyse(still, fps, noise)[0]}
+    for c in couplings:
+        if c.synkinesis and (c.side, c.driver) in riders:
+            c.synkinesis, c.verdict = False, NONE
+            c.reason = f"moved with the {NAMES[movement]}, the movement the task asks for"
+            by[(c.side, movement, c.response)] = again[(c.side, movement, c.response)]
+    return list(by.values())
+
+
 def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
-                      timeline: list[dict]) -> dict:
-    """``coactivation.analyse`` on each task's span. Returns {task: [coupling dicts]}; only
-    pairs with peak r >= 0.5 or a synkinesis verdict are kept, to keep the file small."""
+                      timeline: list[dict], movements: dict[str, str] | None = None) -> dict:
+    """``task_findings`` on each task's span. ``movements``: the movement each task asks for, by
+    task key (default: the assessment's tasks'; the weekly test's are in ``recovery.TASK_SIGNAL``).
+    Returns {task: [coupling dicts]}; only pairs with peak r >= 0.5 or a synkinesis verdict are
+    kept, to keep the file small."""
+    movements = {k: t.driver for k, t in TASK_BY_KEY.items()} if movements is None else movements
     out = {}
     for task in tasks_in(timeline):
         if task == "rest":
@@ -374,7 +415,7 @@ def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndar
         m = task_span(t, timeline, task)
         if m.sum() < max(10, int(2 * fps)):
             continue
-        couplings, _ = analyse(sig[m], fps, noise)
+        couplings = task_findings(sig[m], fps, noise, movements.get(task))
         out[task] = [c.to_json() for c in couplings
                      if c.synkinesis or (np.isfinite(c.peak_r) and c.peak_r >= 0.5)]
     return out
@@ -382,9 +423,10 @@ def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndar
 
 def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fps: float,
                      rest_features: np.ndarray | None = None, noise: np.ndarray | None = None,
-                     blinks: np.ndarray | None = None) -> dict:
+                     blinks: np.ndarray | None = None, movements: dict[str, str] | None = None) -> dict:
     """All indices of one assessment. t: (T,), sig: (T, 2, N_SIGNALS) (NaN = no face);
-    rest_features: (2, N_FEATURES) raw features at rest, if known."""
+    rest_features: (2, N_FEATURES) raw features at rest, if known; movements: the movement each
+    task asks for (``task_coactivation``)."""
     timeline = validate_timeline(timeline)
     rw = rest_window(timeline)
     if noise is None:
@@ -420,7 +462,7 @@ def score_assessment(t: np.ndarray, sig: np.ndarray, timeline: list[dict], *, fp
         "rest_asymmetry": rest_asymmetry(t, sig, rest_features, rw, blinks),
         "rest_features": None if rest_features is None else {
             side: dict(zip(FEATURES, map(float, np.asarray(rest_features)[i]))) for i, side in enumerate(SIDES)},
-        "task_coactivation": task_coactivation(t, sig, fps, noise, timeline),
+        "task_coactivation": task_coactivation(t, sig, fps, noise, timeline, movements),
         "blink_frames": int(np.asarray(blinks).sum()),
         "notes": notes,
     }

@@ -12,6 +12,7 @@ from realtime.clinical.assessment import (
     score_assessment,
     validate_timeline,
 )
+from realtime.clinical.recovery import TASK_SIGNAL
 from realtime.jobs.analyze import run_analysis
 from realtime.jobs.inputs import check_assessment
 from realtime.sinks.analysis_files import faces_of, write_outputs
@@ -32,7 +33,8 @@ def assess_video(video: str | Path, out_dir: str | Path, model_path: str | Path,
     if rf is None:
         rf = result.baseline.level
     scores = score_assessment(result.timestamps, result.signals, timeline, fps=result.fps,
-                              rest_features=rf, noise=result.baseline.noise, blinks=result.blinks)
+                              rest_features=rf, noise=result.baseline.noise, blinks=result.blinks,
+                              movements=TASK_SIGNAL)
     scores["video"] = str(video)
     scores["timeline_source"] = "standard" if standard else "given"
     scores["faces"] = faces_of(result)

@@ -40,6 +40,7 @@ from realtime.live.engine import LiveEngine
 from realtime.live.feedback import BlinkGate, RepCounter, keep_below
 from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
+from realtime.live.status_line import StatusLine, status_parts
 from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
 from realtime.signals.coactivation import min_amplitude
@@ -175,6 +176,10 @@ class LiveWindow(QMainWindow):
         self.matrix = CoactivationMatrix()
         grid.addWidget(self.matrix, 2, 0)
         grid.addWidget(self._control_bar(sources or []), 3, 0, 1, 3)
+        # A line of its own, the window's width: beside the buttons it had a third of it and a
+        # recording's folder and warning pushed "face the camera" out of sight.
+        self.status = StatusLine()
+        grid.addWidget(self.status, 4, 0, 1, 3)
         grid.setColumnStretch(0, 4)
         grid.setColumnStretch(1, 3)
         grid.setRowStretch(1, 1)
@@ -259,10 +264,7 @@ class LiveWindow(QMainWindow):
         self.record.setCheckable(True)
         self.record.clicked.connect(self._toggle_record)
         lay.addWidget(self.record)
-        self.status = QLabel()
-        # Its text grows while recording; it must not widen the window.
-        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        lay.addWidget(self.status, 1)
+        lay.addStretch(1)
         return bar
 
     def _chosen(self) -> None:
@@ -471,19 +473,17 @@ class LiveWindow(QMainWindow):
         st = e.stats
         proc = np.median(st.process_ms) if st.process_ms else float("nan")
         lat = st.latencies_ms[-1] if st.latencies_ms else float("nan")
-        face = "face OK" if e.face_ok else "FACE LOST — face the camera"
         rec = e.recording
+        recording = None
         if rec is not None:
             secs = int(time.monotonic() - rec.started_at)
-            rec_text = f"<b style='color:#d00'>\u25cf REC {secs // 60:02d}:{secs % 60:02d}</b> {rec.folder.name} — "
-            if rec.writer.warning:
-                rec_text += f"<b>{rec.writer.warning}</b> — "
-        else:
-            rec_text = ""
+            recording = f"\u25cf REC {secs // 60:02d}:{secs % 60:02d} {rec.folder.name}"
         self.record.setChecked(rec is not None)
         self.record.setEnabled(e.baseline is not None or rec is not None)
-        self.status.setText(f"{rec_text}{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, "
-                            f"delay {lat:.0f} ms, dropped {st.dropped} — {face}")
+        self.status.set_parts(status_parts(
+            recording=recording, warning=None if rec is None else rec.writer.warning, face_ok=e.face_ok,
+            figures=f"{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, delay {lat:.0f} ms, "
+                    f"dropped {st.dropped}"))
         self.banner.setText(self.guidance())
 
     def guidance(self) -> str:

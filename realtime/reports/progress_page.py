@@ -2,7 +2,10 @@
 
 PATIENT_DIR holds one sub-folder per session (recorded session or ``analyze``/``assess``
 output). Per session: date (session.json "start", else the folder's time), status, days since
-onset when known, resting symmetry, synkinesis indices per side and co-activation strength.
+onset when known, resting symmetry, synkinesis indices per side (the skin-texture ones, chin
+dimpling and neck bands, in % texture change vs rest) and the involuntary movement found, in the
+units the report uses (how far the response moved, in mm or % of the rest eye opening; r beside
+it, labelled).
 A session that cannot be read is listed with the reason and left out; the others are shown.
 The same figures go into ``progress.csv`` beside the page, one row per session.
 """
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from realtime.clinical.assessment import TEXTURE_INDICES, format_index
 from realtime.clinical.recovery import task_movements
 from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.files import atomic_write_text
@@ -26,6 +30,7 @@ from realtime.reports.report import (
     _plt,
     coactivation_refusal,
     fig_to_uri,
+    flagged_rows,
     fmt,
     load_session,
     no_face,
@@ -34,6 +39,15 @@ from realtime.reports.report import (
     status_text,
 )
 from realtime.reports.session_data import ANALYSED
+from realtime.signals.features import NAMES
+from realtime.signals.units import (
+    UNITS_LEGEND,
+    clinical,
+    face_unit,
+    format_clinical,
+    unit,
+    unit_words,
+)
 from realtime.sinks.session import SessionFileError
 from realtime.sinks.tables import INDEX_COLUMNS, PROGRESS_CSV, Table, csv_text
 
@@ -47,17 +61,20 @@ class Skipped:
 
 
 def coactivation_strength(couplings: list[dict] | None) -> dict:
-    """Per side: smile -> eye_closure peak r, the largest flagged peak r and the number of
-    flagged pairs."""
+    """Per side: the smile -> eye closure pair's size (signed, in face units: the eye's
+    narrowing as a fraction of its rest opening, negative where it widens) and its peak r, the
+    flagged pairs in clinical words (``report.flagged_rows``), their number and largest peak r."""
     out = {}
     for side in SIDES:
         cs = [c for c in couplings or [] if c["side"] == side]
         se = next((c for c in cs if c["driver"] == "smile" and c["response"] == "eye_closure"), None)
         fl = [c for c in cs if c["synkinesis"]]
         out[side] = {
+            "smile_eye_size": None if se is None or se["amplitude"] is None else se["direction"] * se["amplitude"],
             "smile_eye_r": None if se is None else se["peak_r"],
             "max_flagged_r": max((c["peak_r"] for c in fl if c["peak_r"] is not None), default=None),
             "flagged": len(fl) if couplings is not None else None,
+            "pairs": flagged_rows(fl),
         }
     return out
 
@@ -140,16 +157,30 @@ def _one_line(exc: Exception) -> str:
     return msg if isinstance(exc, (ValueError, OSError)) and msg else f"{type(exc).__name__}: {msg}"
 
 
+# The skin-texture indices by name, as the pages label them: "chin dimpling (mentalis)".
+TEXTURE_LABELS = {k: f"{NAMES[g]} ({k})" for k, (g, _) in TEXTURE_INDICES.items()}
+SMILE_EYE = f"smile → eye closure: the eye's narrowing in {unit_words('eye_closure')}"
+TEXTURE_UNIT = unit_words(next(iter(TEXTURE_INDICES.values()))[0])
+FIGURE_ALT = ("progress over time: resting symmetry %, ocular index, " + SMILE_EYE + " (r beside each point), "
+              + " and ".join(TEXTURE_LABELS.values()) + f" in {TEXTURE_UNIT}")
+
+
+def _texture_value(r: dict, side: str, key: str):
+    v = r["indices"][side].get(key)
+    return None if v is None else clinical(TEXTURE_INDICES[key][0], v)
+
+
 def progress_figure(rows: list[dict]) -> str | None:
     plotted = ("symmetry", "symmetry_eye", "symmetry_mouth")
     if not any(r[k] is not None for r in rows for k in plotted) and not any(
             v is not None for r in rows for s in SIDES
-            for v in (r["indices"][s].get("ocular"), r["coact"][s]["smile_eye_r"])):
+            for v in (r["indices"][s].get("ocular"), r["coact"][s]["smile_eye_size"],
+                      *(r["indices"][s].get(k) for k in TEXTURE_INDICES))):
         return None   # nothing to draw: the page says why per session
     plt = _plt()
     use_days = all(r["days_since_onset"] is not None for r in rows)
     x = [r["days_since_onset"] if use_days else r["date"] for r in rows]
-    fig, axes = plt.subplots(3, 1, figsize=(10, 8.2), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(10, 10.6), sharex=True)
 
     def legend(ax, **kw):
         if ax.get_legend_handles_labels()[0]:   # a session list with no such values draws none
@@ -160,7 +191,8 @@ def progress_figure(rows: list[dict]) -> str | None:
         xs = [a for a, v in zip(x, vals) if v is not None]
         ys = [v for v in vals if v is not None]
         if ys:
-            ax.plot(xs, ys, marker="o", **kw)
+            ax.plot(xs, ys, **{"marker": "o", **kw})
+        return xs, ys
 
     ax = axes[0]
     series(ax, [r["symmetry"] for r in rows], color="#333", label="overall")
@@ -178,12 +210,33 @@ def progress_figure(rows: list[dict]) -> str | None:
     ax.set_ylabel("ocular index\n(100 = no synkinesis)")
     ax.set_ylim(min(50, ax.get_ylim()[0]), 102)
     legend(ax)
+    # How far the eye narrowed with the smile, in its clinical unit: r (~1 for any clear
+    # coupling) does not say how strong the involuntary movement is; it is written beside.
     ax = axes[2]
     for s in SIDES:
-        series(ax, [r["coact"][s]["smile_eye_r"] for r in rows], color=SIDE_COLOURS[s],
-               label=f"smile→eye closure, {s}")
-    ax.set_ylabel("co-activation\npeak r")
-    ax.set_ylim(-0.05, 1.05)
+        size = [r["coact"][s]["smile_eye_size"] for r in rows]
+        xs, ys = series(ax, [None if v is None else clinical("eye_closure", v) for v in size],
+                        color=SIDE_COLOURS[s], label=f"smile→eye closure, {s}")
+        rs = [r["coact"][s]["smile_eye_r"] for r, v in zip(rows, size) if v is not None]
+        for a, y, rv in zip(xs, ys, rs):
+            if rv is not None:
+                ax.annotate(f"r {rv:.2f}", (a, y), xytext=(0, 6 if s == SIDES[0] else -12), ha="center",
+                            textcoords="offset points", fontsize=7, color=SIDE_COLOURS[s])
+    ax.axhline(0, color="#888", lw=0.6)
+    ax.set_ylabel(f"smile→eye closure:\neye narrowing\n({unit('eye_closure')} of rest opening)")
+    lo, hi = ax.get_ylim()
+    pad = 0.15 * (hi - lo)           # room for the r written above (left) and below (right) a point
+    ax.set_ylim(min(lo - pad, -5), max(hi + pad, 25))
+    legend(ax)
+    ax = axes[3]
+    for s in SIDES:
+        for k, style in zip(TEXTURE_INDICES, ("-", "--")):
+            series(ax, [_texture_value(r, s, k) for r in rows], color=SIDE_COLOURS[s], ls=style,
+                   marker="s" if style == "--" else "o", label=f"{TEXTURE_LABELS[k]}, {s}")
+    ax.axhline(0, color="#888", lw=0.6)
+    ax.set_ylabel("chin dimpling,\nneck bands\n(" + TEXTURE_UNIT.replace(" vs", "\nvs") + ")")
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, -5), max(hi, 25))
     legend(ax)
     axes[-1].set_xlabel("days since onset" if use_days else "session date")
     if not use_days:
@@ -193,15 +246,25 @@ def progress_figure(rows: list[dict]) -> str | None:
     return fig_to_uri(fig)
 
 
+def _pair_text(p: dict) -> str:
+    """A flagged pair as the report words it: how the response moves, with what, how far; r last."""
+    return f"{p['moves']} with {p['driver']}: {p['size']}, lag {p['lag']} s (r {p['r']})"
+
+
 def table_row(r: dict) -> dict:
     """The row's cells as text for the template."""
     sides = []
     for s in SIDES:
         ix, co = r["indices"][s], r["coact"][s]
+        size = co["smile_eye_size"]
         sides.append({"side": s, "ocular": fmt(ix.get("ocular"), 1),
                       "ocular_corrected": fmt(ix.get("ocular_corrected"), 1),
-                      "oral": fmt(ix.get("oral"), pct=True),
-                      "coact": f"{fmt(co['smile_eye_r'])} / {'–' if co['flagged'] is None else co['flagged']}"})
+                      "oral": format_index("oral", ix.get("oral")) or fmt(None),
+                      "texture": [{"key": k, "shown": format_index(k, ix.get(k)) or fmt(None)}
+                                  for k in TEXTURE_INDICES],
+                      "smile_eye": fmt(None) if size is None else format_clinical("eye_closure", size),
+                      "smile_eye_r": None if co["smile_eye_r"] is None else f"r {co['smile_eye_r']:.2f}",
+                      "flagged": co["flagged"], "pairs": [_pair_text(p) for p in co["pairs"]]})
     return {"name": r["name"], "date": f"{r['date']:%Y-%m-%d %H:%M}" + ("" if r["date_known"] else " (file time)"),
             "days": fmt(r["days_since_onset"], 0), "symmetry": fmt(r["symmetry"], 1),
             "status": r["status"], "status_text": r["status_text"], "status_ok": r["status_ok"],
@@ -209,7 +272,8 @@ def table_row(r: dict) -> dict:
 
 
 # progress.csv: the page's table, one row per session, one value per cell (units in the names).
-PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
+PROGRESS_SIDE_COLUMNS = {**INDEX_COLUMNS, "smile_eye_size": f"smile_eye_closure_{face_unit('eye_closure')}",
+                         "smile_eye_r": "smile_eye_closure_peak_r", "flagged": "synkinesis_pairs",
                          "max_flagged_r": "synkinesis_max_peak_r"}
 # Resting asymmetry per measure (rest_symmetry.REST_MEASURES): left minus right and its noise.
 ASYMMETRY_COLUMNS = {"left_minus_right_mm": "left_minus_right_mm", "noise_mm": "noise_mm",
@@ -266,7 +330,9 @@ def progress_page(patient_dir: str | Path, rows: list[dict], skipped: list[Skipp
     view = build(rows) if view is None else view
     return render("progress.html.j2", title=f"Synkinesis progress – {Path(patient_dir).name}",
                   n=len(rows), written=f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M}", sides=SIDES,
-                  figure=progress_figure(rows), rows=[table_row(r) for r in rows], skipped=skipped,
+                  figure=progress_figure(rows), figure_alt=FIGURE_ALT, rows=[table_row(r) for r in rows],
+                  skipped=skipped, texture_labels=TEXTURE_LABELS, texture_unit=TEXTURE_UNIT,
+                  units_note=f"mm, {UNITS_LEGEND}",
                   view=view, sheet_file=sheet_file, summary_file=SUMMARY_HTML)
 
 
@@ -282,25 +348,25 @@ def summary_page(patient_dir: str | Path, rows: list[dict], view: RecoveryView) 
 
 
 def summary_indices(rows: list[dict], affected: str | None) -> list[dict]:
-    """The synkinesis indices of the first and latest test, per side (affected first)."""
+    """The synkinesis indices of the first and latest test, per side (affected first), each in
+    its unit (``assessment.format_index``)."""
     if not rows:
         return []
     sides = [affected, *[s for s in SIDES if s != affected]] if affected else list(SIDES)
     out = []
-    for key, label, pct in (("ocular_corrected", "ocular index, corrected (100 = none)", False),
-                            ("oral", "oral synkinesis", True), ("brow", "brow synkinesis", True)):
+    for key, label in (("ocular_corrected", "ocular index, corrected (100 = none)"),
+                       ("oral", "oral synkinesis"), ("brow", "brow synkinesis"),
+                       *TEXTURE_LABELS.items()):
         for s in sides:
             tag = f"{s} ({'affected' if s == affected else 'healthy'})" if affected else s
-            out.append({"what": f"{label}, {tag}", "first": _index_text(rows[0]["indices"][s].get(key), pct),
-                        "latest": _index_text(rows[-1]["indices"][s].get(key), pct)})
+            out.append({"what": f"{label}, {tag}", "first": _index_text(key, rows[0]["indices"][s].get(key)),
+                        "latest": _index_text(key, rows[-1]["indices"][s].get(key))})
     return out
 
 
-def _index_text(v, pct: bool) -> str:
-    """An index for the summary: a fraction in %, the ocular index in points (never "-0")."""
-    if v is None:
-        return fmt(None)
-    return f"{round(100 * v) + 0:d} %" if pct else f"{round(v) + 0:d}"
+def _index_text(key: str, v) -> str:
+    """An index for the summary in its unit, a dash where there is none."""
+    return format_index(key, v) or fmt(None)
 
 
 def write_progress(patient_dir: str | Path) -> tuple[Path, int]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from realtime.clinical.assessment import TEXTURE_INDICES
 from realtime.clinical.recovery import (
     PHASES,
     WEEK_DAYS,
@@ -28,7 +29,8 @@ from realtime.clinical.rest_symmetry import MEASURE_BY_KEY, REST_MEASURES, droop
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import TASK_LABELS, Column, contact_sheet, png_bytes, sheet_tasks, task_strip
 from realtime.reports.report import SIDE_COLOURS, _plt, fig_to_uri
-from realtime.signals.units import format_clinical
+from realtime.signals.features import NAMES
+from realtime.signals.units import clinical, format_clinical, unit_words
 
 # Synkinesis indices followed for a worsening trend, on the affected side: (name in words, the
 # way that is worse, the smallest change over the window that counts, in the index's unit).
@@ -260,11 +262,12 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
     """The synkinesis indices against days since onset, the natural-history phases shaded."""
     if v.days_label != "days since onset":
         return None
-    have = [any(np.isfinite(_index_value(r, s, k)) for r in rows for s in SIDES) for k in TREND_INDICES]
+    have = [any(np.isfinite(_index_value(r, s, k)) for r in rows for s in SIDES)
+            for k in (*TREND_INDICES, *TEXTURE_INDICES)]
     if not any(have):
         return None
     plt = _plt()
-    fig, axes = plt.subplots(2, 1, figsize=(10, 5.2), sharex=True)
+    fig, axes = plt.subplots(3, 1, figsize=(10, 7.0), sharex=True)
     x = np.array(v.days)
     right = max(NATURAL_HISTORY_DAYS, x.max() + 30)
     for ax in axes:
@@ -287,11 +290,24 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
             if np.isfinite(y).any() and (s == v.affected or v.affected is None):
                 axes[1].plot(x, y, marker=mark, ms=5, ls=style, color=SIDE_COLOURS[s], mfc="none" if k != "oral" else None,
                              label=f"{TREND_INDICES[k][0]}, {s}")
+        # The skin's texture change (chin dimpling, neck bands) in its own unit, not a fraction
+        # of a voluntary movement: its own panel.
+        for k, style, mark in zip(TEXTURE_INDICES, ("-", "--"), ("o", "s")):
+            y = [_index_value(r, s, k) for r in rows]
+            if np.isfinite(y).any() and (s == v.affected or v.affected is None):
+                axes[2].plot(x, clinical(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
+                             color=SIDE_COLOURS[s], mfc="none" if style != "-" else None,
+                             label=f"{NAMES[TEXTURE_INDICES[k][0]]} ({k}), {s}")
     axes[0].set_ylabel("ocular index, corrected\n(100 = no synkinesis)")
     axes[0].set_ylim(min(50, axes[0].get_ylim()[0]), 102)
     axes[1].set_ylabel("involuntary movement,\nfraction of voluntary")
     axes[1].set_ylim(-0.05, 1.05)
-    axes[1].set_xlabel("days since onset")
+    texture = TEXTURE_INDICES["mentalis"][0]
+    axes[2].set_ylabel("chin dimpling, neck bands\n(" + unit_words(texture).replace(" vs", "\nvs") + ")")
+    axes[2].axhline(0, color="#888", lw=0.6)
+    lo, hi = axes[2].get_ylim()
+    axes[2].set_ylim(min(lo, -5), max(hi, 25))
+    axes[2].set_xlabel("days since onset")
     if worse and worse[-1].reported:
         axes[0].text(0.99, 0.06, "worsening trend", transform=axes[0].transAxes, ha="right", color="#c01818",
                      fontsize=11, fontweight="bold")

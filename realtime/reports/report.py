@@ -31,6 +31,7 @@ from realtime.clinical.assessment import (
     score_assessment,
     tasks_in,
 )
+from realtime.clinical.recovery import TASK_SIGNAL
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
 from realtime.palette import SIDE_HEX
@@ -147,7 +148,7 @@ def session_scores(d: SessionData) -> dict | None:
         return None
     try:
         raw = score_assessment(d.t, d.sig, d.timeline, fps=d.fps, rest_features=_rest_features(d),
-                               noise=_noise(d))
+                               noise=_noise(d), movements=TASK_SIGNAL)
     except ValueError as exc:
         d.problems.append(f"assessment could not be scored ({exc})")
         return None

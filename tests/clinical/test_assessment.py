@@ -161,3 +161,33 @@ def test_no_synkinesis_scores_near_100_on_both_sides(assessed):
     at_rest = {"left": 100 * min(1.0, ratio_lr), "right": 100 * min(1.0, 1 / ratio_lr)}
     for side in ("left", "right"):
         assert ix[side]["ocular"] == pytest.approx(at_rest[side], abs=4), (ix, ratio_lr)
+
+
+def test_a_task_finding_names_the_movement_the_task_asks_for(demo_videos, model_path, tmp_path):
+    """The demo face puckers three times, closing both eyes with each pucker, and its left chin
+    dimples 0.1 s after each (the real model reads the video). In the pucker task the chin
+    dimpling's driver is the pucker: eye closure ranks before the pucker among drivers that move
+    together, and was named, but it only moved with each pucker."""
+    from realtime.cli import main
+    holds = [(3.0, 5.5), (7.5, 10.0), (12.0, 14.5)]
+    timeline = [{"task": "rest", "rep": 1, "start_s": 0.0, "end_s": 2.7, "phase": "hold"}]
+    for i, (a, b) in enumerate(holds):
+        end = holds[i + 1][0] if i + 1 < len(holds) else 16.0
+        timeline += [{"task": "pucker", "rep": i + 1, "start_s": a, "end_s": b, "phase": "hold"},
+                     {"task": "pucker", "rep": i + 1, "start_s": b, "end_s": end, "phase": "relax"}]
+    # what the face does: the assessment's timeline, and a gentle eye closure with each pucker
+    script = timeline + [{"task": "eye_gentle", "rep": i + 1, "start_s": a, "end_s": b, "phase": "hold"}
+                         for i, (a, b) in enumerate(holds)]
+    video, truth = demo_videos("pucker_closing_eyes", seconds=16, fps=15, seed=1, pattern="pucker-chin",
+                               synkinesis="left", protocol="pucker closing the eyes", timeline=script)
+    tl_path = save_timeline(timeline, tmp_path / "timeline.json")
+    out = tmp_path / "out"
+    assert main(["assess", str(video), "--out", str(out), "--timeline", str(tl_path),
+                 "--model", str(model_path), "--quiet"]) == 0
+    pairs = json.loads((out / "assessment.json").read_text())["task_coactivation"]["pucker"]
+    chin = [c for c in pairs if c["synkinesis"] and c["response"] == "chin_dimpling"]
+    assert [(c["driver"], c["side"], c["moves"]) for c in chin] == [("pucker", "left", "chin skin dimples")], pairs
+    assert abs(chin[0]["lag_s"] - truth.config.delay_s) <= 1 / 15 + 1e-9
+    # the eye closure moved with every pucker: its pair is no finding, and says why
+    (eye,) = [c for c in pairs if (c["driver"], c["response"], c["side"]) == ("eye_closure", "chin_dimpling", "left")]
+    assert not eye["synkinesis"] and "pucker" in eye["reason"], eye

@@ -271,6 +271,60 @@ def test_paints_a_plot(live, tmp_path):
     assert live.grab().save(str(tmp_path / "window.png"))
 
 
+def _shown(label) -> tuple[str, float]:
+    """A rich-text label's text as a person reads it, and the width it needs in the label's font."""
+    from PySide6.QtGui import QTextDocument
+    doc = QTextDocument()
+    doc.setDefaultFont(label.font())
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text())
+    return doc.toPlainText(), doc.idealWidth()
+
+
+def test_status_line_fits_a_1280_window_and_says_what_to_do(live, app, tmp_path):
+    """Recording, the face lost and the disk filling up at once, at 1280x800: the status line
+    shows all of its text within its width (what to do first), or ends in an ellipsis with the
+    whole text in its tooltip."""
+    live.resize(1280, 800)
+    app.processEvents()
+    live.timer.stop()                 # nothing else rewrites the line meanwhile
+    live.sessions_dir = tmp_path
+    try:
+        live.record.click()
+        rec = live.engine.recording
+        assert rec is not None
+        # the writer's own warning, as when the disk fills up while recording
+        rec.writer.video_reserve_bytes = 1 << 62
+        rec.writer._check_video_space()
+        assert rec.writer.warning and "disk almost full" in rec.writer.warning
+        for _ in range(50):            # the loop's thread may see the face again in between
+            live.engine.display.face_ok = False
+            live._status()
+            text, need = _shown(live.status)
+            if "FACE LOST" in text:
+                break
+        app.processEvents()
+        assert live.width() == 1280
+        width = live.status.contentsRect().width()
+        assert need <= width + 1, (need, width, text)
+        assert text.startswith("\u25cf REC ") and "FACE LOST — face the camera" in text, text
+        if text.endswith("\u2026") or rec.writer.warning not in text:
+            tip = live.status.toolTip()
+            assert rec.writer.warning in tip and "FACE LOST" in tip and live.engine.source_name in tip, tip
+        shots = os.environ.get("SYNKINESIS_SCREENSHOTS")     # to look at: a folder for the picture
+        assert live.grab().save(str((Path(shots) if shots else tmp_path) / "live_status_1280x800.png"))
+        # back to normal: the whole line fits again and needs no tooltip
+        live.record.click()
+        live.engine.display.face_ok = True
+        live._status()
+        text, need = _shown(live.status)
+        assert need <= live.status.contentsRect().width() + 1 and not text.endswith("\u2026"), text
+    finally:
+        if live.engine.recording is not None:
+            live.record.click()
+        live.timer.start()
+
+
 def test_closing_stops_every_thread(live, app):
     assert _live_threads()
     live.close()

@@ -224,3 +224,59 @@ def test_no_warning_reaches_the_terminal_while_writing_pages(session_dir, tmp_pa
         write_report(patient / "s1")
         write_progress(patient)
     assert not caught, [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+def test_progress_page_shows_texture_indices_and_involuntary_movement_in_clinical_units(session_dir, neck_session,
+                                                                                       tmp_path):
+    """The progress page reads like the report: the chin-dimpling (mentalis) and neck-band
+    (platysma) indices per side in their unit, and each session's involuntary movement as how
+    far the response moved (the eye's narrowing in % of its rest opening, the flagged pairs in
+    words and units), r only beside it, labelled."""
+    from realtime.cli import main
+    from realtime.clinical.assessment import format_index
+    from realtime.reports.report import load_session, session_couplings, session_scores
+    from realtime.signals.units import format_clinical
+    patient = tmp_path / "patient"
+    for name, src, days in (("s1", session_dir, 60), ("s2", neck_session, 90)):
+        shutil.copytree(src, patient / name)
+        meta = json.loads((patient / name / "session.json").read_text())
+        meta["days_since_onset"] = days
+        (patient / name / "session.json").write_text(json.dumps(meta))
+    assert main(["progress", str(patient)]) == 0
+    page_path = patient / "progress.html"
+    page = parse(page_path)
+    table = pd.read_csv(patient / "progress.csv")
+    shown_texture = 0
+    for k, name in enumerate(("s1", "s2")):
+        d = load_session(patient / name)
+        scores, couplings = session_scores(d), session_couplings(d)
+        for side in ("left", "right"):
+            for key in ("mentalis", "platysma"):
+                v = scores["indices"][side][key]
+                cell = page.cell(session=name, col=key, side=side)
+                assert cell == (format_index(key, v) or "–"), (name, key, side, cell)
+                shown_texture += v is not None
+            # smile -> eye closure: the eye's narrowing first, r after it and labelled
+            se = next(c for c in couplings if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", side))
+            size = se["direction"] * se["amplitude"]
+            cell = page.cell(session=name, col="smile_eye", side=side)
+            assert cell.startswith(format_clinical("eye_closure", size)), cell
+            assert cell.endswith(f"r {se['peak_r']:.2f}") and cell.count("r ") == 1, cell
+            assert table[f"smile_eye_closure_fissure_fraction_{side}"][k] == pytest.approx(size, abs=1e-4)
+    # the neck session's indices are shown (brow raise: both texture indices scored), not dashes
+    assert shown_texture >= 4
+    # the flagged pairs in words and units (as on the report), r last
+    flagged = next(c for c in session_couplings(load_session(patient / "s1"))
+                   if c["synkinesis"] and (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", "left"))
+    cell = page.cell(session="s1", col="flagged", side="left")
+    assert f"eye narrows with smile: {format_clinical('eye_closure', flagged['amplitude'])}" in cell, cell
+    assert cell.endswith(f"(r {flagged['peak_r']:.2f})") or f"(r {flagged['peak_r']:.2f})" in cell, cell
+    neck = page.cell(session="s2", col="flagged", side="left")
+    assert "neck bands show with brow raise:" in neck and "% tex" in neck, neck
+    # the plot over time names the units it draws, r is no axis of it
+    (alt,) = [a["alt"] for tag, a in page.tags if tag == "img" and a.get("alt", "").startswith("progress over time")]
+    assert "% of the rest eye opening" in alt and "% texture change vs rest" in alt and "peak r" not in alt, alt
+    # the clinician's summary lists the texture indices per side too
+    summary = (patient / "progress-summary.html").read_text()
+    for label in ("chin dimpling (mentalis)", "neck bands (platysma)"):
+        assert summary.count(label) == 2, label
