@@ -30,6 +30,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
+from realtime.tracking.registration import registered_band
 
 # The brow's lower edge (the mesh's brow contour below the upper edge in REGIONS), lateral to medial.
 LOWER_EDGE = {"left": [276, 283, 282, 295, 285], "right": [46, 53, 52, 65, 55]}
@@ -115,12 +116,7 @@ class BrowHeight:
         return cv2.GaussianBlur(patch, (0, 0), BLUR_PX)
 
     def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
-        x0, y0, x1, y1 = self.box
-        m = np.asarray(warp, np.float64).copy()
-        m[:, 2] += m[:, :2] @ self._origin
-        band = cv2.warpAffine(frame_rgb, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-        return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
+        return registered_band(frame_rgb, warp, self.box)
 
     def measure(self, band: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
         out = np.full(len(SIDES), np.nan)

@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from realtime.landmarks import EYE_OUTLINE, REGIONS, SIDES
+from realtime.tracking.registration import registered_band
 
 # Eye corners in image order (smaller x first in an unmirrored frame), so that the eye's own
 # axes point right and down for both eyes: the left eye's inner corner, the right eye's outer.
@@ -487,12 +488,7 @@ class EyeBand:
         return self.opening.rest
 
     def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
-        x0, y0, x1, y1 = self.box
-        m = np.asarray(warp, np.float64).copy()
-        m[:, 2] += m[:, :2] @ self._origin
-        band = cv2.warpAffine(frame_rgb, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
-        return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
+        return registered_band(frame_rgb, warp, self.box)
 
     def set_reference_mesh(self, landmarks: dict[str, np.ndarray]) -> None:
         """The rest of the mesh prior: side -> (478, 2) reference px, the mesh that the tracker

@@ -82,6 +82,17 @@ class Registrar:
         return self.warp
 
 
+def registered_band(frame_rgb: np.ndarray, warp: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The grey image of the reference's pixel box (x0, y0, x1, y1) in a frame, registered:
+    ``warp`` (2, 3) maps reference px to frame px. Returns (y1 - y0, x1 - x0) uint8."""
+    x0, y0, x1, y1 = box
+    m = np.asarray(warp, np.float64).copy()
+    m[:, 2] += m[:, :2] @ np.array([x0, y0], np.float64)
+    band = cv2.warpAffine(frame_rgb, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
+
+
 def apply_warp(w: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Map (N, 2) reference pixels to frame pixels with a 2x3 affine."""
     return pts @ w[:, :2].T + w[:, 2]
