@@ -74,7 +74,7 @@ def test_analyze_into_a_recorded_session_is_refused_and_keeps_its_frames(cli, vi
     session.mkdir()
     (session / "session.json").write_text('{"status": "complete"}')
     (session / "frames.csv").write_text("the recording's own rows\n")
-    for cmd in (["analyze", video], ["assess", video, "--timeline", _short_timeline(tmp_path)]):
+    for cmd in (["analyze", video], ["assess", video, "--timeline", _timeline(tmp_path / "t.json", (3, 6))]):
         code, err, s = cli(*cmd, "--out", session)
         assert code == 2 and s < FAST_S and "holds a recorded session" in err and "new --out" in err
     assert (session / "frames.csv").read_text() == "the recording's own rows\n"
@@ -86,11 +86,12 @@ def test_analyze_into_a_recorded_session_is_refused_and_keeps_its_frames(cli, vi
     assert code == 2 and "already holds results (summary.json)" in err and "--force" in err
 
 
-def _short_timeline(tmp_path: Path) -> Path:
-    p = tmp_path / "t.json"
-    p.write_text(json.dumps([{"task": "rest", "rep": 1, "start_s": 0, "end_s": 3, "phase": "hold"},
-                             {"task": "smile_open", "rep": 1, "start_s": 3, "end_s": 6, "phase": "hold"}]))
-    return p
+def _timeline(path: Path, smile_s: tuple[float, float]) -> Path:
+    """A rest hold from 0 to 3 s and a smile hold over ``smile_s``, written to ``path``."""
+    path.write_text(json.dumps([{"task": "rest", "rep": 1, "start_s": 0, "end_s": 3, "phase": "hold"},
+                                {"task": "smile_open", "rep": 1, "start_s": smile_s[0], "end_s": smile_s[1],
+                                 "phase": "hold"}]))
+    return path
 
 
 def test_a_playlist_named_mp4_is_refused_at_once(cli, video, tmp_path):
@@ -118,15 +119,9 @@ def test_assess_without_a_timeline_on_a_short_video_says_how_to_fix_it(cli, vide
     assert "start_s" in json.loads(t.read_text())["about"]      # says how to edit it
     code, err, _ = cli("assess", "--write-timeline", t)
     assert code == 2 and "exists" in err                     # never overwritten without --force
-    code, err, _ = cli("assess", video, "--out", tmp_path / "o", "--timeline", _long_timeline(tmp_path))
+    long = _timeline(tmp_path / "long.json", (25, 30))
+    code, err, _ = cli("assess", video, "--out", tmp_path / "o", "--timeline", long)
     assert code == 2 and "lasts 10.0 s but the timeline needs 30.0 s" in err
-
-
-def _long_timeline(tmp_path: Path) -> Path:
-    p = tmp_path / "long.json"
-    p.write_text(json.dumps([{"task": "rest", "rep": 1, "start_s": 0, "end_s": 3, "phase": "hold"},
-                             {"task": "smile_open", "rep": 1, "start_s": 25, "end_s": 30, "phase": "hold"}]))
-    return p
 
 
 def test_record_refuses_a_folder_with_other_files_before_starting(cli, video, tmp_path):
