@@ -6,6 +6,12 @@ on each side, at each strength), and the table says for each: false positives, w
 planted side and only it was found, the lag error, the measured size of the planted narrowing
 (gain: measured change per planted change, planted clip minus original) and how still the
 other eye stayed (its correlation with the planted track).
+
+The gain compares fractions of the rest fissure, and the planting and the product each find
+the rest fissure's margins by their own edge rule; on a small, blurred eye the two can pick
+different edges (cap13_edit2's left eye, 17 px wide: 3.8 px for the planting, 7.5 px for the
+product, while its right eye reads 7.3 and 6.8). ``px gain`` compares the lid movement itself:
+the gain times the ratio of the two rest fissures (product / planting, in eye widths).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch, wit
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
 from realtime.signals.coactivation import UNDECIDED
-from realtime.signals.features import S
+from realtime.signals.features import F, S
 from realtime.tracking.model_asset import resolve_model
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm")
@@ -38,6 +44,7 @@ class RealCase:
     correct: bool
     lag_error_s: float | None = None
     gain: float | None = None
+    px_gain: float | None = None     # the gain in lid movement (px), whatever each rest fissure is
     still_eye_r: float | None = None
     still_eye_gain: float | None = None   # the other eye's change per planted change (0: still)
     error: str | None = None
@@ -72,6 +79,10 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     blink = np.asarray(truth.get("original_blink", [False] * n)[:n], bool)   # the plant has no truth there
     ok = np.isfinite(diff) & (planted > 0.02) & ~blink
     gain = float(np.polyfit(planted[ok], diff[ok], 1)[0]) if ok.sum() > 10 else None
+    # Rest fissures in eye widths: the product's (its baseline's eye_aperture) and the planting's.
+    ours = float(base.baseline.level[0 if side == "left" else 1, F["eye_aperture"]])
+    theirs = truth["rest_fissure_px"] / truth["rest_eye_width_px"]
+    px_gain = gain * ours / theirs if gain is not None and theirs > 0 and np.isfinite(ours) else None
     still = _eye(a, other)[:n] - _eye(base, other)[:n]
     fin = np.isfinite(still) & ~blink
     enough = fin.sum() > 10 and planted[fin].std() > 0
@@ -82,7 +93,7 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
                and c.response == "eye_closure" and c.side == side]
     fps = a.fps
     correct = bool(hit) and not wrong and lag_err is not None and lag_err <= 1.0 / fps + 1e-9
-    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, still_r, still_gain,
+    return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, px_gain, still_r, still_gain,
                     undecided=pending[0] if pending and not hit else None)
 
 
@@ -107,7 +118,7 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
     for group, videos in groups.items():
         print(f"== {group}: {len(videos)} videos")
         print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<44} {'lag err':>8} {'gain':>6} "
-              f"{'still eye r':>11} {'still gain':>10}")
+              f"{'px gain':>7} {'still eye r':>11} {'still gain':>10}")
         cases: list[RealCase] = []
         with tempfile.TemporaryDirectory() as tmp:
             for v in videos:
@@ -148,7 +159,7 @@ def _row(c: RealCase) -> None:
             verdict = "undecided: " + c.undecided.replace("not enough data: ", "")
     print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:44]:<44} "
           f"{_fmt(None if c.lag_error_s is None else c.lag_error_s * 1000, '.0f', ' ms'):>8} "
-          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10}", flush=True)
+          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.px_gain, '.2f'):>7} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10}", flush=True)
 
 
 def _summary(cases: list[RealCase]) -> None:
@@ -160,6 +171,7 @@ def _summary(cases: list[RealCase]) -> None:
     other = sum(any(f[2] != c.planted for f in c.flagged) for c in planted)
     lags = [c.lag_error_s for c in planted if c.lag_error_s is not None]
     gains = [c.gain for c in planted if c.gain is not None]
+    px = [c.px_gain for c in planted if c.px_gain is not None]
     still = [abs(c.still_eye_r) for c in planted if c.still_eye_r is not None]
     still_g = [abs(c.still_eye_gain) for c in planted if c.still_eye_gain is not None]
     print(f"false positives on unplanted videos: {fp}/{len(plain)}; planted found on the right side "
@@ -170,5 +182,7 @@ def _summary(cases: list[RealCase]) -> None:
         print(f"lag error median {np.median(lags) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms")
     if gains:
         print(f"eye-opening gain (measured / planted narrowing) median {np.median(gains):.2f}, "
-              f"range {min(gains):.2f}-{max(gains):.2f}; still eye |r| median {np.median(still):.2f}, "
+              f"range {min(gains):.2f}-{max(gains):.2f}"
+              + (f" (in px: median {np.median(px):.2f}, range {min(px):.2f}-{max(px):.2f})" if px else "")
+              + f"; still eye |r| median {np.median(still):.2f}, "
               f"|gain| median {np.median(still_g):.3f}, max {max(still_g):.3f}")
