@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from realtime.signals.coactivation import min_amplitude
+from realtime.signals.coactivation import MOVES_BOTH_WAYS, min_amplitude
 from realtime.signals.features import SIGNALS
 
 
@@ -34,6 +34,13 @@ def keep_below(noise: np.ndarray, max_range: np.ndarray | None, side: int, signa
     if limit < floor:
         return Band(floor, "smallest visible movement")
     return Band(limit, how)
+
+
+def still_movement(value: float, signal: str) -> float:
+    """How far the still region moved from rest, the way that counts as a leak: either way for a
+    region synkinesis pulls both ways (a brow pulled down with each pucker, ``MOVES_BOTH_WAYS``),
+    else its own way only (an eye opening wider is no leak)."""
+    return abs(value) if signal in MOVES_BOTH_WAYS else value
 
 
 class RepCounter:

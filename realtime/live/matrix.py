@@ -19,7 +19,7 @@ from realtime.landmarks import SIDES
 from realtime.palette import SIDE_RGB
 from realtime.signals.episodes import MIN_WINDOW_S
 from realtime.signals.features import NAMES, SIGNALS, movement
-from realtime.signals.units import format_clinical
+from realtime.signals.units import format_clinical, format_lag
 
 SHORT = {"brow_raise": "brow", "eye_closure": "eye", "cheek_raise": "cheek", "nose_wrinkle": "nose",
          "smile": "smile", "pucker": "pucker", "lower_lip": "l.lip", "chin": "chin",
@@ -86,7 +86,7 @@ class CoactivationMatrix(QWidget):
         how = movement(SIGNALS[r], 1 if v >= 0 else -1)
         amount = f"{format_clinical(SIGNALS[r], abs(size))}, " if math.isfinite(size) else ""
         return (f"{SIDES[s][0].upper()}: {how} with {NAMES[SIGNALS[d]]}: {amount}"
-                f"lag {self.lag[s, d, r]:+.2f} s (r {v:.2f})" + (" SYNKINESIS" if self.flag[s, d, r] else ""))
+                f"lag {format_lag(self.lag[s, d, r])} (r {v:.2f})" + (" SYNKINESIS" if self.flag[s, d, r] else ""))
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)

@@ -37,13 +37,13 @@ from realtime.jobs.schedule import due_text, next_due, schedule_line
 from realtime.landmarks import SIDES
 from realtime.live import overlay
 from realtime.live.engine import LiveEngine
-from realtime.live.feedback import BlinkGate, RepCounter, keep_below
+from realtime.live.feedback import BlinkGate, RepCounter, keep_below, still_movement
 from realtime.live.gauge import Gauge
 from realtime.live.matrix import SHORT, CoactivationMatrix
 from realtime.live.status_line import StatusLine, status_parts
 from realtime.palette import SIDE_HEX, SIDE_RGB
 from realtime.reports.report import write_report
-from realtime.signals.coactivation import min_amplitude
+from realtime.signals.coactivation import MOVES_BOTH_WAYS, min_amplitude
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import NAMES, SIGNALS
 from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit, unit_words
@@ -450,21 +450,23 @@ class LiveWindow(QMainWindow):
         blink = self.gauge.blink          # unchanged until a new frame says otherwise
         for row in new:
             if np.isfinite(row).all():
-                this_over = row[side, still] > band.limit
+                this_over = still_movement(row[side, still], SIGNALS[still]) > band.limit
                 # a blink closes both eyes briefly: neither a leak nor "too much"
                 blink = still == eye and self.blinks.update(time.monotonic(), this_over,
                                                             row[1 - side, eye] > other_band)
                 self.reps.update(row[side, prac], on, this_over and not blink)
-        value = float(new[-1, side, still]) if len(new) else self.gauge.value
+        value = float(still_movement(new[-1, side, still], SIGNALS[still])) if len(new) else self.gauge.value
         if len(new) and not np.isfinite(value):
             value = float("nan")
         name = f"{self.side.currentData().upper()} {NAMES[SIGNALS[still]]}"
+        either = SIGNALS[still] in MOVES_BOTH_WAYS      # a brow pulled down leaks as a raised one does
         over = self.gauge.set_state(value, band.limit, name, blink=bool(blink),
-                                    fmt=partial(format_clinical, SIGNALS[still]), unit=unit_words(SIGNALS[still]))
+                                    fmt=partial(format_clinical, SIGNALS[still]),
+                                    unit=unit_words(SIGNALS[still]) + (", either way" if either else ""))
         if over and not self._was_over and self.beep.isChecked():
             QApplication.beep()
         self._was_over = over
-        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit, words=True)} ({band.how}) "
+        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit, words=True)}{' either way' if either else ''} ({band.how}) "
                                 f"while you practise the {NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
         self.rep_label.setText(f"Clean reps: {self.reps.clean} / {self.reps.total}")
 

@@ -72,3 +72,8 @@ def format_clinical(signal: str, value: float, iod_mm: float = IOD_MM, words: bo
     if signal in PERCENT:
         return f"{round(v):d} {u}"
     return f"{round(v, 1) + 0.0:.1f} {u}"   # + 0.0: no "-0.0"
+
+
+def format_lag(seconds: float) -> str:
+    """A lag as a person reads it: "+0.11 s" (positive: the response follows the driver)."""
+    return f"{round(seconds, 2) + 0.0:+.2f} s"   # + 0.0: a lag of -0.001 s reads "+0.00", not "-0.00"

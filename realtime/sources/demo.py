@@ -11,11 +11,16 @@ from .base import Frame, FrameSource, Pacer
 from .demo_face import DemoConfig, DemoFace
 
 
+LIVE_DEMO = {"seconds": 120.0, "synkinesis": "left", "head_motion": True}
+
+
 def live_demo_config(**settings) -> DemoConfig:
     """The demo face a live window or recording shows (2 min, left smile-eye synkinesis, head
-    motion), with ``settings`` (DemoConfig fields: affected, rest_droop, movement, protocol and
-    timeline, ...) changed."""
-    return dataclasses.replace(DemoConfig(seconds=120.0, synkinesis="left", head_motion=True), **settings)
+    motion), with ``settings`` (DemoConfig fields: pattern, affected, rest_droop, movement,
+    protocol and timeline, ...) changed."""
+    # Built afresh rather than replaced: a config fills in its pattern's own strength and delay,
+    # and replace() kept smile-eye's (a pucker-brow-down planted at 0.5 mm instead of 3).
+    return DemoConfig(**{**LIVE_DEMO, **settings})
 
 
 class DemoSource(FrameSource):

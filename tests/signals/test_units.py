@@ -1,4 +1,4 @@
-from realtime.signals.units import IOD_MM, clinical, format_clinical, unit
+from realtime.signals.units import IOD_MM, clinical, format_clinical, format_lag, unit
 
 
 def test_eye_closure_reads_in_percent_of_the_rest_fissure():
@@ -17,3 +17,9 @@ def test_movements_read_in_mm_from_the_inter_ocular_distance():
 def test_no_negative_zero():
     assert format_clinical("eye_closure", -0.004) == "0 %"
     assert format_clinical("smile", -0.0004) == "0.0 mm"
+
+
+def test_lag_reads_signed_in_seconds_without_negative_zero():
+    assert format_lag(0.113) == "+0.11 s"
+    assert format_lag(-0.2) == "-0.20 s"
+    assert format_lag(-0.001) == "+0.00 s"     # a zero-lag pair read "lag -0.00 s" in the live window

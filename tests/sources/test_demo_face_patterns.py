@@ -9,6 +9,7 @@ import pytest
 from realtime.cli.demo_video import PATTERN_NAMES
 from realtime.landmarks import REGIONS
 from realtime.sources.demo_face import PATTERNS, DemoConfig, DemoFace, DemoTruth, write_demo_video
+from realtime.sources.open import open_source
 from realtime.tracking.landmarker import Landmarker
 
 
@@ -128,3 +129,15 @@ def test_blinks_move_the_lids_between_the_canthi_and_nothing_beside_them(model_p
     beside = [pts[133] + (9, 0), pts[362] - (9, 0), pts[168], pts[6]]
     still = [_vertical_shift(*gray, p) for p in beside]
     assert max(abs(s) for s in still) < 0.15, still
+
+
+@pytest.mark.parametrize("name", PATTERN_NAMES)
+def test_the_live_demo_source_plants_a_chosen_pattern_at_its_own_size(name):
+    spec = PATTERNS[name]
+    src = open_source("demo", realtime=False, demo={"pattern": name, "synkinesis": "right"})
+    (planted,) = src.face.truth.responses
+    # The live demo once kept smile-eye's 0.5 and 0.15 s for any pattern: 0.5 mm of brow instead of 3.
+    assert (planted.side, planted.size, planted.delay_s) == ("right", spec.strength, spec.delay_s)
+    assert np.abs(planted.trace).max() > 0.5 * spec.strength                # it is drawn that big
+    chosen = open_source("demo", realtime=False, demo={"pattern": name, "strength": 0.1, "delay_s": 0.3})
+    assert (chosen.config.strength, chosen.config.delay_s) == (0.1, 0.3)

@@ -1,0 +1,23 @@
+"""The live co-activation matrix's numbered pairs and their lines, on a real widget offscreen."""
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from realtime.live.matrix import CoactivationMatrix  # noqa: E402
+from realtime.signals.coactivation import Coupling  # noqa: E402
+
+
+def test_a_zero_lag_pair_reads_plus_zero_and_its_size_in_mm(tmp_path):
+    app = QApplication.instance() or QApplication([])
+    m = CoactivationMatrix()
+    m.resize(560, 330)
+    m.set_couplings([Coupling("cheek_raise", "smile", "right", peak_r=0.998, lag_s=-0.001, gain=1.0,
+                              amplitude=0.054, synkinesis=False)], seconds=10)
+    (pair,) = m.pairs()
+    assert pair.text == "R: mouth corner up and out with cheek raise: 3.4 mm, lag +0.00 s (r 1.00)"
+    m.show()
+    app.processEvents()
+    assert m.grab().save(str(tmp_path / "matrix.png"))
