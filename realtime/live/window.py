@@ -466,7 +466,8 @@ class LiveWindow(QMainWindow):
         if over and not self._was_over and self.beep.isChecked():
             QApplication.beep()
         self._was_over = over
-        self.band_label.setText(f"Keep below {format_clinical(SIGNALS[still], band.limit, words=True)}{' either way' if either else ''} ({band.how}) "
+        limit = format_clinical(SIGNALS[still], band.limit, words=True) + (" either way" if either else "")
+        self.band_label.setText(f"Keep below {limit} ({band.how}) "
                                 f"while you practise the {NAMES[SIGNALS[prac]]} on the {self.side.currentData()} side.")
         self.rep_label.setText(f"Clean reps: {self.reps.clean} / {self.reps.total}")
 
