@@ -145,5 +145,6 @@ class BrowHeight:
             if shifts:
                 shifts = np.array(shifts)
                 near = np.abs(shifts - np.median(shifts)) <= AGREE_IOD
-                out[k] = float(shifts[near].mean()) - head
+                if near.any():      # an even number of pieces, none near their median: no agreement
+                    out[k] = float(shifts[near].mean()) - head
         return out
