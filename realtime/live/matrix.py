@@ -45,6 +45,7 @@ class CoactivationMatrix(QWidget):
         self.r = np.full((2, n, n), np.nan)
         self.lag = np.full((2, n, n), np.nan)
         self.size = np.full((2, n, n), np.nan)     # the response's movement, signal units (signed)
+        self.seen: dict[tuple[int, int, int], tuple[str, str]] = {}   # (driver, response) moves in words
         self.flag = np.zeros((2, n, n), bool)
         self.label_strongest = label_strongest
         self.updates = 0
@@ -56,10 +57,12 @@ class CoactivationMatrix(QWidget):
         for a in (self.r, self.lag, self.size):
             a[:] = np.nan
         self.flag[:] = False
+        self.seen.clear()
         for c in couplings:
             s, d, r = SIDES.index(c.side), idx[c.driver], idx[c.response]
             self.r[s, d, r], self.lag[s, d, r], self.flag[s, d, r] = c.peak_r, c.lag_s, c.synkinesis
             self.size[s, d, r] = c.direction * c.amplitude
+            self.seen[(s, d, r)] = c.as_seen()
         self.note = f"last {seconds:.0f} s"
         self.updates += 1
         self.update()
@@ -83,9 +86,10 @@ class CoactivationMatrix(QWidget):
 
     def _caption(self, s: int, d: int, r: int) -> str:
         v, size = self.r[s, d, r], self.size[s, d, r]
-        how = movement(SIGNALS[r], 1 if v >= 0 else -1)
+        # How each moved, the driver its larger way: a pucker's cheek goes down with the corner.
+        driver, how = self.seen.get((s, d, r), (NAMES[SIGNALS[d]], movement(SIGNALS[r], 1 if v >= 0 else -1)))
         amount = f"{format_clinical(SIGNALS[r], abs(size))}, " if math.isfinite(size) else ""
-        return (f"{SIDES[s][0].upper()}: {how} with {NAMES[SIGNALS[d]]}: {amount}"
+        return (f"{SIDES[s][0].upper()}: {how} with {driver}: {amount}"
                 f"lag {format_lag(self.lag[s, d, r])} (r {v:.2f})" + (" SYNKINESIS" if self.flag[s, d, r] else ""))
 
     def paintEvent(self, _event) -> None:

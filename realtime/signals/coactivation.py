@@ -36,7 +36,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from realtime.landmarks import SIDES
-from realtime.signals.features import SIGNALS, TEXTURE, S, face_measured, movement
+from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
 
 # Upper limit of healthy co-activation where published (fraction of rest fissure).
 HEALTHY_LIMIT = {("smile", "eye_closure"): 0.48}
@@ -113,11 +113,22 @@ class Coupling:
     activations: int = 0           # distinct activations of the driver
     p_value: float = float("nan")  # chance of a peak r this high (circular-shift surrogates)
     confidence: float = 0.0        # 0..1: 1 - p, scaled down with few activations
+    # +1: the driver's larger excursions are its positive way; -1: the opposite (the "smile"
+    # signal in a pucker: the mouth corner moves in, so what rides along moves its other way too).
+    driver_direction: int = 1
 
     @property
     def moves(self) -> str:
         """How the response moves, in words with anatomical meaning ("brow down")."""
         return movement(self.response, self.direction)
+
+    def as_seen(self) -> tuple[str, str]:
+        """(the driver, how the response moved with it) in words, the driver's way taken from
+        its larger excursions: in a pucker the "smile" signal goes down, and the cheek that
+        follows it goes down too ("mouth corner down and in", "cheek down"). A driver moving its
+        own way is named ("pucker")."""
+        driver = NAMES[self.driver] if self.driver_direction > 0 else movement(self.driver, -1)
+        return driver, movement(self.response, self.direction * self.driver_direction)
 
     def to_json(self) -> dict:
         d = asdict(self)
@@ -271,6 +282,11 @@ def activity_range(x: np.ndarray) -> float:
     return float(np.percentile(x, 98) - min(np.percentile(x, 5), 0.0))
 
 
+def main_direction(x: np.ndarray) -> int:
+    """+1 when a signal's larger excursions from rest are its positive way, -1 otherwise."""
+    return 1 if np.percentile(x, 98) >= -np.percentile(x, 2) else -1
+
+
 def count_activations(x: np.ndarray, threshold: float, fps: float, min_s: float) -> int:
     """Distinct movements: excursions above ``threshold`` lasting at least ``min_s``, each
     ended by a return below half the threshold (hysteresis, so noise on a plateau is one)."""
@@ -323,6 +339,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     noise = np.maximum(noise, 1e-4)
     # (2, N): each signal's movement on each side, computed once for every rule below.
     ranges = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
+    ways = np.array([[main_direction(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
     snr = ranges / noise
     full = np.tile([TYPICAL_RANGE[g] for g in SIGNALS], (2, 1)).astype(float)
     if max_range is not None:
@@ -353,7 +370,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= min_amplitude(rname))
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
-                                           direction=-1 if np.isfinite(pr) and pr < 0 else 1)
+                                           direction=-1 if np.isfinite(pr) and pr < 0 else 1,
+                                           driver_direction=int(ways[s, d]))
                 coupled[(s, d, r_)] = bool(ok)
                 comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.comove_r and abs(lag) <= tol)
                 near = rs[max_lag - int(tol):max_lag + int(tol) + 1, d, r_]

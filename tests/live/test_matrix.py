@@ -21,3 +21,15 @@ def test_a_zero_lag_pair_reads_plus_zero_and_its_size_in_mm(tmp_path):
     m.show()
     app.processEvents()
     assert m.grab().save(str(tmp_path / "matrix.png"))
+
+
+def test_what_rides_along_a_driver_moving_its_other_way_is_told_as_it_moved():
+    """In a pucker the cheek and the "smile" signal both go down: r is positive, but the line
+    must not say the corner went up and out with a cheek raise."""
+    app = QApplication.instance() or QApplication([])
+    m = CoactivationMatrix()
+    m.set_couplings([Coupling("cheek_raise", "smile", "right", peak_r=0.998, lag_s=0.0, gain=1.0,
+                              amplitude=0.054, synkinesis=False, driver_direction=-1)], seconds=10)
+    (pair,) = m.pairs()
+    assert pair.text.startswith("R: mouth corner down and in with cheek down: 3.4 mm")
+    app.processEvents()

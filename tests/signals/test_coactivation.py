@@ -255,3 +255,22 @@ def test_a_response_that_follows_a_bilateral_movement_is_not_one_sided_through_i
     sig[:, 0, S["brow_raise"]] -= 0.5 * jaw
     cs, _ = analyse(sig, FPS, noise)
     assert find(cs, "lower_lip", "brow_raise", "right").synkinesis
+
+
+def test_each_pair_knows_which_way_its_driver_moved():
+    """A pucker pulls the "smile" signal down and the cheek with it: the pair is positively
+    correlated, and both moved their negative way."""
+    rng = np.random.default_rng(5)
+    n = 900
+    sig = rng.normal(0, 0.002, (n, 2, len(SIGNALS)))
+    noise = np.full((2, len(SIGNALS)), 0.002)
+    pucker = bursts(n, [100, 300, 500, 700], width=80, amp=0.06)
+    for s in range(2):
+        sig[:, s, S["pucker"]] += pucker
+        sig[:, s, S["smile"]] -= 0.8 * pucker
+        sig[:, s, S["cheek_raise"]] -= 0.3 * pucker
+    cs, _ = analyse(sig, FPS, noise)
+    c = find(cs, "smile", "cheek_raise", "left")
+    assert c.peak_r > 0.9 and c.driver_direction == -1
+    assert c.as_seen() == ("mouth corner down and in", "cheek down")
+    assert find(cs, "pucker", "cheek_raise", "left").as_seen() == ("pucker", "cheek down")
