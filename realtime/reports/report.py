@@ -28,6 +28,7 @@ from realtime.clinical.assessment import (
     estimate_noise,
     format_index,
     rest_window,
+    resting_symmetry,
     score_assessment,
     tasks_in,
 )
@@ -43,6 +44,7 @@ from realtime.reports.session_data import (
     couplings_of,
     load_session,
     num,
+    symmetry_of,
     text,
 )
 from realtime.reports.timing import MIN_LAG_FPS
@@ -592,7 +594,10 @@ def make_report(folder: str | Path) -> ReportPage:
                   warnings=warnings, scores=indices_section(scores, d.affected_side) if scores else None,
                   no_scores=no_scores_reason(d), traces=traces_figure(d), has_events=bool(d.events),
                   coact=coactivation_section(d, scores, couplings),
-                  symmetry=symmetry_section(scores["resting_symmetry"] if scores else None),
+                  # Without a timeline there are no task scores, but the rest baseline still
+                  # holds each side's resting features.
+                  symmetry=symmetry_section(scores["resting_symmetry"] if scores
+                                            else symmetry_of(resting_symmetry(_rest_features(d)))),
                   quality=quality_rows(q), missing=", ".join(d.missing), problems=d.problems,
                   units_note=UNITS_LEGEND, comove_r=f"{COMOVE_R:g}",
                   traces_alt="signal traces: " + ", ".join(f"{NAMES[g]} ({unit(g)})" for g in TRACE_SIGNALS))

@@ -158,7 +158,7 @@ def _ocular_detail(v) -> dict:
     return out
 
 
-def _symmetry(v) -> dict | None:
+def symmetry_of(v) -> dict | None:
     if not isinstance(v, dict):
         return None
     regions = {k: {"ratio_lr": num(x.get("ratio_lr")), "symmetry_pct": num(x.get("symmetry_pct"))}
@@ -196,7 +196,7 @@ def assessment_of(v, name: str = "assessment.json") -> dict:
         "levels": {s: {g: num_map(x) for g, x in (lv.get(s) if isinstance(lv.get(s), dict) else {}).items()
                        if isinstance(g, str)} for s in SIDES},
         "ocular_detail": _ocular_detail(v.get("ocular_detail")),
-        "resting_symmetry": _symmetry(v.get("resting_symmetry")),
+        "resting_symmetry": symmetry_of(v.get("resting_symmetry")),
         "rest_asymmetry": _asymmetry(v.get("rest_asymmetry")),
         "task_coactivation": {k: couplings_of(c) for k, c in tc.items() if isinstance(k, str)},
         "notes": [x for x in map(text, notes) if x is not None],

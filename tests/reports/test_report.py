@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
+from realtime.reports.report import write_report
 from tests.conftest import NECK_DEMO
 from tests.reports.pages import assert_self_contained, parse
 
@@ -119,7 +120,6 @@ def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
 
 
 def test_report_on_incomplete_folder_says_what_is_missing(session_dir, tmp_path):
-    from realtime.reports.report import write_report
     d = tmp_path / "partial"
     d.mkdir()
     shutil.copy(session_dir / "frames.csv", d / "frames.csv")  # a recording cut short: frames only
@@ -216,7 +216,6 @@ def test_no_warning_reaches_the_terminal_while_writing_pages(session_dir, tmp_pa
     import warnings
 
     from realtime.reports.progress_page import write_progress
-    from realtime.reports.report import write_report
     patient = tmp_path / "patient"
     shutil.copytree(session_dir, patient / "s1")
     with warnings.catch_warnings(record=True) as caught:
@@ -280,3 +279,15 @@ def test_progress_page_shows_texture_indices_and_involuntary_movement_in_clinica
     summary = (patient / "progress-summary.html").read_text()
     for label in ("chin dimpling (mentalis)", "neck bands (platysma)"):
         assert summary.count(label) == 2, label
+
+
+def test_an_analysis_without_a_timeline_still_shows_resting_symmetry(analysed, tmp_path):
+    """``analyze`` keeps each side's resting features in its baseline: the report of a plain
+    analysis (no tasks, so no task scores) shows the resting symmetry from them."""
+    _, out, _ = analysed("report_left", synkinesis="left", **DEMO)
+    d = tmp_path / "plain"
+    shutil.copytree(out, d)
+    html = write_report(d).read_text()
+    assert "Resting symmetry not available" not in html
+    overall = re.search(r"data-rest='overall'>([^<]*)<", html)
+    assert overall and 80 <= float(overall.group(1)) <= 100, overall    # the demo face is nearly symmetric
