@@ -110,7 +110,8 @@ class CoactivationMatrix(QWidget):
         bold.setBold(True)
         bold.setPixelSize(int(max(12, min(17, cell * 0.46))))
         p.setFont(small)
-        title = f"Co-activation (row drives column; shade: |r|; red: synkinesis) — {self.note}"
+        title = (f"Co-activation (row drives column; shade: |r|, blue with, green against; red: synkinesis)"
+                 f" — {self.note}")
         p.drawText(QRectF(4, 0, w - 8, 20), Qt.AlignCenter,
                    QFontMetrics(small).elidedText(title, Qt.ElideMiddle, int(w - 8)))
         numbered = {(q.side, q.driver, q.response): i + 1 for i, q in enumerate(pairs)}
