@@ -77,6 +77,10 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     planted = np.asarray(truth["planted_narrowing"][:n], float)
     diff = _eye(a, side)[:n] - _eye(base, side)[:n]
     blink = np.asarray(truth.get("original_blink", [False] * n)[:n], bool)   # the plant has no truth there
+    # Only frames measured in both runs: outside the envelope (a turned head, a hand over the
+    # face) the signals are kept in frames.csv but mean nothing, and they decided WolfgangLanger's
+    # gains (the untouched eye "moved" as much as the planted one: still gain -0.8 to -1.2).
+    blink |= ~(a.usable()[:n] & base.usable()[:n])
     ok = np.isfinite(diff) & (planted > 0.02) & ~blink
     gain = float(np.polyfit(planted[ok], diff[ok], 1)[0]) if ok.sum() > 10 else None
     # Rest fissures in eye widths: the product's (its baseline's eye_aperture) and the planting's.
