@@ -303,7 +303,9 @@ def _plain(label: str) -> str:
 
 def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(2, N, N) peak r (driver x response), the response's signed size in its clinical unit
-    (``units.clinical``; negative: it moves the opposite way to its name) and the flagged mask."""
+    (``units.clinical``; negative: it moved the opposite way to its name while the driver made its
+    larger movements, e.g. the cheek going down with the "smile" signal in a pucker) and the
+    flagged mask."""
     n = len(SIGNALS)
     r = np.full((2, n, n), np.nan)
     size = np.full((2, n, n), np.nan)
@@ -314,7 +316,8 @@ def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.n
         s, i, j = SIDES.index(c["side"]), S[c["driver"]], S[c["response"]]
         r[s, i, j] = np.nan if c["peak_r"] is None else c["peak_r"]
         if c["amplitude"] is not None:
-            size[s, i, j] = c.get("direction", 1) * clinical(c["response"], c["amplitude"])
+            way = c.get("direction", 1) * c.get("driver_direction", 1)
+            size[s, i, j] = way * clinical(c["response"], c["amplitude"])
         flag[s, i, j] = c["synkinesis"]
     return r, size, flag
 

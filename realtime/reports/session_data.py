@@ -141,6 +141,7 @@ def couplings_of(v) -> list[dict]:
                     "peak_r": num(c.get("peak_r")), "lag_s": num(c.get("lag_s")), "gain": num(c.get("gain")),
                     "amplitude": num(c.get("amplitude")), "synkinesis": c.get("synkinesis") is True,
                     "direction": -1 if num(c.get("direction")) == -1 else 1, "moves": text(c.get("moves")),
+                    "driver_direction": -1 if num(c.get("driver_direction")) == -1 else 1,
                     "verdict": text(c.get("verdict")) or "", "reason": text(c.get("reason")) or "",
                     "activations": whole(c.get("activations")), "p_value": num(c.get("p_value")),
                     "confidence": num(c.get("confidence"))})

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
-from realtime.reports.report import write_report
+from realtime.reports.report import coupling_matrix, write_report
+from realtime.signals.coactivation import Coupling
+from realtime.signals.features import S
 from tests.conftest import NECK_DEMO
 from tests.reports.pages import assert_self_contained, parse
 
@@ -80,9 +82,8 @@ def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
     """The skin-texture regions on every part of the page a person reads, in % texture change
     vs rest, with the direction in words."""
     from realtime.cli import main
-    from realtime.reports.report import coupling_matrix, load_session, session_scores
+    from realtime.reports.report import load_session, session_scores
     from realtime.signals.coactivation import MIN_AMPLITUDE
-    from realtime.signals.features import S
     assert main(["report", str(neck_session)]) == 0
     path = neck_session / "report.html"
     page, text = parse(path), path.read_text()
@@ -291,3 +292,14 @@ def test_an_analysis_without_a_timeline_still_shows_resting_symmetry(analysed, t
     assert "Resting symmetry not available" not in html
     overall = re.search(r"data-rest='overall'>([^<]*)<", html)
     assert overall and 80 <= float(overall.group(1)) <= 100, overall    # the demo face is nearly symmetric
+
+
+def test_a_matrix_cell_tells_the_way_the_response_moved_with_its_driver():
+    """In a pucker the "smile" signal goes down and the cheek with it (r > 0): the cell says the
+    cheek went down (negative), not up."""
+    pucker = Coupling("smile", "cheek_raise", "left", peak_r=0.99, lag_s=0.0, gain=0.4, amplitude=0.02,
+                      synkinesis=False, driver_direction=-1).to_json()
+    _, size, _ = coupling_matrix([pucker])
+    assert size[0, S["smile"], S["cheek_raise"]] < 0
+    smile = {**pucker, "driver_direction": 1}
+    assert coupling_matrix([smile])[1][0, S["smile"], S["cheek_raise"]] > 0
