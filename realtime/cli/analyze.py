@@ -27,7 +27,7 @@ def run(args) -> int:
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
     from realtime.signals.features import NAMES
-    from realtime.signals.units import format_clinical
+    from realtime.signals.units import format_clinical, format_lag
     from realtime.sinks.analysis_files import faces_warning
     from realtime.tracking.model_asset import resolve_model
     # Every argument is checked before a model download or the first measured frame.
@@ -50,7 +50,7 @@ def run(args) -> int:
     found = sorted(summary["synkinesis"], key=lambda c: c["side"] != args.affected)
     flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {c.get('moves', c['response'])} with the "
                f"{NAMES.get(c['driver'], c['driver'])}, {format_clinical(c['response'], c['amplitude'] or 0.0, words=True)}, "
-               f"lag {c['lag_s']:+.2f} s)" for c in found]
+               f"lag {format_lag(c['lag_s'])})" for c in found]
     undecided = summary.get("undecided") or []
     reasons = sorted({c["reason"] for c in undecided})
     if flagged:

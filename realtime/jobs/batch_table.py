@@ -15,6 +15,7 @@ from pathlib import Path
 from realtime.files import atomic_write
 from realtime.jobs.batch_inputs import BatchItem
 from realtime.landmarks import SIDES
+from realtime.signals.units import format_lag
 
 OK, FAILED = "ok", "error"
 KEY_PAIRS = {"smile_eye": ("smile", "eye_closure"), "eye_smile": ("eye_closure", "smile")}
@@ -51,7 +52,7 @@ def one_line(text: str) -> str:
 
 def _pair_text(c: dict) -> str:
     lag = c.get("lag_s")
-    when = f" ({lag:+.2f} s)" if isinstance(lag, (int, float)) else ""
+    when = f" ({format_lag(lag)})" if isinstance(lag, (int, float)) else ""
     return f"{c['side']}: {c['driver']}->{c['response']}{when}"
 
 
