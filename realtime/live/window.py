@@ -91,6 +91,8 @@ class Traces(pg.GraphicsLayoutWidget):
             plot.setXRange(-TRACE_SECONDS, 0, padding=0)
             plot.getAxis("left").setWidth(34)
             plot.getAxis("bottom").setStyle(showValues=i == len(SIGNALS) - 1)
+            if i == len(SIGNALS) - 1:
+                plot.setLabel("bottom", "s (0 = now)", **{"font-size": "7pt"})
             for ax in ("left", "bottom", "right"):
                 plot.getAxis(ax).enableAutoSIPrefix(False)
             # small: ten plots share the height, and "dimple % tex" must fit beside its own
