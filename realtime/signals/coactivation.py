@@ -366,7 +366,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 # corner's 3.4 mm (chin -> smile, gain -8).
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
                       and snr[s, d] >= cfg.min_snr
-                      and ranges[s, d] >= MIN_AMPLITUDE.get(dname, DEFAULT_MIN_AMPLITUDE) and np.isfinite(amp)
+                      and ranges[s, d] >= min_amplitude(dname) and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= min_amplitude(rname))
                 raw[(s, d, r_)] = Coupling(dname, rname, side, float(pr), float(lag / fps), float(g), float(amp), False,
