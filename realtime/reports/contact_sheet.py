@@ -25,6 +25,7 @@ from realtime.clinical.assessment import TASKS
 from realtime.clinical.weekly import WEEKLY_TASKS
 from realtime.files import atomic_write
 from realtime.reports.session_data import num
+from realtime.tracking.registration import similarity_2d
 
 KEYFRAMES_JSON = "keyframes.json"
 CONTACT_SHEET_PNG = "contact_sheet.png"
@@ -96,15 +97,6 @@ def eye_points(size: tuple[int, int] = TILE) -> np.ndarray:
     return np.array([[w / 2 + gap / 2, EYE_Y * h], [w / 2 - gap / 2, EYE_Y * h]])
 
 
-def similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """The 2x3 rotation + scale + shift taking the two points ``src`` onto ``dst``."""
-    s = complex(*src[0]) - complex(*src[1])
-    d = complex(*dst[0]) - complex(*dst[1])
-    a = d / s
-    b = complex(*dst[0]) - a * complex(*src[0])
-    return np.array([[a.real, -a.imag, b.real], [a.imag, a.real, b.imag]])
-
-
 def aligned_tile(kf: Keyframe | None, size: tuple[int, int] = TILE) -> np.ndarray:
     """The keyframe on the tile's crop and scale (RGB uint8, (h, w, 3)); a grey tile saying
     "no picture" when there is none or it cannot be read."""
@@ -115,7 +107,7 @@ def aligned_tile(kf: Keyframe | None, size: tuple[int, int] = TILE) -> np.ndarra
         _text(tile, "no picture", (w // 2, h // 2), 0.5, centre=True)
         return tile
     rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    m = similarity(kf.eyes, eye_points(size))
+    m = similarity_2d(np.asarray(kf.eyes, float), eye_points(size))   # exact for two points
     return cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_AREA if abs(np.linalg.det(m[:, :2])) < 1
                           else cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=MISSING)
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from realtime.tracking.registration import similarity_2d
+
 
 def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """Similarity (scale, rotation (3, 3), translation (3,)) with dst ~ scale * R @ src + t,
@@ -38,16 +40,6 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.nda
     var = float((a ** 2).sum() / len(a))
     scale = float((sv * d).sum() / var) if var > 0 else 1.0
     return scale, rot, md - scale * rot @ ms
-
-
-def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """(2, 3) least-squares similarity (rotation, scale, shift) mapping (N, 2) src onto dst."""
-    ms, md = src.mean(axis=0), dst.mean(axis=0)
-    a, b = src - ms, dst - md
-    za, zb = a[:, 0] + 1j * a[:, 1], b[:, 0] + 1j * b[:, 1]
-    k = complex((np.conj(za) * zb).sum() / max(float((np.abs(za) ** 2).sum()), 1e-12))
-    lin = np.array([[k.real, -k.imag], [k.imag, k.real]])
-    return np.column_stack([lin, md - lin @ ms])
 
 
 def yaw_of(rot: np.ndarray) -> float:

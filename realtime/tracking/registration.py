@@ -93,6 +93,16 @@ def registered_band(frame_rgb: np.ndarray, warp: np.ndarray, box: tuple[int, int
     return cv2.cvtColor(band, cv2.COLOR_RGB2GRAY)
 
 
+def similarity_2d(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """(2, 3) least-squares similarity (rotation, scale, shift) mapping (N, 2) src onto dst."""
+    ms, md = src.mean(axis=0), dst.mean(axis=0)
+    a, b = src - ms, dst - md
+    za, zb = a[:, 0] + 1j * a[:, 1], b[:, 0] + 1j * b[:, 1]
+    k = complex((np.conj(za) * zb).sum() / max(float((np.abs(za) ** 2).sum()), 1e-12))
+    lin = np.array([[k.real, -k.imag], [k.imag, k.real]])
+    return np.column_stack([lin, md - lin @ ms])
+
+
 def apply_warp(w: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Map (N, 2) reference pixels to frame pixels with a 2x3 affine."""
     return pts @ w[:, :2].T + w[:, 2]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from realtime.tracking.head_turn import similarity_2d, turn_parallax, umeyama, yaw_of
+from realtime.tracking.head_turn import turn_parallax, umeyama, yaw_of
+from realtime.tracking.registration import similarity_2d
 
 DORSUM = [168, 6, 197, 195]
 ANCHOR = DORSUM + [193, 417]
