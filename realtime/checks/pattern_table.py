@@ -70,7 +70,7 @@ class PatternCase:
         return [c for c in self.called if c is not self.found]
 
 
-def cases(seed: int = 5100, seconds: float = SECONDS, patterns: tuple[str, ...] = tuple(PATTERNS)) -> list[DemoConfig]:
+def cases(seed: int, seconds: float = SECONDS, patterns: tuple[str, ...] = tuple(PATTERNS)) -> list[DemoConfig]:
     """Each pattern on each side at its default strength and half of it, and clean: five videos
     per pattern, seeds ``seed + 10 k + j`` (pattern k, case j)."""
     out = []
@@ -131,7 +131,7 @@ def summary(results: list[PatternCase]) -> str:
     return f"{sum(c.correct for c in results)} of {len(results)} right"
 
 
-def main(seed: int = 5100, seconds: float = SECONDS, model: str | None = None,
+def main(seed: int, seconds: float = SECONDS, model: str | None = None,
          patterns: tuple[str, ...] = tuple(PATTERNS)) -> int:
     model_path = resolve_model(model)
     results = []

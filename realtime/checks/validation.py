@@ -51,7 +51,7 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> CaseResult:
     return CaseResult(cfg, flagged, lag_err, ok)
 
 
-def main(n: int = 6, seed: int = 2026, seconds: float = 24.0, model: str | None = None) -> int:
+def main(n: int, seed: int, seconds: float = 24.0, model: str | None = None) -> int:
     model_path = resolve_model(model)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
