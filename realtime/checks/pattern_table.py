@@ -1,14 +1,19 @@
 """Every synkinesis pattern against a known truth (``run.py validate --patterns``).
 
 Demo-face videos with each pattern of ``demo_face.PATTERNS`` planted on the left, on the right,
-at the pattern's default strength and at half of it, and one clean video per pattern, each with
-its own seed. A planted case is right when its pair (driver -> the planted response's signal)
-is called synkinesis on the planted side, moving the planted way, at the planted delay within
-one frame, and nothing else is called; a clean case when nothing is called. Cross-correlated
-pairs and blink-locked responses (``blink-mouth``) both count as called. Each response follows
-its own driver movement (0.7-1 of a full one), so the table gives the planted response's
-largest size too ("planted peak", in the strength's unit): at half strength a brow lowering of
-1.5 mm planted is 1.05-1.5 mm, around the 1.3 mm the product calls clinically visible.
+at the pattern's default strength and at a smaller one (``small_strength``), and one clean video
+per pattern, each with its own seed. A planted case is right when its pair (driver -> the
+planted response's signal) is called synkinesis on the planted side, moving the planted way, at
+the planted delay within one frame, and nothing else is called; a clean case when nothing is
+called. Cross-correlated pairs and blink-locked responses (``blink-mouth``) both count as called.
+
+Each response follows its own driver movement (0.7-1 of a full one), so the table gives the
+planted response's largest size too ("planted peak", in the strength's unit). The smaller
+strength is half the default, except where half would plant at the floor of what the product
+calls visible (coactivation.MIN_AMPLITUDE): half of a 3 mm brow lowering is 1.05-1.5 mm, on the
+1.26 mm floor, and a reading at a threshold cannot be asked to fall on one side of it. There
+the smaller strength is ``SMALL``, and a movement well below the floor (``BELOW_FLOOR``, planted
+on the left) must be called nothing: both sides of the floor are checked, not its edge.
 
 ``blink-mouth`` videos last at least ``BLINK_SECONDS``: its driver is the spontaneous blink
 (12 a minute), and a 24 s video holds too few of them for the event-locked average
@@ -35,6 +40,12 @@ from realtime.tracking.model_asset import resolve_model
 SECONDS = 24.0
 BLINK_SECONDS = 60.0
 TEXTURE_PATTERNS = ("brow-neck", "pucker-chin")
+# Smaller strengths where half the default plants at the visible floor (pucker-brow-down: 1.26 mm).
+SMALL = {"pucker-brow-down": 2.0}
+# Movements well below the visible floor, in the pattern's unit: must be called nothing. A brow
+# lowering of 0.6 mm (floor 1.26 mm); a blink-locked corner lift of 0.3 mm (floor 0.63 mm over
+# an average of blinks).
+BELOW_FLOOR = {"pucker-brow-down": 0.6, "blink-mouth": 0.3}
 
 
 @dataclass(frozen=True)
@@ -46,6 +57,7 @@ class Called:
     side: str
     lag_s: float
     direction: int
+    moves: str = ""       # the response's movement in words ("brow down", "mouth corner up")
 
     def key(self) -> tuple[str, str, str]:
         return self.driver, self.response, self.side
@@ -64,20 +76,28 @@ class PatternCase:
     correct: bool
     seconds: float                           # analysis time
     planted_peak: float | None = None        # the planted response's largest size, in the pattern's unit
+    below_floor: bool = False                # planted too small to see: right when nothing is called
 
     @property
     def others(self) -> list[Called]:
         return [c for c in self.called if c is not self.found]
 
 
+def small_strength(pattern: str) -> float:
+    return SMALL.get(pattern, PATTERNS[pattern].strength / 2)
+
+
 def cases(seed: int, seconds: float = SECONDS, patterns: tuple[str, ...] = tuple(PATTERNS)) -> list[DemoConfig]:
-    """Each pattern on each side at its default strength and half of it, and clean: five videos
-    per pattern, seeds ``seed + 10 k + j`` (pattern k, case j)."""
+    """Each pattern on each side at its default strength and the smaller one, clean, and below
+    the visible floor where ``BELOW_FLOOR`` has it: five or six videos per pattern, seeds
+    ``seed + 10 k + j`` (pattern k, case j)."""
     out = []
     for k, pattern in enumerate(patterns):
         full = PATTERNS[pattern].strength
         length = max(seconds, BLINK_SECONDS) if PATTERNS[pattern].driver == "blink" else seconds
-        runs = [(side, s) for side in ("left", "right") for s in (full, full / 2)] + [("none", None)]
+        runs = [(side, s) for side in ("left", "right") for s in (full, small_strength(pattern))] + [("none", None)]
+        if pattern in BELOW_FLOOR:
+            runs.append(("left", BELOW_FLOOR[pattern]))
         for j, (side, strength) in enumerate(runs):
             out.append(DemoConfig(seconds=length, seed=seed + 10 * k + j, pattern=pattern, synkinesis=side,
                                   strength=strength))
@@ -90,8 +110,9 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> PatternCase:
     started = time.perf_counter()
     result = run_analysis(video, model_path, rest=(0.0, cfg.rest_s - 0.5), show_progress=False)
     took = time.perf_counter() - started
-    called = [Called(c.driver, c.response, c.side, c.lag_s, c.direction) for c in result.couplings if c.synkinesis]
-    called += [Called(r.driver, r.response, r.side, r.latency_s, r.direction)
+    called = [Called(c.driver, c.response, c.side, c.lag_s, c.direction, movement(c.response, c.direction))
+              for c in result.couplings if c.synkinesis]
+    called += [Called(r.driver, r.response, r.side, r.latency_s, r.direction, r.moves)
                for r in result.blink_responses if r.verdict == "synkinesis"]
     case = PatternCase(cfg, called, None, None, None, False, took)
     if cfg.synkinesis == "none":
@@ -99,6 +120,9 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> PatternCase:
         return case
     planted = truth.responses[0]
     case.planted_peak = float(abs(planted.trace).max())
+    if cfg.strength is not None and cfg.strength == BELOW_FLOOR.get(cfg.pattern):
+        case.below_floor, case.correct = True, not called
+        return case
     case.found = next((c for c in called if c.key() == (planted.driver, planted.signal, planted.side)), None)
     if case.found is not None:
         case.lag_error_frames = abs(case.found.lag_s - planted.delay_s) * cfg.fps
@@ -112,10 +136,12 @@ def row(c: PatternCase) -> str:
     spec = PATTERNS[cfg.pattern]
     strength = "-" if cfg.synkinesis == "none" else f"{cfg.strength:g} {spec.unit}"
     peak = "-" if c.planted_peak is None else f"{c.planted_peak:.2f}"
-    if c.found is None:
+    if c.below_floor:
+        found = "below the visible floor: nothing expected" + (", nothing called" if not c.called else "")
+    elif c.found is None:
         found = "-" if cfg.synkinesis == "none" else "not found"
     else:
-        way = movement(c.found.response, c.found.direction)
+        way = c.found.moves or movement(c.found.response, c.found.direction)
         found = f"{c.found.side}, {way}{'' if c.direction_ok else ' (WRONG way)'}, lag error {c.lag_error_frames:.2f}"
     others = ", ".join(str(o) for o in c.others) or "none"
     return (f"| {cfg.pattern} | {cfg.synkinesis} | {strength} | {peak} | {cfg.seed} | {cfg.seconds:g} | {found} | {others} "

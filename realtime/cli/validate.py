@@ -22,7 +22,7 @@ def add_arguments(p) -> None:
     p.add_argument("--patterns", action="store_true",
                    help="every synkinesis pattern instead (smile-eye, blink-mouth, pucker-brow-down, "
                         "brow-neck, pucker-chin), each planted on each side at its default strength and "
-                        "half of it, and clean (25 demo videos, prints a table)")
+                        "a smaller one, clean, and below the visible floor (27 demo videos, prints a table)")
     p.add_argument("--texture", action="store_true",
                    help="the skin-texture patterns only: brow-neck and pucker-chin, as --patterns does "
                         "them (10 demo videos)")

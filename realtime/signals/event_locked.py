@@ -45,7 +45,7 @@ from realtime.signals.coactivation import (
     fill_gaps,
     min_amplitude,
 )
-from realtime.signals.features import SIGNALS, S, movement
+from realtime.signals.features import CORNER_SIGNALS, SIGNALS, S, corner_movement, corner_words, movement
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,25 @@ class EventLockedResponse:
     verdict: str = NONE                # SYNKINESIS, UNDECIDED (not enough data) or NONE
     reason: str = ""
     per_event: np.ndarray = field(default_factory=lambda: np.zeros(0))  # each event at the peak
+    # Mouth-corner responses (smile, pucker): the corner's own mean movement at the peak
+    # (lateral out +, up +; IOD). smile and pucker are projections of it: a corner pulled
+    # straight up reads 0.71 of its lift as smile and nothing as pucker.
+    corner: tuple[float, float] | None = None
+
+    @property
+    def size(self) -> float:
+        """How far the response moved at its peak, in the signal's units: for a mouth corner
+        its own movement, whichever way it went; else the peak's size."""
+        if self.corner is not None and np.all(np.isfinite(self.corner)):
+            return float(np.hypot(*self.corner))
+        return abs(self.peak)
+
+    @property
+    def moves(self) -> str:
+        """Which way the response moved, in words."""
+        if self.corner is not None and np.all(np.isfinite(self.corner)):
+            return corner_words(*self.corner)
+        return movement(self.response, self.direction or 1)
 
     @property
     def direction(self) -> int:
@@ -100,7 +119,7 @@ class EventLockedResponse:
         """One line, in signal units: 'blink -> smile, left: +0.0170 at 80 ms, 14 of 17 events'."""
         if self.n_events == 0:
             return f"{self.driver} -> {self.response}, {self.side}: no usable event"
-        return (f"{self.driver} -> {self.response}, {self.side}: {self.peak:+.4f} at "
+        return (f"{self.driver} -> {self.response}, {self.side}: {self.moves} {self.size:.4f} at "
                 f"{self.latency_s * 1000:.0f} ms, {self.consistent} of {self.n_events} events "
                 f"({self.verdict}{': ' + self.reason if self.reason else ''})")
 
@@ -111,9 +130,9 @@ class EventLockedResponse:
         def num(v):
             return None if not np.isfinite(v) else round(float(v), 4)
         return {"driver": self.driver, "response": self.response, "side": self.side, "peak_r": None,
-                "lag_s": num(self.latency_s), "gain": None, "amplitude": num(abs(self.peak)),
+                "lag_s": num(self.latency_s), "gain": None, "amplitude": num(self.size),
                 "synkinesis": self.verdict == SYNKINESIS, "direction": self.direction or 1,
-                "moves": movement(self.response, self.direction or 1), "verdict": self.verdict,
+                "moves": self.moves, "verdict": self.verdict,
                 "reason": self.reason, "activations": self.n_events, "p_value": num(self.p_value),
                 "confidence": num((1 - self.p_value) * self.consistent / max(self.n_events, 1))
                 if self.verdict == SYNKINESIS else 0.0,
@@ -124,7 +143,8 @@ class EventLockedResponse:
             return None if not np.isfinite(v) else round(float(v), 6)
         return {"driver": self.driver, "response": self.response, "side": self.side,
                 "n_events": self.n_events, "n_events_total": self.n_events_total,
-                "peak": num(self.peak), "direction": self.direction, "latency_s": num(self.latency_s),
+                "peak": num(self.peak), "size": num(self.size), "moves": self.moves,
+                "direction": self.direction, "latency_s": num(self.latency_s),
                 "consistent": self.consistent, "noise": num(self.noise), "other_side": num(self.other_side),
                 "p_value": num(self.p_value), "laterality_p": num(self.laterality_p),
                 "verdict": self.verdict, "reason": self.reason,
@@ -237,6 +257,8 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
     with warnings.catch_warnings():   # an event whose baseline was not measured: NaN, left out below
         warnings.simplefilter("ignore", RuntimeWarning)
         base = np.nanmean(np.where(base_sel[None, :, None, None], ep, np.nan), axis=1)  # (n_ev, 2, n_resp)
+        corner_ep = _epochs(corner_movement(sig), ev, lags)        # (n_ev, n_lags, 2, 2): lateral, up
+        corner_ep = corner_ep - np.nanmean(np.where(base_sel[None, :, None, None], corner_ep, np.nan), axis=1)[:, None]
     ep = ep - base[:, None]
     filled = fill_gaps(sig[:, :, cols])                          # for the surrogates
     rng = np.random.default_rng(cfg.seed)
@@ -270,6 +292,9 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
             _peak_and_tests(res, other, ep[:, :, k, r], ep[:, :, 1 - k, r], use, other_use,
                             filled[:, k, r], ev[use], shifts, lags, search, fps, cfg,
                             float(early[use].mean()) if use.any() else 0.0)
+            if name in CORNER_SIGNALS and np.isfinite(res.peak):
+                at = int(np.nanargmax(np.abs(np.where(search, res.mean, np.nan))))   # the peak's frame
+                res.corner = tuple(float(v) for v in np.nanmean(corner_ep[use, at, k], axis=0))
             out.append(res)
     return out
 
@@ -345,7 +370,7 @@ def blink_synkinesis(sig: np.ndarray, fps: float, noise: np.ndarray,
     res = event_locked(sig, fps, blink_events(sig, fps, noise), "blink", noise=noise, cfg=cfg)
     tol_s = 2.0 / fps
     for r in res:
-        if r.verdict == SYNKINESIS and abs(r.peak) < 0.5 * min_amplitude(r.response):
+        if r.verdict == SYNKINESIS and r.size < 0.5 * min_amplitude(r.response):
             r.verdict, r.reason = NONE, "too small to see"
     for side in SIDES:
         found = [r for r in res if r.side == side and r.verdict == SYNKINESIS]
@@ -353,7 +378,7 @@ def blink_synkinesis(sig: np.ndarray, fps: float, noise: np.ndarray,
             continue
         # The movement clinicians name (PRIORITY: smile before the lips it drags along), among
         # those moving at least half as much of their own range as the largest.
-        size = {id(r): abs(r.peak) / TYPICAL_RANGE[r.response] for r in found}
+        size = {id(r): r.size / TYPICAL_RANGE[r.response] for r in found}
         big = max(size.values())
         found.sort(key=lambda r: (size[id(r)] < 0.5 * big, PRIORITY[r.response], -size[id(r)]))
         for r in found[1:]:

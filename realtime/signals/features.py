@@ -147,6 +147,28 @@ def activations(features: np.ndarray, rest: np.ndarray) -> np.ndarray:
     return out
 
 
+# The two signals that are projections of one mouth corner's movement (``activations``).
+CORNER_SIGNALS = ("smile", "pucker")
+
+
+def corner_movement(sig: np.ndarray) -> np.ndarray:
+    """(..., 2, N_SIGNALS) signals -> (..., 2, 2) each mouth corner's movement from rest
+    (lateral: outwards +, vertical: up +; IOD): the inverse of smile and pucker in
+    ``activations``. A corner lifted straight up by h reads smile h / sqrt 2 only; its own
+    movement is h."""
+    lateral = -sig[..., S["pucker"]]
+    up = np.sqrt(2) * sig[..., S["smile"]] - lateral
+    return np.stack([lateral, up], axis=-1)
+
+
+def corner_words(lateral: float, up: float) -> str:
+    """A mouth corner's movement in words, to the nearest eighth of a turn ("mouth corner up",
+    "mouth corner down and in")."""
+    octant = int(np.round(np.degrees(np.arctan2(up, lateral)) / 45.0)) % 8
+    return "mouth corner " + ("out", "up and out", "up", "up and in", "in", "down and in", "down",
+                              "down and out")[octant]
+
+
 def movement(signal: str, direction: int) -> str:
     """A signal's movement in words: ``direction`` +1 its positive way, -1 the opposite."""
     return MOVES[signal][0 if direction >= 0 else 1]

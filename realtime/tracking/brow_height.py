@@ -30,6 +30,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
+from realtime.tracking.face_patch import face_patch, subpixel_peak
 from realtime.tracking.registration import registered_band
 
 # The brow's lower edge (the mesh's brow contour below the upper edge in REGIONS), lateral to medial.
@@ -102,18 +103,9 @@ class BrowHeight:
         """The face-frame rectangle ``rect`` (u0, u1, v_top, v_bottom), moved up by ``shift_v``
         and widened by the pads (IOD), from a band's grey image, at ``SCALE`` px per IOD."""
         u0, u1, top, bottom = rect
-        u0, u1 = u0 - pad_across, u1 + pad_across
-        top, bottom = top + shift_v + pad_up, bottom + shift_v - pad_down
-        f = self.frame
-        # canonical (col, row) -> band px: p = origin + iod (u u_vec + v v_vec), v falling with the row.
-        m = np.empty((2, 3))
-        m[:, 0] = f.u * f.iod_px / SCALE
-        m[:, 1] = -f.v * f.iod_px / SCALE
-        m[:, 2] = f.origin + f.iod_px * (u0 * f.u + top * f.v) - self._origin
-        size = (int(round((u1 - u0) * SCALE)) + 1, int(round((top - bottom) * SCALE)) + 1)
-        patch = cv2.warpAffine(gray, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        return cv2.GaussianBlur(patch, (0, 0), BLUR_PX)
+        return face_patch(gray, self.frame, self._origin,
+                          (u0 - pad_across, u1 + pad_across, top + shift_v + pad_up, bottom + shift_v - pad_down),
+                          SCALE, BLUR_PX)
 
     def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
         return registered_band(frame_rgb, warp, self.box)
@@ -134,12 +126,7 @@ class BrowHeight:
                 self.last_quality[k] = max(self.last_quality[k], float(r[i, j]))
                 if not r[i, j] >= MIN_NCC:
                     continue
-                row = float(i)
-                if 0 < i < r.shape[0] - 1:
-                    lo, mid, hi = r[i - 1, j], r[i, j], r[i + 1, j]
-                    den = lo - 2 * mid + hi
-                    if den < 0:
-                        row += float(np.clip(0.5 * (lo - hi) / den, -0.5, 0.5))
+                row, _ = subpixel_peak(r, i, j)
                 # Row SEARCH_IOD * SCALE is the reference's place moved by ``centre``.
                 shifts.append(centre + SEARCH_IOD - row / SCALE)
             if shifts:

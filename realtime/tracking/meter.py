@@ -26,6 +26,9 @@ from realtime.tracking.composite import KEYS, BoxComposites, Composer
 from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
 from realtime.tracking.head_turn import turn_parallax
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
+from realtime.tracking.mouth_corner import CORNER as MOUTH_CORNER
+from realtime.tracking.mouth_corner import MESH_GAIN as CORNER_MESH_GAIN
+from realtime.tracking.mouth_corner import MouthCorner
 from realtime.tracking.quality import (
     CONTOURS,
     OCCLUDED_SUPPORT,
@@ -83,6 +86,7 @@ class FrameMeasurement:
     quality: FrameQuality | None = None          # whenever the frame was registered (see quality.py)
     eye_from_image: tuple[bool, bool] = (False, False)  # (left, right): fissure read from the image
     brow_from_image: tuple[bool, bool] = (False, False)  # (left, right): brow height read from the image
+    corner_from_image: tuple[bool, bool] = (False, False)  # (left, right): mouth corner read from the image
     reason: str = ""                             # "" measurable, else why not (quality.REASONS)
     texture_reasons: dict[str, str] = field(default_factory=dict)  # "neck_left" -> why unmeasurable
     texture_outlines: dict[str, np.ndarray] = field(default_factory=dict)  # "neck_left" -> (n, 2) reference px
@@ -167,6 +171,7 @@ class FaceMeter:
         rest_mesh = self._reference_mesh(reference)
         self._init_eyes(reference, rest_mesh)
         self._init_brows(reference, rest_mesh)
+        self._init_mouth(reference, rest_mesh)
         self.texture = SkinTexture(reference.image, reference.landmarks, self.frame)
 
     def _reference_mesh(self, reference: Reference) -> dict[str, np.ndarray]:
@@ -214,6 +219,33 @@ class FaceMeter:
             self.brows: BrowHeight | None = BrowHeight(reference.image, reference.landmarks, self.frame, rest_mesh)
         except (ValueError, IndexError, cv2.error):      # brows outside the reference picture
             self.brows = None
+
+    def _init_mouth(self, reference: Reference, rest_mesh: dict[str, np.ndarray]) -> None:
+        """The mouth corners' movement is read from the image (mouth_corner.py) where it can be:
+        the mesh follows a small corner movement at ~0.7. Where the image cannot be read (the
+        lips parted wide, a hand over the mouth), the mesh's change, scaled by that gain, stands in."""
+        self._corner_rest = frame_features(rest_mesh, self.frame)[:, [F["corner_lateral"], F["corner_height"]]]
+        try:
+            self.mouth: MouthCorner | None = MouthCorner(reference.image, reference.landmarks, self.frame, rest_mesh)
+        except (ValueError, IndexError, cv2.error):      # the mouth outside the reference picture
+            self.mouth = None
+
+    def _mouth_corner(self, mesh: np.ndarray, band: np.ndarray | None,
+                      per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
+        """(2, 2) corner_lateral and corner_height (features.py), from the image where the corner
+        was found, else the mesh. ``mesh``: the same two features from the mesh (without the head
+        turn's parallax, which is taken off the image's reading too)."""
+        fallback = self._corner_rest + (mesh - self._corner_rest) / CORNER_MESH_GAIN
+        if self.mouth is None or band is None:
+            return fallback, (False, False)
+        moved = self.mouth.measure(band, per_side)                      # (2, 2) u, v in IOD
+        parallax = self.frame.to_face(self._parallax[[MOUTH_CORNER[s] for s in SIDES]]) \
+            - self.frame.to_face(np.zeros((1, 2)))
+        moved = moved - parallax
+        lateral = np.array([1.0 if s == "left" else -1.0 for s in SIDES])
+        image = self._corner_rest + np.column_stack([lateral * moved[:, 0], moved[:, 1]])
+        ok = np.isfinite(image).all(axis=1)
+        return np.where(ok[:, None], image, fallback), (bool(ok[0]), bool(ok[1]))
 
     def _brow_height(self, mesh: np.ndarray, band: np.ndarray | None,
                      per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
@@ -336,6 +368,7 @@ class FaceMeter:
         band = None if self.eyes is None else self.eyes.crop(rgb, warp)
         skin = self.texture.crop(rgb, warp)
         brow = None if self.brows is None else self.brows.crop(rgb, warp)
+        mouth = None if self.mouth is None else self.mouth.crop(rgb, warp)
         t2 = time.perf_counter()
         m.timings_ms["alignment"] = (t2 - t1) * 1e3
         models = self._sets[self._next_set]
@@ -356,7 +389,7 @@ class FaceMeter:
         m.quality = FrameQuality(iod, np.nan, np.nan, roll, m.registration_cc, self.gauge.sharpness(view),
                                  np.nan, 1, warp_distortion=warp_distortion(warp))
         m.timings_ms["quality"] = (time.perf_counter() - t3) * 1e3
-        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin, brow)
+        return PendingMeasurement(self, m, calls, t2, probe, view, band, skin, brow, mouth)
 
     def measure(self, rgb: np.ndarray, index: int = 0, timestamp_s: float = 0.0) -> FrameMeasurement:
         return self.submit(rgb, index, timestamp_s).result()
@@ -387,7 +420,8 @@ class FaceMeter:
 
     def _finish(self, m: FrameMeasurement, results: list, t2: float, probe=None,
                 view: np.ndarray | None = None, band: np.ndarray | None = None,
-                skin: TextureCrop | None = None, brow: np.ndarray | None = None) -> FrameMeasurement:
+                skin: TextureCrop | None = None, brow: np.ndarray | None = None,
+                mouth: np.ndarray | None = None) -> FrameMeasurement:
         t3 = time.perf_counter()
         m.timings_ms["composites_and_tracking"] = (t3 - t2) * 1e3
         if probe is not None:
@@ -421,8 +455,10 @@ class FaceMeter:
             m.features[:, F["eye_aperture"]], band, per_side)
         m.features[:, F["brow_height"]], m.brow_from_image = self._brow_height(
             m.features[:, F["brow_height"]], brow, per_side)
+        corner = [F["corner_lateral"], F["corner_height"]]
+        m.features[:, corner], m.corner_from_image = self._mouth_corner(m.features[:, corner], mouth, per_side)
         t5 = time.perf_counter()
-        m.timings_ms["eye_and_brow"] = (t5 - t4) * 1e3
+        m.timings_ms["eye_brow_and_mouth"] = (t5 - t4) * 1e3
         skin_now = self.texture.measure(skin, per_side)
         m.texture_reasons, m.texture_outlines = skin_now.reasons, skin_now.outlines
         for j, region in enumerate(TEXTURE_REGIONS):
@@ -446,14 +482,17 @@ class PendingMeasurement:
 
     def __init__(self, meter: FaceMeter, m: FrameMeasurement, calls, started: float, probe=None,
                  view: np.ndarray | None = None, band: np.ndarray | None = None,
-                 skin: TextureCrop | None = None, brow: np.ndarray | None = None):
+                 skin: TextureCrop | None = None, brow: np.ndarray | None = None,
+                 mouth: np.ndarray | None = None):
         self._meter, self._m, self._calls, self._started = meter, m, calls, started
         self._probe, self._view, self._band, self._skin, self._brow = probe, view, band, skin, brow
+        self._mouth = mouth
         self._done: FrameMeasurement | None = m if calls is None else None
 
     def result(self) -> FrameMeasurement:
         if self._done is None:
             self._done = self._meter._finish(self._m, [c.result() for c in self._calls], self._started,
-                                             self._probe, self._view, self._band, self._skin, self._brow)
-            self._probe = self._view = self._band = self._skin = self._brow = None
+                                             self._probe, self._view, self._band, self._skin, self._brow,
+                                             self._mouth)
+            self._probe = self._view = self._band = self._skin = self._brow = self._mouth = None
         return self._done

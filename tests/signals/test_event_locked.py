@@ -133,3 +133,19 @@ def test_a_closure_flat_on_top_is_timed_at_its_middle_and_so_is_its_response():
     assert np.abs(events - deepest).max() < 0.6, events - deepest
     left = find(event_locked(sig, FPS, events, noise=NOISE), "smile", "left")
     assert abs(left.latency_s - 0.1) < 0.75 / FPS, left.latency_s      # was 1.3-1.5 frames late
+
+
+def test_a_corner_lifted_straight_up_reads_its_own_lift_not_its_smile_projection():
+    """smile is (out + up) / sqrt 2 and pucker is -out: a corner lifted by 0.02 IOD reads smile
+    0.014 and pucker 0; the response's size is the corner's own movement, 0.02, and its words
+    say up, not up and out."""
+    lift = 0.02
+    sig, _ = blinking_face(response={"right": ("smile", lift / np.sqrt(2), 0.08)}, seed=3)
+    res = event_locked(sig, FPS, blink_events(sig, FPS, NOISE), noise=NOISE)
+    smile = find(res, "smile", "right")
+    assert smile.verdict == SYNKINESIS, smile.describe()
+    assert abs(smile.peak - lift / np.sqrt(2)) < 0.002
+    assert abs(smile.size - lift) < 0.002 and smile.moves == "mouth corner up"
+    assert smile.verdict_json()["amplitude"] == pytest.approx(smile.size, abs=1e-4)
+    eye_like = find(res, "brow_raise", "right")             # not a corner: size is the peak's
+    assert eye_like.size == abs(eye_like.peak) and eye_like.corner is None

@@ -14,6 +14,8 @@ from realtime.signals.features import (
     activations,
     column_names,
     columns_to_signals,
+    corner_movement,
+    corner_words,
     face_measured,
     frame_features,
     side_features,
@@ -130,3 +132,17 @@ def test_column_round_trip():
     assert names[cols.tolist().index(sig[1, S["smile"]])] == "smile_right"
     np.testing.assert_array_equal(columns_to_signals(cols), sig)
     assert len(FEATURES) == len(SIGNALS) == 10
+
+
+@pytest.mark.parametrize("out, up, words", [(0.0, 0.02, "mouth corner up"), (0.01, 0.01, "mouth corner up and out"),
+                                            (-0.03, 0.0, "mouth corner in"), (0.0, -0.01, "mouth corner down"),
+                                            (-0.01, -0.012, "mouth corner down and in")])
+def test_corner_movement_inverts_smile_and_pucker(out, up, words):
+    rest = np.zeros((2, len(FEATURES)))
+    rest[:, F["eye_aperture"]] = 0.3
+    moved = rest.copy()
+    moved[1, F["corner_lateral"]] += out
+    moved[1, F["corner_height"]] += up
+    corner = corner_movement(activations(moved, rest))
+    assert corner[1] == pytest.approx([out, up]) and corner[0] == pytest.approx([0.0, 0.0])
+    assert corner_words(*corner[1]) == words

@@ -1,0 +1,46 @@
+"""A rectangle of the face frame cut from a registered grey image, upright and at a fixed scale.
+
+The image readers (brow_height.py, mouth_corner.py) match a reference patch against the same
+place in each registered frame. Sampling both in the face frame of features.py (u towards the
+subject's left, v up, IOD units) at a fixed number of px per IOD makes one template serve every
+face size and any small roll left by the registration.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from realtime.signals.features import FaceFrame
+
+
+def face_patch(gray: np.ndarray, frame: FaceFrame, origin_px: np.ndarray,
+               rect: tuple[float, float, float, float], scale: float, blur_px: float) -> np.ndarray:
+    """The face-frame rectangle ``rect`` (u0, u1, v_top, v_bottom; IOD) of ``gray``, an image
+    whose pixel (0, 0) is reference pixel ``origin_px``, sampled at ``scale`` px per IOD (rows
+    going down the face) and blurred by ``blur_px`` (canonical px: sensor noise, not edges).
+    Returns float32 (rows, cols)."""
+    u0, u1, top, bottom = rect
+    # canonical (col, row) -> image px: p = origin + iod (u u_vec + v v_vec), v falling with the row.
+    m = np.empty((2, 3))
+    m[:, 0] = frame.u * frame.iod_px / scale
+    m[:, 1] = -frame.v * frame.iod_px / scale
+    m[:, 2] = frame.origin + frame.iod_px * (u0 * frame.u + top * frame.v) - origin_px
+    size = (int(round((u1 - u0) * scale)) + 1, int(round((top - bottom) * scale)) + 1)
+    patch = cv2.warpAffine(gray, m, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    return cv2.GaussianBlur(patch, (0, 0), blur_px)
+
+
+def _vertex(lo: float, mid: float, hi: float) -> float:
+    """Offset (-0.5..0.5) of the parabola's vertex through three samples around a maximum."""
+    den = lo - 2 * mid + hi
+    return float(np.clip(0.5 * (lo - hi) / den, -0.5, 0.5)) if den < 0 else 0.0
+
+
+def subpixel_peak(r: np.ndarray, i: int, j: int) -> tuple[float, float]:
+    """(row, col) of a correlation map's maximum at (i, j), refined by a parabola through its
+    neighbours on each axis (an edge of the map keeps the integer)."""
+    row = i + (_vertex(r[i - 1, j], r[i, j], r[i + 1, j]) if 0 < i < r.shape[0] - 1 else 0.0)
+    col = j + (_vertex(r[i, j - 1], r[i, j], r[i, j + 1]) if 0 < j < r.shape[1] - 1 else 0.0)
+    return float(row), float(col)
