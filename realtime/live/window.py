@@ -512,9 +512,10 @@ class LiveWindow(QMainWindow):
                           "the co-activation.")
         if self.flagged:
             c = self.flagged[0]
-            return msg + (f"Synkinesis on the subject's {c.side.upper()}: {c.moves} with the {NAMES[c.driver]} "
+            driver, moves = c.as_seen()      # the driver named for the way it moved ("brow down")
+            return msg + (f"Synkinesis on the subject's {c.side.upper()}: {moves} with the {driver} "
                           f"({format_clinical(c.response, c.amplitude, words=True)}, {max(c.lag_s, 0.0):.2f} s later; "
-                          f"r {c.peak_r:.2f}). Next: {NAMES[c.driver]} slowly and softly, keeping the gauge "
+                          f"r {c.peak_r:.2f}). Next: {driver} slowly and softly, keeping the gauge "
                           "green; hold 5 s, relax.")
         if e.coactivation is None:
             return msg + ("Measuring… move as you would in an exercise; co-activation appears after "

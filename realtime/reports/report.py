@@ -40,6 +40,7 @@ from realtime.reports.render import render
 from realtime.reports.session_data import (
     ANALYSED,
     SessionData,
+    as_seen,
     assessment_of,
     couplings_of,
     load_session,
@@ -57,7 +58,7 @@ from realtime.signals.coactivation import (
     min_amplitude,
 )
 from realtime.signals.event_locked import blink_synkinesis
-from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
+from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured
 from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
@@ -327,13 +328,35 @@ def _size_text(v: float) -> str:
     return f"{v:+.2f}" if abs(v) < 0.995 else f"{v:+.1f}" if abs(v) < 9.95 else f"{v:+.0f}"
 
 
+def driver_rows(couplings: list[dict]) -> list[list[str]]:
+    """Per side, each driver row's name for the movement it made there (``as_seen``): "brow
+    down" where the brow-raise signal's larger movements went down (a cell's sign then says how
+    the response moved with the brow going down). Only rows with a cell written (the driver
+    moved with something, |r| >= ``COMOVE_R``) or flagged: a driver that only jittered at rest
+    has no "larger movements", and its row keeps the signal's name."""
+    rows = [[NAMES[g] for g in SIGNALS] for _ in SIDES]
+    for c in couplings:
+        if c["side"] not in SIDES or c["driver"] not in S or c["response"] not in S:
+            continue
+        moved = c["peak_r"] is not None and abs(c["peak_r"]) >= COMOVE_R and c["amplitude"] is not None
+        if moved or c["synkinesis"]:
+            rows[SIDES.index(c["side"])][S[c["driver"]]] = as_seen(c)[0]
+    return rows
+
+
+def _row_label(signal: str, seen: str) -> str:
+    """A matrix row's label: the driver's movement, and the signal it was read from where the
+    two differ (researchers match rows to the frames.csv columns)."""
+    return seen if seen == NAMES[signal] else f"{seen}\n({NAMES[signal]} signal)"
+
+
 def matrix_figure(couplings: list[dict]) -> str:
     plt = _plt()
     from matplotlib.patches import Rectangle  # see _plt
     r, size, flag = coupling_matrix(couplings)
-    rows = [NAMES[g] for g in SIGNALS]
+    rows = driver_rows(couplings)
     cols = [f"{NAMES[g]} ({unit(g)})" for g in SIGNALS]   # a cell's size is in its column's unit
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"wspace": 0.6})
     for s, side in enumerate(SIDES):
         ax = axes[s]
         im = ax.imshow(np.abs(np.nan_to_num(r[s], nan=0.0)), vmin=0, vmax=1, cmap="Greys")
@@ -349,11 +372,16 @@ def matrix_figure(couplings: list[dict]) -> str:
                 if flag[s, i, j]:
                     ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
         ax.set_xticks(range(len(SIGNALS)), cols, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(SIGNALS)), rows if s == 0 else [], fontsize=8)
+        # Each side's own row names: a driver may move its other way on one side only.
+        ax.set_yticks(range(len(SIGNALS)), [_row_label(g, rows[s][i]) for i, g in enumerate(SIGNALS)],
+                      fontsize=8)
+        for tick, g, seen in zip(ax.get_yticklabels(), SIGNALS, rows[s]):
+            if seen != NAMES[g]:
+                tick.set_color("#1f5fa8")
         ax.set_title(f"subject's {side} side", color=SIDE_COLOURS[side])
         ax.set_xlabel("response (moves along), its size in its unit")
         if s == 0:
-            ax.set_ylabel("driver (voluntary movement)")
+            ax.set_ylabel("driver: the movement it made")
     fig.colorbar(im, ax=axes, shrink=0.7, label="how closely they move together: |peak r|")
     return fig_to_uri(fig)
 
@@ -496,10 +524,6 @@ def _name(signal: str) -> str:
     return NAMES.get(signal, signal.replace("_", " "))   # "blink" drives event-locked findings
 
 
-def _moves(c: dict) -> str:
-    return c.get("moves") or (movement(c["response"], c.get("direction") or 1) if c["response"] in S else c["response"])
-
-
 def side_label(side: str, affected: str | None) -> str:
     return side if affected is None else f"{side} ({'affected' if side == affected else 'healthy'})"
 
@@ -507,16 +531,23 @@ def side_label(side: str, affected: str | None) -> str:
 def flagged_rows(couplings: list[dict], affected: str | None = None) -> list[dict]:
     """Flagged pairs, the affected side's first (clinicians compare it with the healthy side)."""
     couplings = sorted(couplings, key=lambda c: c["side"] != affected)
-    return [{"side": side_label(c["side"], affected), "driver": _name(c["driver"]), "response": c["response"],
-             "moves": _moves(c), "size": _size(c), "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])}
+    return [{"side": side_label(c["side"], affected), **_pair_words(c), "size": _size(c), "r": fmt(c["peak_r"]),
+             "lag": fmt(c["lag_s"])}
             for c in couplings if c["synkinesis"]]
+
+
+def _pair_words(c: dict) -> dict:
+    """How a pair reads (``as_seen``): the driver's movement, the response's with it, and the
+    signals they were read from (``signals``, for a tooltip: the frames.csv columns' names)."""
+    driver, moves = as_seen(c)
+    return {"driver": _name(driver), "response": c["response"], "moves": moves,
+            "signals": f"{c['driver']} -> {c['response']}"}
 
 
 def task_rows(scores: dict | None) -> list[dict]:
     tc = (scores or {}).get("task_coactivation") or {}
     return [{"task": TASK_LABEL.get(task, task),
-             "flagged": [{"side": c["side"], "driver": _name(c["driver"]), "response": c["response"],
-                          "moves": _moves(c), "size": _size(c, words=True),
+             "flagged": [{"side": c["side"], **_pair_words(c), "size": _size(c, words=True),
                           "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])} for c in cs if c["synkinesis"]]}
             for task, cs in tc.items()]
 

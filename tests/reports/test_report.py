@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
-from realtime.reports.report import coupling_matrix, write_report
+from realtime.reports.report import coupling_matrix, driver_rows, flagged_rows, write_report
 from realtime.signals.coactivation import Coupling
 from realtime.signals.features import S
 from tests.conftest import NECK_DEMO
@@ -303,3 +303,19 @@ def test_a_matrix_cell_tells_the_way_the_response_moved_with_its_driver():
     assert size[0, S["smile"], S["cheek_raise"]] < 0
     smile = {**pucker, "driver_direction": 1}
     assert coupling_matrix([smile])[1][0, S["smile"], S["cheek_raise"]] > 0
+
+
+def test_a_row_is_named_for_the_movement_its_driver_made_on_that_side():
+    """The "smile" signal going down (a pucker) names its row on that side "mouth corner down and
+    in", and a flagged pair reads as it moved (the brow down with it), with the signals kept for
+    a tooltip; a driver that only jittered (no cell written) keeps its signal's name."""
+    pulled = Coupling("smile", "brow_raise", "right", peak_r=0.95, lag_s=0.1, gain=0.5, amplitude=0.05,
+                      synkinesis=True, driver_direction=-1).to_json()
+    jitter = Coupling("pucker", "chin", "right", peak_r=0.2, lag_s=0.0, gain=0.1, amplitude=0.001,
+                      synkinesis=False, driver_direction=-1).to_json()
+    rows = driver_rows([pulled, jitter])
+    assert rows[1][S["smile"]] == "mouth corner down and in" and rows[1][S["pucker"]] == "pucker"
+    assert rows[0][S["smile"]] == "smile"                     # the other side: nothing says otherwise
+    (row,) = flagged_rows([pulled])
+    assert (row["driver"], row["moves"], row["signals"]) == ("mouth corner down and in", "brow down",
+                                                             "smile -> brow_raise")
