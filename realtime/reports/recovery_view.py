@@ -10,6 +10,7 @@ session knows them, else days since the first session (the page says so).
 from __future__ import annotations
 
 import base64
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +31,7 @@ from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import TASK_LABELS, Column, contact_sheet, png_bytes, sheet_tasks, task_strip
 from realtime.reports.report import SIDE_COLOURS, _plt, fig_to_uri
 from realtime.signals.features import NAMES
-from realtime.signals.units import clinical, format_clinical, unit_words
+from realtime.signals.units import format_clinical, shown, unit_words
 
 # Synkinesis indices followed for a worsening trend, on the affected side: (name in words, the
 # way that is worse, the smallest change over the window that counts, in the index's unit).
@@ -295,18 +296,14 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
         for k, style, mark in zip(TEXTURE_INDICES, ("-", "--"), ("o", "s")):
             y = [_index_value(r, s, k) for r in rows]
             if np.isfinite(y).any() and (s == v.affected or v.affected is None):
-                axes[2].plot(x, clinical(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
+                axes[2].plot(x, shown(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
                              color=SIDE_COLOURS[s], mfc="none" if style != "-" else None,
                              label=f"{NAMES[TEXTURE_INDICES[k][0]]} ({k}), {s}")
     axes[0].set_ylabel("ocular index, corrected\n(100 = no synkinesis)")
     axes[0].set_ylim(min(50, axes[0].get_ylim()[0]), 102)
     axes[1].set_ylabel("involuntary movement,\nfraction of voluntary")
     axes[1].set_ylim(-0.05, 1.05)
-    texture = TEXTURE_INDICES["mentalis"][0]
-    axes[2].set_ylabel("chin dimpling, neck bands\n(" + unit_words(texture).replace(" vs", "\nvs") + ")")
-    axes[2].axhline(0, color="#888", lw=0.6)
-    lo, hi = axes[2].get_ylim()
-    axes[2].set_ylim(min(lo, -5), max(hi, 25))
+    texture_axis(axes[2], "chin dimpling, neck bands")
     axes[2].set_xlabel("days since onset")
     if worse and worse[-1].reported:
         axes[0].text(0.99, 0.06, "worsening trend", transform=axes[0].transAxes, ha="right", color="#c01818",
@@ -316,6 +313,16 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig_to_uri(fig)
+
+
+def texture_axis(ax, label: str) -> None:
+    """A panel of skin-texture indices: its unit in the label, rest (1x) marked, and at least
+    0.9-1.3x shown so that a flat series at rest does not fill the panel with noise."""
+    texture = next(iter(TEXTURE_INDICES.values()))[0]
+    ax.set_ylabel(f"{label}\n(" + "\n".join(textwrap.wrap(unit_words(texture), 20)) + ")")
+    ax.axhline(shown(texture, 0.0), color="#888", lw=0.6)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, 0.9), max(hi, 1.3))
 
 
 def latest_rows(rows: list[dict], side: str | None) -> list[dict]:

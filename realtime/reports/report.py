@@ -59,7 +59,7 @@ from realtime.signals.coactivation import (
 )
 from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured
-from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit
+from realtime.signals.units import UNITS_LEGEND, format_clinical, multiple_text, shown, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
     COACTIVATION_CSV,
@@ -279,13 +279,13 @@ def traces_figure(d: SessionData) -> str | None:
             if e["phase"] == "hold":
                 ax.axvspan(e["start_s"], e["end_s"], color=colours[e["task"]], lw=0, zorder=0)
         for s, side in enumerate(SIDES):
-            ax.plot(t, clinical(g, fr.sig[:, s, S[g]]), color=SIDE_COLOURS[side], lw=1.0, label=side)
+            ax.plot(t, shown(g, fr.sig[:, s, S[g]]), color=SIDE_COLOURS[side], lw=1.0, label=side)
         for ev in d.events or []:
             if ev["response"] == g:
                 ax.axvspan(ev["start_s"], ev["end_s"], ymin=0.92, ymax=1.0,
                            color=SIDE_COLOURS.get(ev["side"], "k"), lw=0)
         ax.set_ylabel(f"{NAMES[g]}\n({unit(g)})", rotation=0, ha="right", va="center", fontsize=9)
-        ax.axhline(0, color="#888", lw=0.5)
+        ax.axhline(shown(g, 0.0), color="#888", lw=0.5)     # rest: 0, or 1x the rest texture contrast
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", color="#ccc", lw=0.4)
     handles = [plt.Line2D([], [], color=SIDE_COLOURS[s], label=f"subject's {s}") for s in SIDES]
@@ -303,10 +303,10 @@ def _plain(label: str) -> str:
 
 
 def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(2, N, N) peak r (driver x response), the response's signed size in its clinical unit
-    (``units.clinical``; negative: it moved the opposite way to its name while the driver made its
-    larger movements, e.g. the cheek going down with the "smile" signal in a pucker) and the
-    flagged mask."""
+    """(2, N, N) peak r (driver x response), the response's signed size in the unit a person
+    reads (``units.shown``; negative, or below 1x rest for skin texture: it moved the opposite way
+    to its name while the driver made its larger movements, e.g. the cheek going down with the
+    "smile" signal in a pucker) and the flagged mask."""
     n = len(SIGNALS)
     r = np.full((2, n, n), np.nan)
     size = np.full((2, n, n), np.nan)
@@ -318,13 +318,16 @@ def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.n
         r[s, i, j] = np.nan if c["peak_r"] is None else c["peak_r"]
         if c["amplitude"] is not None:
             way = c.get("direction", 1) * c.get("driver_direction", 1)
-            size[s, i, j] = way * clinical(c["response"], c["amplitude"])
+            size[s, i, j] = shown(c["response"], way * c["amplitude"])
         flag[s, i, j] = c["synkinesis"]
     return r, size, flag
 
 
-def _size_text(v: float) -> str:
-    """A size in a matrix cell (its unit is the column's): about 2 significant figures."""
+def _size_text(v: float, signal: str) -> str:
+    """A size in a matrix cell (its unit is the column's): about 2 significant figures, signed,
+    or for skin texture a multiple of its rest contrast ("2.4×")."""
+    if signal in TEXTURE:
+        return f"{multiple_text(v)}×"
     return f"{v:+.2f}" if abs(v) < 0.995 else f"{v:+.1f}" if abs(v) < 9.95 else f"{v:+.0f}"
 
 
@@ -367,7 +370,7 @@ def matrix_figure(couplings: list[dict]) -> str:
                     continue
                 v, z = r[s, i, j], size[s, i, j]
                 if np.isfinite(v) and abs(v) >= COMOVE_R and np.isfinite(z):
-                    ax.text(j, i, _size_text(z), ha="center", va="center", fontsize=6.5,
+                    ax.text(j, i, _size_text(z, SIGNALS[j]), ha="center", va="center", fontsize=6.5,
                             color="white" if abs(v) > 0.55 else "black")
                 if flag[s, i, j]:
                     ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
@@ -513,8 +516,8 @@ def symmetry_section(sym: dict | None) -> dict | None:
 
 
 def _size(c: dict, words: bool = False) -> str:
-    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure, %
-    texture change); ``words``: the unit spelt out."""
+    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure, the
+    skin's texture contrast as a multiple of rest); ``words``: the unit spelt out."""
     if c["amplitude"] is None or c["response"] not in S:
         return DASH
     return format_clinical(c["response"], c["amplitude"], words=words)
