@@ -36,6 +36,7 @@ from realtime.reports.report import (
     no_face,
     session_couplings,
     session_scores,
+    signed_amplitude,
     status_text,
 )
 from realtime.reports.session_data import ANALYSED
@@ -61,8 +62,9 @@ class Skipped:
 
 
 def coactivation_strength(couplings: list[dict] | None) -> dict:
-    """Per side: the smile -> eye closure pair's size (signed, in face units: the eye's
-    narrowing as a fraction of its rest opening, negative where it widens) and its peak r, the
+    """Per side: the smile -> eye closure pair's size (signed as seen, ``report.signed_amplitude``,
+    as the report's matrix and the live lines: the eye's narrowing as a fraction of its rest
+    opening, negative where it widened with the smile's larger movements) and its peak r, the
     flagged pairs in clinical words (``report.flagged_rows``), their number and largest peak r."""
     out = {}
     for side in SIDES:
@@ -70,7 +72,7 @@ def coactivation_strength(couplings: list[dict] | None) -> dict:
         se = next((c for c in cs if c["driver"] == "smile" and c["response"] == "eye_closure"), None)
         fl = [c for c in cs if c["synkinesis"]]
         out[side] = {
-            "smile_eye_size": None if se is None or se["amplitude"] is None else se["direction"] * se["amplitude"],
+            "smile_eye_size": None if se is None else signed_amplitude(se),
             "smile_eye_r": None if se is None else se["peak_r"],
             "max_flagged_r": max((c["peak_r"] for c in fl if c["peak_r"] is not None), default=None),
             "flagged": len(fl) if couplings is not None else None,

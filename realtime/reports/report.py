@@ -302,6 +302,15 @@ def _plain(label: str) -> str:
     return label.replace("$", r"\$")[:60]
 
 
+def signed_amplitude(c: dict) -> float | None:
+    """A coupling's amplitude (face units) signed as it was seen (``as_seen``): negative where
+    the response moved against its name while the driver made its larger movements (the cheek
+    going down with the "smile" signal in a pucker: r > 0, but both went down)."""
+    if c["amplitude"] is None:
+        return None
+    return c.get("direction", 1) * c.get("driver_direction", 1) * c["amplitude"]
+
+
 def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(2, N, N) peak r (driver x response), the response's signed size in the unit a person
     reads (``units.shown``; negative, or below 1x rest for skin texture: it moved the opposite way
@@ -317,8 +326,7 @@ def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.n
         s, i, j = SIDES.index(c["side"]), S[c["driver"]], S[c["response"]]
         r[s, i, j] = np.nan if c["peak_r"] is None else c["peak_r"]
         if c["amplitude"] is not None:
-            way = c.get("direction", 1) * c.get("driver_direction", 1)
-            size[s, i, j] = shown(c["response"], way * c["amplitude"])
+            size[s, i, j] = shown(c["response"], signed_amplitude(c))
         flag[s, i, j] = c["synkinesis"]
     return r, size, flag
 

@@ -259,7 +259,7 @@ def test_progress_page_shows_texture_indices_and_involuntary_movement_in_clinica
                 shown_texture += v is not None
             # smile -> eye closure: the eye's narrowing first, r after it and labelled
             se = next(c for c in couplings if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", side))
-            size = se["direction"] * se["amplitude"]
+            size = se["direction"] * se["driver_direction"] * se["amplitude"]   # as seen: as the matrix
             cell = page.cell(session=name, col="smile_eye", side=side)
             assert cell.startswith(format_clinical("eye_closure", size)), cell
             assert cell.endswith(f"r {se['peak_r']:.2f}") and cell.count("r ") == 1, cell
@@ -322,3 +322,16 @@ def test_a_row_is_named_for_the_movement_its_driver_made_on_that_side():
     assert (row["driver"], row["moves"], row["signals"]) == ("mouth corner down and in", "brow down",
                                                              "smile -> brow_raise")
 
+
+def test_the_progress_page_signs_smile_eye_as_the_matrix_does():
+    """The eye's size with the smile signed as seen (``Coupling.as_seen``): where the "smile"
+    signal's larger movements went down (the corner drawn in), an eye that closes with the signal
+    (r > 0) widened as the corner went in: negative on the progress page as in the matrix."""
+    from realtime.reports.progress_page import coactivation_strength
+    down = Coupling("smile", "eye_closure", "left", peak_r=0.9, lag_s=0.1, gain=0.5, amplitude=0.2,
+                    synkinesis=False, driver_direction=-1).to_json()
+    up = {**down, "side": "right", "driver_direction": 1}
+    got = coactivation_strength([down, up])
+    _, size, _ = coupling_matrix([down, up])
+    assert got["left"]["smile_eye_size"] == pytest.approx(-0.2) and got["right"]["smile_eye_size"] == pytest.approx(0.2)
+    assert 100 * got["left"]["smile_eye_size"] == pytest.approx(size[0, S["smile"], S["eye_closure"]])
