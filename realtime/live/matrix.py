@@ -1,7 +1,8 @@
 """Live co-activation matrix: driver (rows) x response (columns), one block per side.
 A row is named for the movement its driver made on that side ("brow dn" where the brow went
 down). Cell shade = how closely the pair moves together (|peak r|; green: the response moved the
-opposite way to its name with that movement); synkinesis is boxed red. The pairs worth reading are numbered in their cells and listed
+opposite way to its name with that movement); synkinesis is boxed red. The pairs worth reading
+are numbered in their cells and listed
 below the blocks in clinical words and units (how the response moves, how far, how late), r last:
 the cells are too small for a size with its unit, and r alone (~1 for any clear coupling) does
 not say how strong the involuntary movement is."""

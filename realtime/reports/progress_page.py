@@ -22,7 +22,7 @@ from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import CONTACT_SHEET_PNG, read_keyframes, write_png
-from realtime.reports.recovery_view import RecoveryView, build, texture_axis
+from realtime.reports.recovery_view import TEXTURE_LABELS, RecoveryView, build, texture_axis
 from realtime.reports.render import render
 from realtime.reports.report import (
     SIDE_COLOURS,
@@ -40,7 +40,6 @@ from realtime.reports.report import (
     status_text,
 )
 from realtime.reports.session_data import ANALYSED
-from realtime.signals.features import NAMES
 from realtime.signals.units import (
     UNITS_LEGEND,
     face_unit,
@@ -159,8 +158,6 @@ def _one_line(exc: Exception) -> str:
     return msg if isinstance(exc, (ValueError, OSError)) and msg else f"{type(exc).__name__}: {msg}"
 
 
-# The skin-texture indices by name, as the pages label them: "chin dimpling (mentalis)".
-TEXTURE_LABELS = {k: f"{NAMES[g]} ({k})" for k, (g, _) in TEXTURE_INDICES.items()}
 SMILE_EYE = f"smile → eye closure: the eye's narrowing in {unit_words('eye_closure')}"
 TEXTURE_UNIT = unit_words(next(iter(TEXTURE_INDICES.values()))[0])
 FIGURE_ALT = ("progress over time: resting symmetry %, ocular index, " + SMILE_EYE + " (r beside each point), "

@@ -30,15 +30,22 @@ from realtime.clinical.rest_symmetry import MEASURE_BY_KEY, REST_MEASURES, droop
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import TASK_LABELS, Column, contact_sheet, png_bytes, sheet_tasks, task_strip
 from realtime.reports.report import SIDE_COLOURS, _plt, fig_to_uri
+from realtime.signals.coactivation import min_amplitude
 from realtime.signals.features import NAMES
 from realtime.signals.units import format_clinical, shown, unit_words
 
+# The skin-texture indices by name, as the pages label them: "chin dimpling (mentalis)".
+TEXTURE_LABELS = {k: f"{NAMES[g]} ({k})" for k, (g, _) in TEXTURE_INDICES.items()}
 # Synkinesis indices followed for a worsening trend, on the affected side: (name in words, the
 # way that is worse, the smallest change over the window that counts, in the index's unit).
 # The ocular index corrected for the resting fissure ratio: a palsied eye that is wider at rest
-# (and narrows back as tone returns) would otherwise read as the other eye's synkinesis.
+# (and narrows back as tone returns) would otherwise read as the other eye's synkinesis. The
+# skin-texture ones (chin dimpling, neck bands; fractions of the rest texture contrast) must rise
+# by the smallest visible change of that skin (``coactivation.min_amplitude``: 0.10 of the rest
+# contrast, 1.0x -> 1.1x rest), the bar a single co-activation must clear too.
 TREND_INDICES = {"ocular_corrected": ("ocular index", -1.0, 10.0), "oral": ("oral synkinesis", 1.0, 0.10),
-                 "brow": ("brow synkinesis", 1.0, 0.10), "chin": ("chin synkinesis", 1.0, 0.10)}
+                 "brow": ("brow synkinesis", 1.0, 0.10), "chin": ("chin synkinesis", 1.0, 0.10),
+                 **{k: (TEXTURE_LABELS[k], 1.0, min_amplitude(g)) for k, (g, _) in TEXTURE_INDICES.items()}}
 PHASE_COLOURS = {"developing": "#e3eefa", "fastest worsening": "#fbe1dc", "slowing": "#f6f0dc",
                  "plateau": "#ececec"}
 MEASURE_COLOURS = {"mouth_corner": "#2a8a5a", "eye": "#7a4fa0", "brow": "#b5651d", "cheek": "#1f6fb2",
@@ -233,6 +240,8 @@ def _change_in_words(t) -> str:
     name, worse_way, _ = TREND_INDICES[t.index_name]
     if t.index_name == "ocular_corrected":
         return f"{name} down {abs(t.change):.0f} points"
+    if t.index_name in TEXTURE_INDICES:     # the multiple of the rest contrast rose by as much
+        return f"{name} up {abs(t.change):.2f}{unit_words(TEXTURE_INDICES[t.index_name][0])}"
     return f"{name} {'up' if worse_way > 0 else 'down'} {abs(t.change):.2f}"
 
 
@@ -298,7 +307,7 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
             if np.isfinite(y).any() and (s == v.affected or v.affected is None):
                 axes[2].plot(x, shown(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
                              color=SIDE_COLOURS[s], mfc="none" if style != "-" else None,
-                             label=f"{NAMES[TEXTURE_INDICES[k][0]]} ({k}), {s}")
+                             label=f"{TEXTURE_LABELS[k]}, {s}")
     axes[0].set_ylabel("ocular index, corrected\n(100 = no synkinesis)")
     axes[0].set_ylim(min(50, axes[0].get_ylim()[0]), 102)
     axes[1].set_ylabel("involuntary movement,\nfraction of voluntary")
