@@ -315,9 +315,13 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
     texture_axis(axes[2], "chin dimpling, neck bands")
     axes[2].set_xlabel("days since onset")
     if worse and worse[-1].reported:
-        axes[0].text(0.99, 0.06, "worsening trend", transform=axes[0].transAxes, ha="right", color="#c01818",
-                     fontsize=11, fontweight="bold")
-        axes[0].axvspan(x[max(0, len(x) - 6)], x[-1], color="#c01818", alpha=0.12, lw=0)
+        # On the panel of each index that worsens (the neck's is the texture panel).
+        panels = {0 if t.index_name == "ocular_corrected" else 2 if t.index_name in TEXTURE_INDICES else 1
+                  for t in worse[-1].trends if t.worsening}
+        for i in sorted(panels):
+            axes[i].text(0.99, 0.06, "worsening trend", transform=axes[i].transAxes, ha="right", color="#c01818",
+                         fontsize=11, fontweight="bold")
+            axes[i].axvspan(x[max(0, len(x) - WORSENING_WINDOW)], x[-1], color="#c01818", alpha=0.12, lw=0)
     for ax in axes:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
