@@ -55,6 +55,7 @@ from realtime.signals.coactivation import (
     Coupling,
     analyse,
     blink_mask,
+    comoves,
     fill_gaps,
 )
 from realtime.signals.features import FEATURES, NAMES, SIGNALS, F, S, face_measured
@@ -384,10 +385,10 @@ def task_findings(sig: np.ndarray, fps: float, noise: np.ndarray, movement: str 
     if movement is None:
         return couplings
     by = {(c.side, c.driver, c.response): c for c in couplings}
-    comove_r, tol = CoactivationConfig().comove_r, 1.0 / fps
+    comove_r = CoactivationConfig().comove_r
     riders = {(c.side, c.driver) for c in couplings if c.synkinesis and movement not in (c.driver, c.response)
-              and by[(c.side, movement, c.driver)].peak_r >= comove_r
-              and abs(by[(c.side, movement, c.driver)].lag_s) <= tol}
+              and comoves(by[(c.side, movement, c.driver)].peak_r, by[(c.side, movement, c.driver)].lag_s, fps,
+                          comove_r)}
     if not riders:
         return couplings
     still = np.array(sig, dtype=float, copy=True)
