@@ -18,7 +18,7 @@ import numpy as np
 
 from realtime.signals.event_locked import blink_events, event_locked
 from realtime.signals.features import SIGNALS
-from realtime.signals.units import clinical, unit
+from realtime.signals.units import shown, unit
 from realtime.sinks.framefile import read_frames
 
 
@@ -44,11 +44,18 @@ def report(folder: Path) -> list[str]:
         lines.append(f"  planted: {', '.join(planted) or 'nothing'}; {n_true} blinks planted")
     for r in event_locked(sig, fps, events, noise=noise):
         if r.verdict == "synkinesis" or r.response in ("smile", "pucker") or abs(r.peak) > 3 * r.noise:
-            lines.append(f"  {r.response:>12} {r.side:>5}: peak {clinical(r.response, r.peak):+.2f} {unit(r.response)} "
-                         f"(other side {clinical(r.response, r.other_side):+.2f}) at {r.latency_s * 1000:.0f} ms, "
+            lines.append(f"  {r.response:>12} {r.side:>5}: peak {_change(r.response, r.peak)} "
+                         f"(other side {_change(r.response, r.other_side)}) at {r.latency_s * 1000:.0f} ms, "
                          f"{r.consistent} of {r.n_events} blinks, p {r.p_value:.4f} -> {r.verdict}"
                          f"{': ' + r.reason if r.reason else ''}")
     return lines
+
+
+def _change(signal: str, value: float) -> str:
+    """An event-locked peak (a change from the level before the event) in the unit a person
+    reads: "+1.1 mm", "+12 %", "+0.35× rest" (the texture contrast rose by 0.35 of its rest level)."""
+    u = unit(signal)
+    return f"{round(shown(signal, value) - shown(signal, 0.0), 2) + 0.0:+.2f}{'' if u.startswith('×') else ' '}{u}"
 
 
 if __name__ == "__main__":

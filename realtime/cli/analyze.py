@@ -26,6 +26,7 @@ def run(args) -> int:
     from calibration.profile import load_profile
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
+    from realtime.reports.session_data import as_seen, couplings_of
     from realtime.signals.features import NAMES
     from realtime.signals.units import format_clinical, format_lag
     from realtime.sinks.analysis_files import faces_warning
@@ -48,9 +49,11 @@ def run(args) -> int:
         return c["side"] + ("" if not args.affected else " affected" if c["side"] == args.affected else " healthy")
     # Affected side first, as a clinician reads it.
     found = sorted(summary["synkinesis"], key=lambda c: c["side"] != args.affected)
-    flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {c.get('moves', c['response'])} with the "
-               f"{NAMES.get(c['driver'], c['driver'])}, {format_clinical(c['response'], c['amplitude'] or 0.0, words=True)}, "
-               f"lag {format_lag(c['lag_s'])})" for c in found]
+    # The signals, then the pair as it moved (the driver named for its movement: "brow down").
+    seen = [(c, as_seen(c)) for c in couplings_of(found)]
+    flagged = [f"{c['driver']}->{c['response']} ({side(c)}: {moves} with the {NAMES.get(driver, driver)}, "
+               f"{format_clinical(c['response'], c['amplitude'] or 0.0, words=True)}, "
+               f"lag {format_lag(c['lag_s'])})" for c, (driver, moves) in seen]
     undecided = summary.get("undecided") or []
     reasons = sorted({c["reason"] for c in undecided})
     if flagged:

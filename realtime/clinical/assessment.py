@@ -55,6 +55,7 @@ from realtime.signals.coactivation import (
     Coupling,
     analyse,
     blink_mask,
+    comoves,
     fill_gaps,
 )
 from realtime.signals.features import FEATURES, NAMES, SIGNALS, F, S, face_measured
@@ -95,8 +96,8 @@ INDEX_NAMES = {
     "oral": "Oral: mouth-corner movement in eye closure (fraction of own smile)",
     "brow": "Brow: brow raise in smile/pucker (fraction of brow-raise task)",
     "chin": "Chin: chin movement in smile/eye closure (fraction of its max)",
-    "mentalis": "Mentalis: chin dimpling in eye closure/smile/brow raise (texture change vs rest)",
-    "platysma": "Platysma: neck bands in eye closure/brow raise/pucker (texture change vs rest)",
+    "mentalis": "Mentalis: chin dimpling in eye closure/smile/brow raise (skin texture contrast, × rest)",
+    "platysma": "Platysma: neck bands in eye closure/brow raise/pucker (skin texture contrast, × rest)",
 }
 # The indices in the skin's texture change from rest (the others: 100-point ocular scores and
 # fractions of a voluntary movement), with the tasks each is read in (see the module's notes).
@@ -106,7 +107,7 @@ TEXTURE_INDICES = {"mentalis": ("chin_dimpling", (*EYE_CLOSURE, *BIG_SMILE, "bro
 
 def format_index(key: str, value: float | None, words: bool = False) -> str | None:
     """An index as a person reads it (None without one): the ocular ones in points (100 = no
-    synkinesis), the skin-texture ones in % texture change vs rest (``words``: spelt out), the
+    synkinesis), the skin-texture ones as a multiple of the rest texture contrast (``words``: spelt out), the
     others in % of the voluntary movement."""
     if value is None:
         return None
@@ -384,10 +385,10 @@ def task_findings(sig: np.ndarray, fps: float, noise: np.ndarray, movement: str 
     if movement is None:
         return couplings
     by = {(c.side, c.driver, c.response): c for c in couplings}
-    comove_r, tol = CoactivationConfig().comove_r, 1.0 / fps
+    comove_r = CoactivationConfig().comove_r
     riders = {(c.side, c.driver) for c in couplings if c.synkinesis and movement not in (c.driver, c.response)
-              and by[(c.side, movement, c.driver)].peak_r >= comove_r
-              and abs(by[(c.side, movement, c.driver)].lag_s) <= tol}
+              and comoves(by[(c.side, movement, c.driver)].peak_r, by[(c.side, movement, c.driver)].lag_s, fps,
+                          comove_r)}
     if not riders:
         return couplings
     still = np.array(sig, dtype=float, copy=True)

@@ -27,8 +27,8 @@ says what was known at week 6.
   where it is present after tests where it was absent in every task is the first movement.
 - Worsening synkinesis (``worsening``): a synkinesis index of the affected side moving the
   worse way over the last ``WORSENING_WINDOW`` tests (ordinary least squares, one-sided t-test
-  on its own scatter, Bonferroni over the indices, at least the index's ``min_change``), found
-  at ``CONFIRM`` tests in a row.
+  on its own scatter, Bonferroni over the indices measured in enough of those tests, at least
+  the index's ``min_change``), found at ``CONFIRM`` tests in a row.
 
 Natural history (``phase``): synkinesis develops over the first months, worsens fastest about
 200-300 days after onset and plateaus after about 500 days.
@@ -350,11 +350,13 @@ def worsening(days, values, names: tuple[str, ...], worse_sign: tuple[float, ...
     vals = np.asarray(values, float).reshape(len(days), -1)
     end = len(days) - 1 if index is None else int(index)
     start = max(0, end + 1 - WORSENING_WINDOW)
-    alpha = WORSENING_ALPHA / max(1, len(names))
     trends = []
     if end + 1 - start >= MIN_WINDOW_TESTS:
-        for k, name in enumerate(names):
-            fit = weighted_fit(days[start:end + 1], worse_sign[k] * vals[start:end + 1, k])
+        fits = [weighted_fit(days[start:end + 1], worse_sign[k] * vals[start:end + 1, k]) for k in range(len(names))]
+        # Bonferroni over the indices tested here: an index never measured (the neck out of
+        # view in every test) neither tests nor makes the others' bar stricter.
+        alpha = WORSENING_ALPHA / max(1, sum(f is not None and f.dof >= 1 for f in fits))
+        for k, (name, fit) in enumerate(zip(names, fits)):
             if fit is None or fit.dof < 1:
                 continue
             if fit.se > 0:

@@ -6,7 +6,7 @@ import math
 from typing import Callable
 
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 OK_COLOUR = QColor(40, 170, 70)
@@ -45,7 +45,13 @@ class Gauge(QWidget):
         p.setRenderHint(QPainter.Antialiasing)
         w, h = self.width(), self.height()
         top, bottom = (52 if self.unit else 34), h - 26
-        bar = QRectF(w * 0.25, top, w * 0.5, bottom - top)
+        small = QFont(self.font())
+        small.setPointSize(8)
+        edge = self.fmt(self.limit) if self.fmt is not None else ""
+        # The bar moves left as far as the band's edge label needs ("1.10× rest" is wider
+        # than "1.3 mm"): the label is never cut.
+        room = QFontMetrics(small).horizontalAdvance(edge) + 14
+        bar = QRectF(max(4.0, min(w * 0.25, w * 0.5 - room)), top, w * 0.5, bottom - top)
         scale = 3.0 * self.limit                       # full bar = three times the limit
         y_of = lambda v: bottom - (bottom - top) * min(max(v / scale, 0.0), 1.0)  # noqa: E731
         p.fillRect(bar, QColor(235, 235, 235))
@@ -59,12 +65,10 @@ class Gauge(QWidget):
         p.drawLine(int(bar.left() - 8), int(y_of(self.limit)), int(bar.right() + 8), int(y_of(self.limit)))
         p.setPen(Qt.black)
         p.drawRect(bar)
-        if self.fmt is not None:
-            small = QFont(self.font())
-            small.setPointSize(8)
+        if edge:
             p.setFont(small)
             p.drawText(QRectF(bar.right() + 2, y_of(self.limit) - 16, w - bar.right() - 2, 14),
-                       Qt.AlignLeft | Qt.AlignVCenter, self.fmt(self.limit))
+                       Qt.AlignLeft | Qt.AlignVCenter, edge)
         f = QFont(self.font())
         f.setBold(True)
         f.setPointSize(11)

@@ -46,7 +46,7 @@ from realtime.reports.report import write_report
 from realtime.signals.coactivation import MOVES_BOTH_WAYS, min_amplitude
 from realtime.signals.episodes import MIN_WINDOW_S, WINDOW_S
 from realtime.signals.features import NAMES, SIGNALS
-from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit, unit_words
+from realtime.signals.units import UNITS_LEGEND, format_clinical, shown, unit, unit_words
 from realtime.sinks.keyframes import INDEX as KEYFRAMES_INDEX
 from realtime.sinks.keyframes import Keyframes
 from realtime.tracking.quality import ADVICE
@@ -95,7 +95,7 @@ class Traces(pg.GraphicsLayoutWidget):
                 plot.setLabel("bottom", "s (0 = now)", **{"font-size": "7pt"})
             for ax in ("left", "bottom", "right"):
                 plot.getAxis(ax).enableAutoSIPrefix(False)
-            # small: ten plots share the height, and "dimple % tex" must fit beside its own
+            # small: ten plots share the height, and "dimple × rest" must fit beside its own
             plot.setLabel("right", f"{SHORT[sig]} {unit(sig)}", **{"font-size": "7pt"})
             plot.getAxis("right").setStyle(showValues=False)
             plot.getAxis("right").setWidth(14)
@@ -114,7 +114,7 @@ class Traces(pg.GraphicsLayoutWidget):
         x = t - t[-1]
         for s, side in enumerate(SIDES):
             for j, name in enumerate(SIGNALS):
-                self.curves[(side, name)].setData(x, clinical(name, sig[:, s, j]), connect="finite")
+                self.curves[(side, name)].setData(x, shown(name, sig[:, s, j]), connect="finite")
         self.points = len(t)
 
 
@@ -512,9 +512,10 @@ class LiveWindow(QMainWindow):
                           "the co-activation.")
         if self.flagged:
             c = self.flagged[0]
-            return msg + (f"Synkinesis on the subject's {c.side.upper()}: {c.moves} with the {NAMES[c.driver]} "
+            driver, moves = c.as_seen()      # the driver named for the way it moved ("brow down")
+            return msg + (f"Synkinesis on the subject's {c.side.upper()}: {moves} with the {driver} "
                           f"({format_clinical(c.response, c.amplitude, words=True)}, {max(c.lag_s, 0.0):.2f} s later; "
-                          f"r {c.peak_r:.2f}). Next: {NAMES[c.driver]} slowly and softly, keeping the gauge "
+                          f"r {c.peak_r:.2f}). Next: {driver} slowly and softly, keeping the gauge "
                           "green; hold 5 s, relax.")
         if e.coactivation is None:
             return msg + ("Measuring… move as you would in an exercise; co-activation appears after "

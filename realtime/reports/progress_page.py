@@ -3,7 +3,7 @@
 PATIENT_DIR holds one sub-folder per session (recorded session or ``analyze``/``assess``
 output). Per session: date (session.json "start", else the folder's time), status, days since
 onset when known, resting symmetry, synkinesis indices per side (the skin-texture ones, chin
-dimpling and neck bands, in % texture change vs rest) and the involuntary movement found, in the
+dimpling and neck bands, as a multiple of the rest texture contrast) and the involuntary movement found, in the
 units the report uses (how far the response moved, in mm or % of the rest eye opening; r beside
 it, labelled).
 A session that cannot be read is listed with the reason and left out; the others are shown.
@@ -22,7 +22,7 @@ from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.files import atomic_write_text
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import CONTACT_SHEET_PNG, read_keyframes, write_png
-from realtime.reports.recovery_view import RecoveryView, build
+from realtime.reports.recovery_view import TEXTURE_LABELS, RecoveryView, build, texture_axis
 from realtime.reports.render import render
 from realtime.reports.report import (
     SIDE_COLOURS,
@@ -36,15 +36,15 @@ from realtime.reports.report import (
     no_face,
     session_couplings,
     session_scores,
+    signed_amplitude,
     status_text,
 )
 from realtime.reports.session_data import ANALYSED
-from realtime.signals.features import NAMES
 from realtime.signals.units import (
     UNITS_LEGEND,
-    clinical,
     face_unit,
     format_clinical,
+    shown,
     unit,
     unit_words,
 )
@@ -61,8 +61,9 @@ class Skipped:
 
 
 def coactivation_strength(couplings: list[dict] | None) -> dict:
-    """Per side: the smile -> eye closure pair's size (signed, in face units: the eye's
-    narrowing as a fraction of its rest opening, negative where it widens) and its peak r, the
+    """Per side: the smile -> eye closure pair's size (signed as seen, ``report.signed_amplitude``,
+    as the report's matrix and the live lines: the eye's narrowing as a fraction of its rest
+    opening, negative where it widened with the smile's larger movements) and its peak r, the
     flagged pairs in clinical words (``report.flagged_rows``), their number and largest peak r."""
     out = {}
     for side in SIDES:
@@ -70,7 +71,7 @@ def coactivation_strength(couplings: list[dict] | None) -> dict:
         se = next((c for c in cs if c["driver"] == "smile" and c["response"] == "eye_closure"), None)
         fl = [c for c in cs if c["synkinesis"]]
         out[side] = {
-            "smile_eye_size": None if se is None or se["amplitude"] is None else se["direction"] * se["amplitude"],
+            "smile_eye_size": None if se is None else signed_amplitude(se),
             "smile_eye_r": None if se is None else se["peak_r"],
             "max_flagged_r": max((c["peak_r"] for c in fl if c["peak_r"] is not None), default=None),
             "flagged": len(fl) if couplings is not None else None,
@@ -157,8 +158,6 @@ def _one_line(exc: Exception) -> str:
     return msg if isinstance(exc, (ValueError, OSError)) and msg else f"{type(exc).__name__}: {msg}"
 
 
-# The skin-texture indices by name, as the pages label them: "chin dimpling (mentalis)".
-TEXTURE_LABELS = {k: f"{NAMES[g]} ({k})" for k, (g, _) in TEXTURE_INDICES.items()}
 SMILE_EYE = f"smile → eye closure: the eye's narrowing in {unit_words('eye_closure')}"
 TEXTURE_UNIT = unit_words(next(iter(TEXTURE_INDICES.values()))[0])
 FIGURE_ALT = ("progress over time: resting symmetry %, ocular index, " + SMILE_EYE + " (r beside each point), "
@@ -167,7 +166,7 @@ FIGURE_ALT = ("progress over time: resting symmetry %, ocular index, " + SMILE_E
 
 def _texture_value(r: dict, side: str, key: str):
     v = r["indices"][side].get(key)
-    return None if v is None else clinical(TEXTURE_INDICES[key][0], v)
+    return None if v is None else shown(TEXTURE_INDICES[key][0], v)
 
 
 def progress_figure(rows: list[dict]) -> str | None:
@@ -215,7 +214,7 @@ def progress_figure(rows: list[dict]) -> str | None:
     ax = axes[2]
     for s in SIDES:
         size = [r["coact"][s]["smile_eye_size"] for r in rows]
-        xs, ys = series(ax, [None if v is None else clinical("eye_closure", v) for v in size],
+        xs, ys = series(ax, [None if v is None else shown("eye_closure", v) for v in size],
                         color=SIDE_COLOURS[s], label=f"smile→eye closure, {s}")
         rs = [r["coact"][s]["smile_eye_r"] for r, v in zip(rows, size) if v is not None]
         for a, y, rv in zip(xs, ys, rs):
@@ -233,10 +232,7 @@ def progress_figure(rows: list[dict]) -> str | None:
         for k, style in zip(TEXTURE_INDICES, ("-", "--")):
             series(ax, [_texture_value(r, s, k) for r in rows], color=SIDE_COLOURS[s], ls=style,
                    marker="s" if style == "--" else "o", label=f"{TEXTURE_LABELS[k]}, {s}")
-    ax.axhline(0, color="#888", lw=0.6)
-    ax.set_ylabel("chin dimpling,\nneck bands\n(" + TEXTURE_UNIT.replace(" vs", "\nvs") + ")")
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(min(lo, -5), max(hi, 25))
+    texture_axis(ax, "chin dimpling,\nneck bands")
     legend(ax)
     axes[-1].set_xlabel("days since onset" if use_days else "session date")
     if not use_days:

@@ -10,6 +10,7 @@ session knows them, else days since the first session (the page says so).
 from __future__ import annotations
 
 import base64
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,15 +30,22 @@ from realtime.clinical.rest_symmetry import MEASURE_BY_KEY, REST_MEASURES, droop
 from realtime.landmarks import SIDES
 from realtime.reports.contact_sheet import TASK_LABELS, Column, contact_sheet, png_bytes, sheet_tasks, task_strip
 from realtime.reports.report import SIDE_COLOURS, _plt, fig_to_uri
+from realtime.signals.coactivation import min_amplitude
 from realtime.signals.features import NAMES
-from realtime.signals.units import clinical, format_clinical, unit_words
+from realtime.signals.units import format_clinical, shown, unit_words
 
+# The skin-texture indices by name, as the pages label them: "chin dimpling (mentalis)".
+TEXTURE_LABELS = {k: f"{NAMES[g]} ({k})" for k, (g, _) in TEXTURE_INDICES.items()}
 # Synkinesis indices followed for a worsening trend, on the affected side: (name in words, the
 # way that is worse, the smallest change over the window that counts, in the index's unit).
 # The ocular index corrected for the resting fissure ratio: a palsied eye that is wider at rest
-# (and narrows back as tone returns) would otherwise read as the other eye's synkinesis.
+# (and narrows back as tone returns) would otherwise read as the other eye's synkinesis. The
+# skin-texture ones (chin dimpling, neck bands; fractions of the rest texture contrast) must rise
+# by the smallest visible change of that skin (``coactivation.min_amplitude``: 0.10 of the rest
+# contrast, 1.0x -> 1.1x rest), the bar a single co-activation must clear too.
 TREND_INDICES = {"ocular_corrected": ("ocular index", -1.0, 10.0), "oral": ("oral synkinesis", 1.0, 0.10),
-                 "brow": ("brow synkinesis", 1.0, 0.10), "chin": ("chin synkinesis", 1.0, 0.10)}
+                 "brow": ("brow synkinesis", 1.0, 0.10), "chin": ("chin synkinesis", 1.0, 0.10),
+                 **{k: (TEXTURE_LABELS[k], 1.0, min_amplitude(g)) for k, (g, _) in TEXTURE_INDICES.items()}}
 PHASE_COLOURS = {"developing": "#e3eefa", "fastest worsening": "#fbe1dc", "slowing": "#f6f0dc",
                  "plateau": "#ececec"}
 MEASURE_COLOURS = {"mouth_corner": "#2a8a5a", "eye": "#7a4fa0", "brow": "#b5651d", "cheek": "#1f6fb2",
@@ -232,6 +240,8 @@ def _change_in_words(t) -> str:
     name, worse_way, _ = TREND_INDICES[t.index_name]
     if t.index_name == "ocular_corrected":
         return f"{name} down {abs(t.change):.0f} points"
+    if t.index_name in TEXTURE_INDICES:     # the multiple of the rest contrast rose by as much
+        return f"{name} up {abs(t.change):.2f}{unit_words(TEXTURE_INDICES[t.index_name][0])}"
     return f"{name} {'up' if worse_way > 0 else 'down'} {abs(t.change):.2f}"
 
 
@@ -295,27 +305,37 @@ def onset_figure(v: RecoveryView, rows: list[dict], worse) -> str | None:
         for k, style, mark in zip(TEXTURE_INDICES, ("-", "--"), ("o", "s")):
             y = [_index_value(r, s, k) for r in rows]
             if np.isfinite(y).any() and (s == v.affected or v.affected is None):
-                axes[2].plot(x, clinical(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
+                axes[2].plot(x, shown(TEXTURE_INDICES[k][0], np.array(y)), marker=mark, ms=5, ls=style,
                              color=SIDE_COLOURS[s], mfc="none" if style != "-" else None,
-                             label=f"{NAMES[TEXTURE_INDICES[k][0]]} ({k}), {s}")
+                             label=f"{TEXTURE_LABELS[k]}, {s}")
     axes[0].set_ylabel("ocular index, corrected\n(100 = no synkinesis)")
     axes[0].set_ylim(min(50, axes[0].get_ylim()[0]), 102)
     axes[1].set_ylabel("involuntary movement,\nfraction of voluntary")
     axes[1].set_ylim(-0.05, 1.05)
-    texture = TEXTURE_INDICES["mentalis"][0]
-    axes[2].set_ylabel("chin dimpling, neck bands\n(" + unit_words(texture).replace(" vs", "\nvs") + ")")
-    axes[2].axhline(0, color="#888", lw=0.6)
-    lo, hi = axes[2].get_ylim()
-    axes[2].set_ylim(min(lo, -5), max(hi, 25))
+    texture_axis(axes[2], "chin dimpling, neck bands")
     axes[2].set_xlabel("days since onset")
     if worse and worse[-1].reported:
-        axes[0].text(0.99, 0.06, "worsening trend", transform=axes[0].transAxes, ha="right", color="#c01818",
-                     fontsize=11, fontweight="bold")
-        axes[0].axvspan(x[max(0, len(x) - 6)], x[-1], color="#c01818", alpha=0.12, lw=0)
+        # On the panel of each index that worsens (the neck's is the texture panel).
+        panels = {0 if t.index_name == "ocular_corrected" else 2 if t.index_name in TEXTURE_INDICES else 1
+                  for t in worse[-1].trends if t.worsening}
+        for i in sorted(panels):
+            axes[i].text(0.99, 0.06, "worsening trend", transform=axes[i].transAxes, ha="right", color="#c01818",
+                         fontsize=11, fontweight="bold")
+            axes[i].axvspan(x[max(0, len(x) - WORSENING_WINDOW)], x[-1], color="#c01818", alpha=0.12, lw=0)
     for ax in axes:
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig_to_uri(fig)
+
+
+def texture_axis(ax, label: str) -> None:
+    """A panel of skin-texture indices: its unit in the label, rest (1x) marked, and at least
+    0.9-1.3x shown so that a flat series at rest does not fill the panel with noise."""
+    texture = next(iter(TEXTURE_INDICES.values()))[0]
+    ax.set_ylabel(f"{label}\n(" + "\n".join(textwrap.wrap(unit_words(texture), 20)) + ")")
+    ax.axhline(shown(texture, 0.0), color="#888", lw=0.6)
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(min(lo, 0.9), max(hi, 1.3))
 
 
 def latest_rows(rows: list[dict], side: str | None) -> list[dict]:

@@ -40,6 +40,7 @@ from realtime.reports.render import render
 from realtime.reports.session_data import (
     ANALYSED,
     SessionData,
+    as_seen,
     assessment_of,
     couplings_of,
     load_session,
@@ -57,8 +58,8 @@ from realtime.signals.coactivation import (
     min_amplitude,
 )
 from realtime.signals.event_locked import blink_synkinesis
-from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured, movement
-from realtime.signals.units import UNITS_LEGEND, clinical, format_clinical, unit
+from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured
+from realtime.signals.units import UNITS_LEGEND, format_clinical, multiple_text, shown, unit
 from realtime.sinks.session import INTERRUPTED, RECORDING, SessionFileError, last_written
 from realtime.sinks.tables import (
     COACTIVATION_CSV,
@@ -278,13 +279,13 @@ def traces_figure(d: SessionData) -> str | None:
             if e["phase"] == "hold":
                 ax.axvspan(e["start_s"], e["end_s"], color=colours[e["task"]], lw=0, zorder=0)
         for s, side in enumerate(SIDES):
-            ax.plot(t, clinical(g, fr.sig[:, s, S[g]]), color=SIDE_COLOURS[side], lw=1.0, label=side)
+            ax.plot(t, shown(g, fr.sig[:, s, S[g]]), color=SIDE_COLOURS[side], lw=1.0, label=side)
         for ev in d.events or []:
             if ev["response"] == g:
                 ax.axvspan(ev["start_s"], ev["end_s"], ymin=0.92, ymax=1.0,
                            color=SIDE_COLOURS.get(ev["side"], "k"), lw=0)
         ax.set_ylabel(f"{NAMES[g]}\n({unit(g)})", rotation=0, ha="right", va="center", fontsize=9)
-        ax.axhline(0, color="#888", lw=0.5)
+        ax.axhline(shown(g, 0.0), color="#888", lw=0.5)     # rest: 0, or 1x the rest texture contrast
         ax.tick_params(labelsize=8)
         ax.grid(axis="x", color="#ccc", lw=0.4)
     handles = [plt.Line2D([], [], color=SIDE_COLOURS[s], label=f"subject's {s}") for s in SIDES]
@@ -301,11 +302,20 @@ def _plain(label: str) -> str:
     return label.replace("$", r"\$")[:60]
 
 
+def signed_amplitude(c: dict) -> float | None:
+    """A coupling's amplitude (face units) signed as it was seen (``as_seen``): negative where
+    the response moved against its name while the driver made its larger movements (the cheek
+    going down with the "smile" signal in a pucker: r > 0, but both went down)."""
+    if c["amplitude"] is None:
+        return None
+    return c.get("direction", 1) * c.get("driver_direction", 1) * c["amplitude"]
+
+
 def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(2, N, N) peak r (driver x response), the response's signed size in its clinical unit
-    (``units.clinical``; negative: it moved the opposite way to its name while the driver made its
-    larger movements, e.g. the cheek going down with the "smile" signal in a pucker) and the
-    flagged mask."""
+    """(2, N, N) peak r (driver x response), the response's signed size in the unit a person
+    reads (``units.shown``; negative, or below 1x rest for skin texture: it moved the opposite way
+    to its name while the driver made its larger movements, e.g. the cheek going down with the
+    "smile" signal in a pucker) and the flagged mask."""
     n = len(SIGNALS)
     r = np.full((2, n, n), np.nan)
     size = np.full((2, n, n), np.nan)
@@ -316,24 +326,48 @@ def coupling_matrix(couplings: list[dict]) -> tuple[np.ndarray, np.ndarray, np.n
         s, i, j = SIDES.index(c["side"]), S[c["driver"]], S[c["response"]]
         r[s, i, j] = np.nan if c["peak_r"] is None else c["peak_r"]
         if c["amplitude"] is not None:
-            way = c.get("direction", 1) * c.get("driver_direction", 1)
-            size[s, i, j] = way * clinical(c["response"], c["amplitude"])
+            size[s, i, j] = shown(c["response"], signed_amplitude(c))
         flag[s, i, j] = c["synkinesis"]
     return r, size, flag
 
 
-def _size_text(v: float) -> str:
-    """A size in a matrix cell (its unit is the column's): about 2 significant figures."""
+def _size_text(v: float, signal: str) -> str:
+    """A size in a matrix cell (its unit is the column's): about 2 significant figures, signed,
+    or for skin texture a multiple of its rest contrast ("2.4×")."""
+    if signal in TEXTURE:
+        return f"{multiple_text(v)}×"
     return f"{v:+.2f}" if abs(v) < 0.995 else f"{v:+.1f}" if abs(v) < 9.95 else f"{v:+.0f}"
+
+
+def driver_rows(couplings: list[dict]) -> list[list[str]]:
+    """Per side, each driver row's name for the movement it made there (``as_seen``): "brow
+    down" where the brow-raise signal's larger movements went down (a cell's sign then says how
+    the response moved with the brow going down). Only rows with a cell written (the driver
+    moved with something, |r| >= ``COMOVE_R``) or flagged: a driver that only jittered at rest
+    has no "larger movements", and its row keeps the signal's name."""
+    rows = [[NAMES[g] for g in SIGNALS] for _ in SIDES]
+    for c in couplings:
+        if c["side"] not in SIDES or c["driver"] not in S or c["response"] not in S:
+            continue
+        moved = c["peak_r"] is not None and abs(c["peak_r"]) >= COMOVE_R and c["amplitude"] is not None
+        if moved or c["synkinesis"]:
+            rows[SIDES.index(c["side"])][S[c["driver"]]] = as_seen(c)[0]
+    return rows
+
+
+def _row_label(signal: str, seen: str) -> str:
+    """A matrix row's label: the driver's movement, and the signal it was read from where the
+    two differ (researchers match rows to the frames.csv columns)."""
+    return seen if seen == NAMES[signal] else f"{seen}\n({NAMES[signal]} signal)"
 
 
 def matrix_figure(couplings: list[dict]) -> str:
     plt = _plt()
     from matplotlib.patches import Rectangle  # see _plt
     r, size, flag = coupling_matrix(couplings)
-    rows = [NAMES[g] for g in SIGNALS]
+    rows = driver_rows(couplings)
     cols = [f"{NAMES[g]} ({unit(g)})" for g in SIGNALS]   # a cell's size is in its column's unit
-    fig, axes = plt.subplots(1, 2, figsize=(11, 5.4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6), gridspec_kw={"wspace": 0.6})
     for s, side in enumerate(SIDES):
         ax = axes[s]
         im = ax.imshow(np.abs(np.nan_to_num(r[s], nan=0.0)), vmin=0, vmax=1, cmap="Greys")
@@ -344,16 +378,21 @@ def matrix_figure(couplings: list[dict]) -> str:
                     continue
                 v, z = r[s, i, j], size[s, i, j]
                 if np.isfinite(v) and abs(v) >= COMOVE_R and np.isfinite(z):
-                    ax.text(j, i, _size_text(z), ha="center", va="center", fontsize=6.5,
+                    ax.text(j, i, _size_text(z, SIGNALS[j]), ha="center", va="center", fontsize=6.5,
                             color="white" if abs(v) > 0.55 else "black")
                 if flag[s, i, j]:
                     ax.add_patch(Rectangle((j - .47, i - .47), .94, .94, fill=False, ec="#d62020", lw=2.5))
         ax.set_xticks(range(len(SIGNALS)), cols, rotation=45, ha="right", fontsize=8)
-        ax.set_yticks(range(len(SIGNALS)), rows if s == 0 else [], fontsize=8)
+        # Each side's own row names: a driver may move its other way on one side only.
+        ax.set_yticks(range(len(SIGNALS)), [_row_label(g, rows[s][i]) for i, g in enumerate(SIGNALS)],
+                      fontsize=8)
+        for tick, g, seen in zip(ax.get_yticklabels(), SIGNALS, rows[s]):
+            if seen != NAMES[g]:
+                tick.set_color("#1f5fa8")
         ax.set_title(f"subject's {side} side", color=SIDE_COLOURS[side])
         ax.set_xlabel("response (moves along), its size in its unit")
         if s == 0:
-            ax.set_ylabel("driver (voluntary movement)")
+            ax.set_ylabel("driver: the movement it made")
     fig.colorbar(im, ax=axes, shrink=0.7, label="how closely they move together: |peak r|")
     return fig_to_uri(fig)
 
@@ -485,8 +524,8 @@ def symmetry_section(sym: dict | None) -> dict | None:
 
 
 def _size(c: dict, words: bool = False) -> str:
-    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure, %
-    texture change); ``words``: the unit spelt out."""
+    """The involuntary movement's size in the unit a clinician reads (mm, % of the fissure, the
+    skin's texture contrast as a multiple of rest); ``words``: the unit spelt out."""
     if c["amplitude"] is None or c["response"] not in S:
         return DASH
     return format_clinical(c["response"], c["amplitude"], words=words)
@@ -496,10 +535,6 @@ def _name(signal: str) -> str:
     return NAMES.get(signal, signal.replace("_", " "))   # "blink" drives event-locked findings
 
 
-def _moves(c: dict) -> str:
-    return c.get("moves") or (movement(c["response"], c.get("direction") or 1) if c["response"] in S else c["response"])
-
-
 def side_label(side: str, affected: str | None) -> str:
     return side if affected is None else f"{side} ({'affected' if side == affected else 'healthy'})"
 
@@ -507,16 +542,23 @@ def side_label(side: str, affected: str | None) -> str:
 def flagged_rows(couplings: list[dict], affected: str | None = None) -> list[dict]:
     """Flagged pairs, the affected side's first (clinicians compare it with the healthy side)."""
     couplings = sorted(couplings, key=lambda c: c["side"] != affected)
-    return [{"side": side_label(c["side"], affected), "driver": _name(c["driver"]), "response": c["response"],
-             "moves": _moves(c), "size": _size(c), "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])}
+    return [{"side": side_label(c["side"], affected), **_pair_words(c), "size": _size(c), "r": fmt(c["peak_r"]),
+             "lag": fmt(c["lag_s"])}
             for c in couplings if c["synkinesis"]]
+
+
+def _pair_words(c: dict) -> dict:
+    """How a pair reads (``as_seen``): the driver's movement, the response's with it, and the
+    signals they were read from (``signals``, for a tooltip: the frames.csv columns' names)."""
+    driver, moves = as_seen(c)
+    return {"driver": _name(driver), "response": c["response"], "moves": moves,
+            "signals": f"{c['driver']} -> {c['response']}"}
 
 
 def task_rows(scores: dict | None) -> list[dict]:
     tc = (scores or {}).get("task_coactivation") or {}
     return [{"task": TASK_LABEL.get(task, task),
-             "flagged": [{"side": c["side"], "driver": _name(c["driver"]), "response": c["response"],
-                          "moves": _moves(c), "size": _size(c, words=True),
+             "flagged": [{"side": c["side"], **_pair_words(c), "size": _size(c, words=True),
                           "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])} for c in cs if c["synkinesis"]]}
             for task, cs in tc.items()]
 

@@ -27,7 +27,8 @@ from realtime.clinical.assessment import INDEX_NAMES, validate_timeline
 from realtime.clinical.rest_symmetry import REST_MEASURES
 from realtime.landmarks import SIDES
 from realtime.reports.timing import Timing, increasing, on_grid, timing_of
-from realtime.signals.features import face_measured
+from realtime.signals.coactivation import Coupling
+from realtime.signals.features import S, face_measured
 from realtime.sinks.framefile import read_frames_with_quality
 from realtime.sinks.session import SessionFileError, read_session_meta
 
@@ -146,6 +147,17 @@ def couplings_of(v) -> list[dict]:
                     "activations": whole(c.get("activations")), "p_value": num(c.get("p_value")),
                     "confidence": num(c.get("confidence"))})
     return out
+
+
+def as_seen(c: dict) -> tuple[str, str]:
+    """``Coupling.as_seen`` of a ``couplings_of`` entry: the driver named for the way it moved
+    ("brow down" where the brow-raise signal's larger movements went down), and how the response
+    moved with it. A driver that is no signal (an event-locked finding's "blink") keeps its name
+    and the entry's own words."""
+    if c["driver"] not in S or c["response"] not in S:
+        return c["driver"], c.get("moves") or c["response"]
+    return Coupling(c["driver"], c["response"], c["side"], float("nan"), float("nan"), float("nan"), float("nan"),
+                    False, direction=c.get("direction", 1), driver_direction=c.get("driver_direction", 1)).as_seen()
 
 
 def _ocular_detail(v) -> dict:

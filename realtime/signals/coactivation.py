@@ -95,6 +95,18 @@ OPPOSED = ({("smile", "pucker"), ("pucker", "smile")}
 MOVES_BOTH_WAYS = frozenset({"brow_raise", "smile"})
 
 SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
+# Frames of lag within which two movements happen at once (a response may not precede its
+# driver by more than this either).
+LAG_TOLERANCE_FRAMES = 1.0
+
+
+def comoves(peak_r: float, lag_s: float, fps: float, comove_r: float) -> bool:
+    """Two signals move together, at once: peak r of at least ``comove_r`` (a looser bar than a
+    verdict's, ``CoactivationConfig.comove_r``) within ``LAG_TOLERANCE_FRAMES`` of zero lag. The
+    direction, ride-along and one-sided-lag rules ask it of a pair's peak (``analyse``), and so
+    does a task's finding (``assessment.task_findings``: did the driver move with the task's
+    movement?)."""
+    return bool(np.isfinite(peak_r) and peak_r >= comove_r and abs(lag_s) <= LAG_TOLERANCE_FRAMES / fps)
 
 
 @dataclass
@@ -335,7 +347,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     cfg = config or CoactivationConfig()
     clean, blinks = remove_blinks(sig, fps, noise, cfg.blink_max_s)
     max_lag = max(1, int(round(cfg.max_lag_s * fps)))
-    tol = 1.0  # frames: a response may not precede its driver by more than this
+    tol = LAG_TOLERANCE_FRAMES  # a response may not precede its driver by more than this
     noise = np.maximum(noise, 1e-4)
     # (2, N): each signal's movement on each side, computed once for every rule below.
     ranges = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
@@ -347,7 +359,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     effort = ranges / full
     raw: dict[tuple[int, int, int], Coupling] = {}
     coupled: dict[tuple[int, int, int], bool] = {}
-    comoves: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag
+    together: dict[tuple[int, int, int], bool] = {}   # strongly correlated at zero lag (``comoves``)
     against: dict[tuple[int, int, int], bool] = {}   # strongly anti-correlated at zero lag
     zero_lag = np.full((2, len(SIGNALS), len(SIGNALS)), np.nan)   # (side, a, b) r at lag 0
     for s, side in enumerate(SIDES):
@@ -373,7 +385,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                                            direction=-1 if np.isfinite(pr) and pr < 0 else 1,
                                            driver_direction=int(ways[s, d]))
                 coupled[(s, d, r_)] = bool(ok)
-                comoves[(s, d, r_)] = bool(np.isfinite(pr) and pr >= cfg.comove_r and abs(lag) <= tol)
+                together[(s, d, r_)] = comoves(pr, lag / fps, fps, cfg.comove_r)
                 near = rs[max_lag - int(tol):max_lag + int(tol) + 1, d, r_]
                 against[(s, d, r_)] = bool(np.isfinite(near).any() and np.nanmin(near) <= -cfg.comove_r)
     for (s, d, r_), c in raw.items():
@@ -399,7 +411,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
         beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
         # used more of its own range.
-        direction_ok = not (comoves[(s, r_, d)] and effort[s, d] < effort[s, r_])
+        direction_ok = not (together[(s, r_, d)] and effort[s, d] < effort[s, r_])
         c.synkinesis = bool((lateral or beyond_normal) and direction_ok)
     # A driver that merely rides along with a task movement (the cheek and nose wing move with
     # every smile) is part of that movement: report the task movement as the driver.
@@ -411,8 +423,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             # d moves with the task movement d2, and so does the response: d2 explains both.
             # ... the response too, its own way: a brow pulled down by a Duchenne smile is
             # anti-correlated with it (single_face_x4: the nose wing "drove" the brow down).
-            rides = comoves[(s, d2, d)]
-            explains = comoves[(s, d2, r_)] or (raw[(s, d, r_)].direction < 0 and against[(s, d2, r_)])
+            rides = together[(s, d2, d)]
+            explains = together[(s, d2, r_)] or (raw[(s, d, r_)].direction < 0 and against[(s, d2, r_)])
             if rides and ((s, d2, r_) in flagged or explains):
                 raw[(s, d, r_)].synkinesis = False
                 break

@@ -30,8 +30,9 @@ ALL_TASKS = "all"   # the task of the rows holding the whole assessment's indice
 # A coupling's fields (``coactivation.Coupling``) as columns; the amplitude, in the response's
 # unit, goes into that unit's column.
 AMPLITUDE = {u: f"amplitude_{u}" for u in FACE_UNITS}
-# ... and in the units a clinician reads (``units.unit``: mm, % of the rest eye opening, % change
-# of the skin's texture contrast), by the unit it is measured in.
+# ... and in clinical units (``units.clinical``: mm, % of the rest eye opening, % change of the
+# skin's texture contrast; the pages show the texture as a multiple of its rest contrast, these
+# columns keep the percentage scripts read), by the unit it is measured in.
 CLINICAL = {"iod": "amplitude_mm", "fissure_fraction": "amplitude_pct_of_fissure",
             "texture_fraction": "amplitude_pct_of_rest_texture"}
 COACTIVATION_HEADER = ["side", "driver", "response", "moves", "verdict", "confidence", "peak_r", "lag_s", "gain",

@@ -69,7 +69,7 @@ def test_traces_and_matrix_receive_data(live):
     for g in ("chin_dimpling", "neck_bands"):
         assert np.isfinite(sig[:, :, S[g]]).all(axis=1).sum() > 30, g
         assert np.isfinite(live.matrix.r[:, :, S[g]]).any() and np.isfinite(live.matrix.r[:, S[g]]).any(), g
-        assert live.traces.plots[S[g]].getAxis("right").labelText.endswith("% tex")
+        assert live.traces.plots[S[g]].getAxis("right").labelText.endswith("× rest")
 
 
 def test_gauge_changes_state_when_band_is_crossed(live):
@@ -94,11 +94,12 @@ def test_gauge_changes_state_when_band_is_crossed(live):
 def test_chin_and_neck_findings_read_in_words_and_units(live, app, neck_analysis, tmp_path):
     """A neck-band synkinesis measured from a real file, shown as the window shows the live
     co-activation: the banner, the matrix's list and the gauge say how the neck moves, with
-    what, and how far in % texture change vs rest; r last."""
+    what, and how far as a multiple of the skin's texture contrast at rest; r last."""
     from dataclasses import fields
 
     from realtime.signals.coactivation import Coupling
     from realtime.signals.features import S
+    from realtime.signals.units import multiple_text
     from realtime.sinks.framefile import read_frames
     summary, out = neck_analysis
     names = {f.name for f in fields(Coupling)}
@@ -112,21 +113,21 @@ def test_chin_and_neck_findings_read_in_words_and_units(live, app, neck_analysis
         # the gauge turns to it: keep the left neck still while practising the brow raise
         assert (live.practised.currentData(), live.still.currentData(), live.side.currentData()) == (
             "brow_raise", "neck_bands", "left")
-        size = f"{round(100 * neck.amplitude)} % texture change vs rest"
+        size = f"{multiple_text(1 + neck.amplitude)}× the skin's texture contrast at rest"
         assert (f"Synkinesis on the subject's LEFT: neck bands show with the brow raise ({size}, "
                 f"{neck.lag_s:.2f} s later; r {neck.peak_r:.2f})") in live.guidance()
         (first, *_) = live.matrix.pairs()
         assert first.flagged and first.text.startswith(
-            f"L: neck bands show with brow raise: {round(100 * neck.amplitude)} % tex, lag ")
+            f"L: neck bands show with brow raise: {multiple_text(1 + neck.amplitude)}× rest, lag ")
         assert first.text.endswith(f"(r {neck.peak_r:.2f}) SYNKINESIS")
         # the gauge at the neck's peak, from the file's frames
         _, _, sig = read_frames(out / "frames.csv")
         peak = sig[np.nanargmax(sig[:, 0, S["neck_bands"]])]
         live._feedback(peak[None])
         g = live.gauge
-        assert g.over and g.title == "LEFT neck bands" and g.unit == "% texture change vs rest"
-        assert g.fmt(g.value) == f"{round(100 * peak[0, S['neck_bands']])} % tex"
-        assert "Keep below 10 % texture change vs rest" in live.band_label.text()
+        assert g.over and g.title == "LEFT neck bands" and g.unit == "× the skin's texture contrast at rest"
+        assert g.fmt(g.value) == f"{multiple_text(1 + peak[0, S['neck_bands']])}× rest"
+        assert "Keep below 1.10× the skin's texture contrast at rest" in live.band_label.text()
         assert "practise the brow raise on the left side" in live.band_label.text()
         # painted: the flagged cell's red box
         img = live.matrix.grab().toImage()

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from realtime.live.matrix import CoactivationMatrix  # noqa: E402
 from realtime.signals.coactivation import Coupling  # noqa: E402
+from realtime.signals.features import S  # noqa: E402
 
 
 def test_a_zero_lag_pair_reads_plus_zero_and_its_size_in_mm(tmp_path):
@@ -32,4 +33,6 @@ def test_what_rides_along_a_driver_moving_its_other_way_is_told_as_it_moved():
                               amplitude=0.054, synkinesis=False, driver_direction=-1)], seconds=10)
     (pair,) = m.pairs()
     assert pair.text.startswith("R: mouth corner down and in with cheek down: 3.4 mm")
+    # ... and its row on that side is named for that movement; the other side's keeps its name
+    assert (m.row_label(1, S["cheek_raise"]), m.row_label(0, S["cheek_raise"])) == ("cheek dn", "cheek")
     app.processEvents()

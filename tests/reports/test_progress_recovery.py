@@ -168,3 +168,40 @@ def test_worsening_synkinesis_is_flagged_in_red():
     assert "ocular index down" in alert[0].text and view.onset_figure.startswith("data:image/png;base64,")
     assert any(m.kind == "phase" and "fastest worsening phase" in m.text for m in view.messages)
     assert build(rows[:6]).worsening_week is None
+
+
+def _texture_rows(platysma: list[float]) -> list[dict]:
+    """Weekly rows of a left palsy whose other indices stay flat and whose left platysma index
+    (neck bands, fraction of the rest texture contrast) is ``platysma`` week by week."""
+    from datetime import datetime, timedelta, timezone
+    rows = []
+    for k, neck in enumerate(platysma):
+        wobble = (-0.5, 0.5)[k % 2]
+        sides = {"left": {"ocular_corrected": 95.0 + wobble, "oral": 0.1, "brow": 0.05, "chin": None,
+                          "mentalis": 0.02 + wobble / 100, "platysma": neck},
+                 "right": {"ocular_corrected": 99.0, "oral": 0.05, "brow": 0.04, "chin": None,
+                           "mentalis": 0.01, "platysma": 0.01}}
+        rows.append({"days_since_onset": 210 + 7 * k, "date": datetime(2026, 1, 1, tzinfo=timezone.utc)
+                     + timedelta(days=7 * k), "asymmetry": {}, "movement": {}, "affected": "left",
+                     "indices": sides, "keyframes": {}})
+    return rows
+
+
+def test_neck_bands_worsening_week_by_week_is_told():
+    """Neck bands on the affected side rising 0.1 of the rest texture contrast every week
+    (1.02x, 1.12x, 1.22x, ... rest; a straight line): the trend is found at the first test with
+    enough tests in its window (week 4: p 0, a rise of 0.3 over the window) and reported at the
+    next (two in a row), named with its size in words. Rising 0.015 a week, the whole window
+    (6 tests, 5 weeks) rises 0.075, under the 0.10 a texture index must rise (the smallest
+    visible change of the skin): no trend however clean the line, nor on a flat series."""
+    from realtime.clinical.recovery import MIN_WINDOW_TESTS
+    from realtime.reports.recovery_view import TREND_INDICES, build
+    from realtime.signals.coactivation import min_amplitude
+    assert TREND_INDICES["platysma"][2] == min_amplitude("neck_bands") == 0.10 and MIN_WINDOW_TESTS == 4
+    view = build(_texture_rows([0.02 + 0.1 * k for k in range(8)]))
+    alert = [m for m in view.messages if m.kind == "worsening"]
+    assert view.worsening_week == 5 and alert and alert[0].alert, view.messages
+    assert "neck bands (platysma) up 0.50× the skin's texture contrast at rest" in alert[0].text, alert[0].text
+    assert "ocular" not in alert[0].text and "chin dimpling" not in alert[0].text
+    assert build(_texture_rows([0.02 + 0.015 * k for k in range(8)])).worsening_week is None
+    assert build(_texture_rows([0.02] * 8)).worsening_week is None

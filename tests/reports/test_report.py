@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
-from realtime.reports.report import coupling_matrix, write_report
+from realtime.reports.report import coupling_matrix, driver_rows, flagged_rows, write_report
 from realtime.signals.coactivation import Coupling
 from realtime.signals.features import S
+from realtime.signals.units import multiple_text
 from tests.conftest import NECK_DEMO
 from tests.reports.pages import assert_self_contained, parse
 
@@ -79,8 +80,8 @@ def neck_session(analysed, tmp_path_factory):
 
 
 def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
-    """The skin-texture regions on every part of the page a person reads, in % texture change
-    vs rest, with the direction in words."""
+    """The skin-texture regions on every part of the page a person reads, as a multiple of the
+    rest texture contrast, with the direction in words."""
     from realtime.cli import main
     from realtime.reports.report import load_session, session_scores
     from realtime.signals.coactivation import MIN_AMPLITUDE
@@ -90,24 +91,24 @@ def test_report_shows_chin_dimpling_and_neck_bands_in_their_unit(neck_session):
     summary = json.loads((neck_session / "summary.json").read_text())
     (called,) = [c for c in summary["synkinesis"] if c["response"] == "neck_bands"]
     assert (called["driver"], called["side"]) == ("brow_raise", "left")
-    size = round(100 * called["amplitude"])
+    size = f"{multiple_text(1 + called['amplitude'])}× rest"
     # the flagged pair: how the neck moves, with what, how far in its unit; r last
     assert re.search(rf"left \(affected\)</td><td>brow raise</td><td>neck bands show</td>"
-                     rf"<td class='num' data-col='size'>{size} % tex</td>", text), text[text.find("flagged"):][:800]
-    assert "% tex = % texture change vs rest" in text
+                     rf"<td class='num' data-col='size'>{size}</td>", text), text[text.find("flagged"):][:800]
+    assert "× rest = × the skin&#39;s texture contrast at rest" in text
     # the matrix writes the response's size in its column's unit
     _, sizes, flag = coupling_matrix(summary["coactivation"])
     assert flag[0, S["brow_raise"], S["neck_bands"]]
-    assert sizes[0, S["brow_raise"], S["neck_bands"]] == pytest.approx(100 * called["amplitude"])
+    assert sizes[0, S["brow_raise"], S["neck_bands"]] == pytest.approx(1 + called["amplitude"])   # x rest contrast
     # the traces show both skin-texture signals, labelled with their unit
     alts = [a.get("alt", "") for tag, a in page.tags if tag == "img"]
-    assert any("chin dimpling (% tex)" in a and "neck bands (% tex)" in a for a in alts), alts
+    assert any("chin dimpling (× rest)" in a and "neck bands (× rest)" in a for a in alts), alts
     # the mentalis and platysma indices (eFACE items), in their unit; the planted side shaded
     scores = session_scores(load_session(neck_session))
     for side in ("left", "right"):
         for key in ("mentalis", "platysma"):
             shown = page.cell(index=key, side=side)
-            assert shown == f"{round(100 * scores['indices'][side][key])} % tex", (key, side, shown)
+            assert shown == f"{multiple_text(1 + scores['indices'][side][key])}× rest", (key, side, shown)
     assert scores["indices"]["left"]["platysma"] > MIN_AMPLITUDE["neck_bands"] > scores["indices"]["right"]["platysma"]
     assert re.search(r"class='num bad' data-index='platysma' data-side='left'", text)
     table = pd.read_csv(neck_session / "indices.csv").set_index(["task", "side"])
@@ -258,7 +259,7 @@ def test_progress_page_shows_texture_indices_and_involuntary_movement_in_clinica
                 shown_texture += v is not None
             # smile -> eye closure: the eye's narrowing first, r after it and labelled
             se = next(c for c in couplings if (c["driver"], c["response"], c["side"]) == ("smile", "eye_closure", side))
-            size = se["direction"] * se["amplitude"]
+            size = se["direction"] * se["driver_direction"] * se["amplitude"]   # as seen: as the matrix
             cell = page.cell(session=name, col="smile_eye", side=side)
             assert cell.startswith(format_clinical("eye_closure", size)), cell
             assert cell.endswith(f"r {se['peak_r']:.2f}") and cell.count("r ") == 1, cell
@@ -272,10 +273,11 @@ def test_progress_page_shows_texture_indices_and_involuntary_movement_in_clinica
     assert f"eye narrows with smile: {format_clinical('eye_closure', flagged['amplitude'])}" in cell, cell
     assert cell.endswith(f"(r {flagged['peak_r']:.2f})") or f"(r {flagged['peak_r']:.2f})" in cell, cell
     neck = page.cell(session="s2", col="flagged", side="left")
-    assert "neck bands show with brow raise:" in neck and "% tex" in neck, neck
+    assert "neck bands show with brow raise:" in neck and "× rest" in neck, neck
     # the plot over time names the units it draws, r is no axis of it
     (alt,) = [a["alt"] for tag, a in page.tags if tag == "img" and a.get("alt", "").startswith("progress over time")]
-    assert "% of the rest eye opening" in alt and "% texture change vs rest" in alt and "peak r" not in alt, alt
+    assert "% of the rest eye opening" in alt and "× the skin's texture contrast at rest" in alt, alt
+    assert "peak r" not in alt, alt
     # the clinician's summary lists the texture indices per side too
     summary = (patient / "progress-summary.html").read_text()
     for label in ("chin dimpling (mentalis)", "neck bands (platysma)"):
@@ -303,3 +305,33 @@ def test_a_matrix_cell_tells_the_way_the_response_moved_with_its_driver():
     assert size[0, S["smile"], S["cheek_raise"]] < 0
     smile = {**pucker, "driver_direction": 1}
     assert coupling_matrix([smile])[1][0, S["smile"], S["cheek_raise"]] > 0
+
+
+def test_a_row_is_named_for_the_movement_its_driver_made_on_that_side():
+    """The "smile" signal going down (a pucker) names its row on that side "mouth corner down and
+    in", and a flagged pair reads as it moved (the brow down with it), with the signals kept for
+    a tooltip; a driver that only jittered (no cell written) keeps its signal's name."""
+    pulled = Coupling("smile", "brow_raise", "right", peak_r=0.95, lag_s=0.1, gain=0.5, amplitude=0.05,
+                      synkinesis=True, driver_direction=-1).to_json()
+    jitter = Coupling("pucker", "chin", "right", peak_r=0.2, lag_s=0.0, gain=0.1, amplitude=0.001,
+                      synkinesis=False, driver_direction=-1).to_json()
+    rows = driver_rows([pulled, jitter])
+    assert rows[1][S["smile"]] == "mouth corner down and in" and rows[1][S["pucker"]] == "pucker"
+    assert rows[0][S["smile"]] == "smile"                     # the other side: nothing says otherwise
+    (row,) = flagged_rows([pulled])
+    assert (row["driver"], row["moves"], row["signals"]) == ("mouth corner down and in", "brow down",
+                                                             "smile -> brow_raise")
+
+
+def test_the_progress_page_signs_smile_eye_as_the_matrix_does():
+    """The eye's size with the smile signed as seen (``Coupling.as_seen``): where the "smile"
+    signal's larger movements went down (the corner drawn in), an eye that closes with the signal
+    (r > 0) widened as the corner went in: negative on the progress page as in the matrix."""
+    from realtime.reports.progress_page import coactivation_strength
+    down = Coupling("smile", "eye_closure", "left", peak_r=0.9, lag_s=0.1, gain=0.5, amplitude=0.2,
+                    synkinesis=False, driver_direction=-1).to_json()
+    up = {**down, "side": "right", "driver_direction": 1}
+    got = coactivation_strength([down, up])
+    _, size, _ = coupling_matrix([down, up])
+    assert got["left"]["smile_eye_size"] == pytest.approx(-0.2) and got["right"]["smile_eye_size"] == pytest.approx(0.2)
+    assert 100 * got["left"]["smile_eye_size"] == pytest.approx(size[0, S["smile"], S["eye_closure"]])

@@ -274,3 +274,14 @@ def test_each_pair_knows_which_way_its_driver_moved():
     assert c.peak_r > 0.9 and c.driver_direction == -1
     assert c.as_seen() == ("mouth corner down and in", "cheek down")
     assert find(cs, "pucker", "cheek_raise", "left").as_seen() == ("pucker", "cheek down")
+
+
+def test_two_signals_move_together_within_a_frame_of_zero_lag():
+    """``comoves``, the rule analyse's ride-along and direction rules and a task's findings share:
+    r >= comove_r at |lag| <= 1 frame (30 fps: 33 ms), on either side of zero."""
+    from realtime.signals.coactivation import comoves
+    assert comoves(0.5, 1 / 30, 30.0, 0.5) and comoves(0.9, -1 / 30, 30.0, 0.5) and comoves(0.6, 0.0, 15.0, 0.5)
+    assert not comoves(0.49, 0.0, 30.0, 0.5)                 # not closely enough
+    assert not comoves(0.9, 0.05, 30.0, 0.5)                 # 1.5 frames late
+    assert comoves(0.9, 0.05, 15.0, 0.5)                     # ... but under a frame at 15 fps
+    assert not comoves(float("nan"), 0.0, 30.0, 0.5) and not comoves(0.9, float("nan"), 30.0, 0.5)
