@@ -26,7 +26,8 @@ HOSTILE = ["<script>alert(1)</script>", "'\" onmouseover=x a='", "\" onerror=ale
            "$\\frac{x}{$ & &amp; &lt;b&gt;"]
 HOSTILE_KEY = "<script>alert('key')</script>"
 # Attributes the templates write; anything else on a page was smuggled in.
-ALLOWED_ATTRS = {"lang", "charset", "class", "alt", "src", "colspan", "rowspan"}
+# title: a tooltip, plain text (autoescaped like every value: a quote in the data cannot end it)
+ALLOWED_ATTRS = {"lang", "charset", "class", "alt", "src", "colspan", "rowspan", "title"}
 
 
 def poison(obj, strings):
