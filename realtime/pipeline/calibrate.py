@@ -130,7 +130,7 @@ def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST
             facing.append(bool(faces) and _facing(faces[0]))
             poses.append((faces[0].yaw_deg, faces[0].pitch_deg) if faces else (np.nan, np.nan))
             if progress is not None and span:
-                progress(min(1.0, f.timestamp_s / span))
+                progress(min(1.0, (f.timestamp_s + step / fps) / span))
     searched = (0.0, last + 1.0 / fps)
     where = f" in its first {searched[1]:.0f} s" if cut else ""
     scores = np.array(scores)

@@ -190,7 +190,10 @@ class FrameLoop:
         self._commands.put(lambda: self._switch(source))
 
     def recalibrate(self, kind: str = "manual", seconds: float | None = None) -> None:
-        self._commands.put(lambda: self._start_calibration(kind, seconds))
+        def do():
+            self.message = ""          # what was said of the old rest (e.g. a warning) holds no more
+            self._start_calibration(kind, seconds)
+        self._commands.put(do)
 
     def stop(self) -> None:
         self._stop.set()
