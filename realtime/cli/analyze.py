@@ -1,6 +1,12 @@
 """``run.py analyze VIDEO --out DIR``: offline measurement of a video."""
 
-from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP, print_rest, rest_window
+from realtime.cli import (
+    AFFECTED_HELP,
+    FORCE_HELP,
+    MIRRORED_HELP,
+    print_rest,
+    rest_window,
+)
 
 NAME = "analyze"
 HELP = "measure a video: DIR/frames.csv, DIR/coactivation.csv and DIR/summary.json"

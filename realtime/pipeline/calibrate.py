@@ -9,9 +9,9 @@ live source, or from a pre-scan of a video file before its main pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 

@@ -67,8 +67,9 @@ from realtime.tracking.meter import FaceMeter, FrameMeasurement
 # Most frames of a video's rest stretch measured for its baseline (evenly spread beyond that).
 MAX_REST_FRAMES = 120
 # A video played in real time is searched for its most neutral stretch in its first seconds only:
-# the search runs before it plays (~0.2 s a minute of 640x480 video decoded, plus a face-model call
-# every 0.2 s of it), and a subject who starts with a relaxed face has rested by then.
+# the search runs before it plays (decoding, and a face-model call every 0.2 s of video; 60 s took
+# 2.5 s at 360x288 and 4.4 s at 1280x720 on a loaded 2-core machine), and a subject who starts
+# with a relaxed face has rested by then.
 REAL_TIME_SCAN_S = 60.0
 # Share of a pre-scan's "building" progress spent reading up to the rest stretch (the rest is
 # measuring its frames).

@@ -224,7 +224,7 @@ def test_real_time_recording_of_a_video_takes_its_rest_from_its_most_neutral_str
     assert meta["playback"] == "real time" and cal["mode"] == "most neutral stretch", cal
     assert still_from <= a < b and cal["rest_searched_s"] == [0.0, 8.0] and cal["warning"] is None, cal
     assert f"rest baseline from {a:.1f}-{b:.1f} s (most neutral stretch of 0-8.0 s)" in capsys.readouterr().out
-    idx, t, sig = read_frames(out / "frames.csv")
+    _, t, sig = read_frames(out / "frames.csv")
     assert t[0] < 0.5                                   # played from its start
     ok = np.isfinite(sig).all(axis=(1, 2))
     still = ok & (t >= still_from + 0.3)
