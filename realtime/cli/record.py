@@ -27,8 +27,8 @@ def add_arguments(p) -> None:
     p.add_argument("--profile", help="calibration profile (JSON): rest noise and maximal ranges")
     p.add_argument("--rest", type=rest_window, default=None,
                    help="video file: rest stretch START:END in s, at least 1 s (default: the video's most "
-                        "neutral stretch, played in real time of its first seconds only; a camera or the "
-                        "demo: its first 2 s with a face)")
+                        "neutral stretch; played in real time, searched in its first seconds only; a "
+                        "camera or the demo: its first 2 s with a face)")
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
     p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mkv)")
