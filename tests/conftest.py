@@ -12,6 +12,12 @@ REPO = Path(__file__).resolve().parents[1]
 # A short demo with platysma bands planted on the left with each brow raise: the report's and the
 # live window's skin-texture tests share its analysis (``analysed("brow_neck", **NECK_DEMO)``).
 NECK_DEMO = dict(seconds=14, fps=15, seed=5, pattern="brow-neck", synkinesis="left")
+# A demo that opens on a held smile (begun before the video, let go at 3.0-3.5 s), then a still
+# face: a video's rest must come from its still part, not its first seconds
+# (``demo_videos("smile_first", **SMILE_FIRST_DEMO)``).
+SMILE_FIRST_DEMO = {"seconds": 8, "fps": 15, "blinks_per_min": 0, "protocol": "smile first",
+                    "timeline": [{"task": "smile", "rep": 1, "start_s": -1.0, "end_s": 3.0, "phase": "hold"},
+                                 {"task": "rest", "rep": 1, "start_s": 3.0, "end_s": 8.0, "phase": "hold"}]}
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # liblsl reads its configuration once, at its first outlet or inlet: set before any test runs
 # (subprocesses inherit it). Always this file, whatever the machine's own LSL setup says.

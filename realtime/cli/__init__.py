@@ -48,6 +48,19 @@ def rest_window(text: str) -> tuple[float, float]:
     return a, b
 
 
+def print_rest(rest: dict | None) -> None:
+    """The rest stretch a command measured against (``Calibration.to_json()``), and the warning
+    when no stretch was neutral enough: analyze, record and live say it alike."""
+    rest = rest or {}
+    if rest.get("rest_stretch_s"):
+        a, b = rest["rest_stretch_s"]
+        searched = rest.get("rest_searched_s")
+        where = f" of {searched[0]:g}-{searched[1]:.1f} s" if searched else ""
+        print(f"rest baseline from {a:.1f}-{b:.1f} s ({rest['mode']}{where})", flush=True)
+    if rest.get("warning"):
+        print(f"warning: {rest['warning']}", file=sys.stderr, flush=True)
+
+
 def seconds(text: str) -> float:
     """argparse type: a finite number of seconds above 0."""
     try:

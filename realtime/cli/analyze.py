@@ -1,6 +1,12 @@
 """``run.py analyze VIDEO --out DIR``: offline measurement of a video."""
 
-from realtime.cli import AFFECTED_HELP, FORCE_HELP, MIRRORED_HELP, rest_window
+from realtime.cli import (
+    AFFECTED_HELP,
+    FORCE_HELP,
+    MIRRORED_HELP,
+    print_rest,
+    rest_window,
+)
 
 NAME = "analyze"
 HELP = "measure a video: DIR/frames.csv, DIR/coactivation.csv and DIR/summary.json"
@@ -37,12 +43,7 @@ def run(args) -> int:
     summary = analyze(args.video, args.out, resolve_model(args.model), profile=profile,
                       rest=args.rest, show_progress=not args.quiet, force=args.force, mirrored=args.mirrored,
                       affected=args.affected)
-    rest = summary.get("rest") or {}
-    if rest.get("rest_stretch_s"):
-        a, b = rest["rest_stretch_s"]
-        print(f"rest baseline from {a:.1f}-{b:.1f} s ({rest['mode']})")
-    if rest.get("warning"):
-        print(f"warning: {rest['warning']}", file=sys.stderr)
+    print_rest(summary.get("rest"))
     if warning := faces_warning(summary.get("faces")):
         print(f"warning: {warning}", file=sys.stderr)
     def side(c) -> str:

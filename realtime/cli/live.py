@@ -11,6 +11,7 @@ from realtime.cli import (
     add_demo_palsy,
     days_since_onset,
     demo_settings,
+    print_rest,
     subject_id,
 )
 
@@ -21,7 +22,8 @@ HELP = "live window: video, signal traces, co-activation matrix and biofeedback 
 def add_arguments(p) -> None:
     p.add_argument("--source", default="camera",
                    help="camera, camera:N, demo or a video file (default: camera; the demo face "
-                        "is shown if there is no camera)")
+                        "is shown if there is no camera). A video file's rest baseline comes from its "
+                        "most neutral stretch, found before it plays")
     p.add_argument("--profile", help="calibration profile (JSON): rest noise and maximal ranges")
     p.add_argument("--model", help="face_landmarker.task path")
     p.add_argument("--duration", type=float, help="close after this many seconds (headless runs)")
@@ -121,6 +123,7 @@ def run(args) -> int:
     finally:
         engine.stop()
         print(engine.stats.summary(), flush=True)
+        print_rest(None if engine.calibration is None else engine.calibration.to_json())
         for folder in engine.recorded:
             print(f"recording saved in {folder}", flush=True)
         if not engine.recorded:

@@ -7,6 +7,8 @@ from realtime.cli import (
     add_demo_palsy,
     days_since_onset,
     demo_settings,
+    print_rest,
+    rest_window,
     seconds,
     subject_id,
 )
@@ -22,8 +24,11 @@ def add_arguments(p) -> None:
                    "video ends, or Ctrl+C / SIGTERM for a camera or the demo)")
     p.add_argument("--fast", action="store_true",
                    help="video file: measure every frame as fast as possible instead of in real time")
-    p.add_argument("--profile", help="calibration profile (JSON); default: rest baseline from "
-                   "the first 2 s with a face")
+    p.add_argument("--profile", help="calibration profile (JSON): rest noise and maximal ranges")
+    p.add_argument("--rest", type=rest_window, default=None,
+                   help="video file: rest stretch START:END in s, at least 1 s (default: the video's most "
+                        "neutral stretch; played in real time, searched in its first seconds only; a "
+                        "camera or the demo: its first 2 s with a face)")
     p.add_argument("--subject", type=subject_id, help="pseudonymous subject id (not a name)")
     p.add_argument("--days-since-onset", type=days_since_onset, help="days since palsy onset")
     p.add_argument("--save-video", action="store_true", help="also save the raw video (video.mkv)")
@@ -44,8 +49,8 @@ def run(args) -> int:
 
     from calibration.baseline import REST_S
     from calibration.profile import load_profile
-    from realtime.jobs.inputs import check_video
-    from realtime.jobs.record import FAST_LSL, RecordOptions, record
+    from realtime.jobs.inputs import check_rest, check_video
+    from realtime.jobs.record import FAST_LSL, REST_ONLY_VIDEO, RecordOptions, record
     from realtime.sinks.analysis_files import TWO_FACES
     from realtime.sinks.lsl_outlet import MARKERS_STREAM, SIGNALS_STREAM, LslSettings, load_pylsl
     from realtime.sinks.session_folder import check_session_folder
@@ -65,7 +70,11 @@ def run(args) -> int:
             raise ValueError(FAST_LSL)
         load_pylsl()
     if args.source not in ("demo", "camera") and not args.source.startswith("camera:"):
-        check_video(args.source, min_s=REST_S, purpose="record (the first 2 s with a face calibrate)")
+        info = check_video(args.source, min_s=REST_S, purpose="record (a rest stretch calibrates)")
+        if args.rest is not None:
+            check_rest(args.rest, info)
+    elif args.rest is not None:
+        raise ValueError(REST_ONLY_VIDEO)
     if args.profile:
         load_profile(args.profile)
     timeline = None
@@ -79,11 +88,12 @@ def run(args) -> int:
                          duration=args.duration, fast=args.fast, profile=args.profile,
                          subject=args.subject, days_since_onset=args.days_since_onset,
                          save_video=args.save_video, timeline=timeline, mirrored=args.mirrored,
-                         affected=args.affected, demo=demo,
+                         affected=args.affected, demo=demo, rest=args.rest,
                          lsl=LslSettings() if args.lsl else None)
     if args.lsl:
         print(f"streaming to LSL: {SIGNALS_STREAM}, {MARKERS_STREAM}", file=sys.stderr)
     meta = record(opts)
+    print_rest(meta.get("calibration"))
     print(f"{meta['status']}: {meta['face_frames']}/{meta['frames']} frames with a face, "
           f"{meta['episodes']} co-activation episode(s), {meta['frames_dropped']} dropped, "
           f"{meta['processing_fps']} fps; session in {args.out}", )

@@ -3,7 +3,9 @@
 Real-time sources (camera, demo, a video without ``fast``) are captured newest-frame-only:
 when measuring is slower than the source, frames are dropped (counted in session.json) rather
 than queued, so the recording keeps up with the subject. With ``fast`` a video is measured
-frame by frame, none dropped.
+frame by frame, none dropped. A video file's rest baseline comes from a pre-scan, whatever the
+pace (pipeline/loop.py): its most neutral stretch, or the given one; a camera's or the demo's
+from its first seconds with a face.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from realtime.sources import FrameSource, SourceError, Unmirrored, VideoFileSour
 
 FAST_LSL = ("--lsl streams in real time (its timestamps are capture times): drop --fast, or "
             "measure the file fast without --lsl")
+REST_ONLY_VIDEO = ("--rest only applies to a video file (a camera or the demo calibrates on its first "
+                   "seconds with a face)")
 
 
 class RecordingError(ValueError):
@@ -48,6 +52,7 @@ class RecordOptions:
     save_video: bool = False
     timeline: list | None = None      # assessment timeline stored in session.json
     mirrored: bool = False            # the source shows the subject as in a mirror: frames flipped back
+    rest: tuple[float, float] | None = None   # a video file's rest stretch (s); None: its most neutral one
     rest_s: float = REST_S
     workers: int = 2
     flush_interval_s: float = 0.5
@@ -73,21 +78,24 @@ def record(opts: RecordOptions) -> dict:
         src = Unmirrored(opts.source) if opts.mirrored else opts.source
     else:
         src = open_source(opts.source, realtime=not opts.fast, mirrored=opts.mirrored, demo=opts.demo)
-    if opts.fast and not isinstance(src, VideoFileSource):
+    video = isinstance(src, VideoFileSource)
+    if opts.fast and not video:
         src.close()
         raise ValueError("--fast only applies to a video file (a camera or the demo runs in real time)")
+    if opts.rest is not None and not video:
+        src.close()
+        raise ValueError(REST_ONLY_VIDEO)
     session = SessionFolder(opts.out, model=Path(opts.model), playback="fast" if opts.fast else "real time",
                             save_video=opts.save_video, subject=opts.subject,
                             days_since_onset=opts.days_since_onset, timeline=opts.timeline,
                             mirrored=opts.mirrored, affected=opts.affected, extra_meta=opts.extra_meta,
                             timeline_file=opts.timeline_file,
                             essential=True, flush_interval_s=opts.flush_interval_s, log=opts.log)
-    # A timeline's rest hold is where the subject was asked to rest: the baseline of a video
-    # measured fast comes from it, not from the stretch that merely looks most neutral (a held
-    # pucker can look stiller). In real time the calibration stretch passes unmeasured, and the
-    # whole hold would then leave the rest task without a measured frame (its keyframe, its
-    # levels): there the first seconds with a face, inside the hold, are the rest as before.
-    rest = rest_window(opts.timeline, default=None) if opts.timeline and opts.fast else None
+    # A timeline's rest hold is where the subject was asked to rest: a video's baseline comes from
+    # it (pre-scanned, then played from its start, so the hold's frames are measured too), not from
+    # the stretch that merely looks most neutral (a held pucker can look stiller). A camera cannot
+    # be looked ahead in: its first seconds with a face, inside the hold, are the rest.
+    rest = opts.rest or (rest_window(opts.timeline, default=None) if opts.timeline and video else None)
     loop_opts = LoopOptions(pace=FAST if opts.fast else REAL_TIME, rest_s=opts.rest_s, profile=profile, rest=rest,
                             profile_path=str(Path(opts.profile).resolve()) if opts.profile else None,
                             workers=opts.workers, duration_s=opts.duration)

@@ -1,7 +1,8 @@
 """The live engine: the frame loop on its own thread, in real time, with a display sink.
 
 The loop (realtime/pipeline/loop.py) does everything: capture (newest frame only),
-calibration, measurement, signals and the sliding co-activation. This object owns its thread
+calibration (a video file's from its most neutral stretch, found before it plays; a camera's from
+its first seconds), measurement, signals and the sliding co-activation. This object owns its thread
 and translates the window's buttons into the loop's between-frame commands: switch source,
 recalibrate, attach or detach a recording. The GUI only reads the display sink and the stats.
 """
@@ -18,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from calibration.profile import Profile
+from realtime.pipeline.calibrate import Calibration
 from realtime.pipeline.capture import REAL_TIME
 from realtime.pipeline.loop import FrameLoop, LoopOptions, LoopStats
 from realtime.pipeline.sink import CoactivationUpdate, MeasuredFrame, Sink
@@ -27,6 +29,8 @@ from realtime.sinks.session_folder import SessionFolder
 from realtime.sources import DemoSource, FrameSource, SourceError, Unmirrored, open_source
 
 MANUAL_CALIBRATION_S = 3.0   # "hold still" duration of the rest-calibration button
+# What to do when no stretch of a video is neutral enough for its rest baseline.
+REST_ADVICE = "press Calibrate rest while the face is relaxed"
 
 
 class Stats:
@@ -72,7 +76,7 @@ class LiveEngine:
         src = self._open(source)
         self.loop = FrameLoop(src, self.model_path,
                               LoopOptions(pace=REAL_TIME, profile=profile, profile_path=profile_path,
-                                          wait_for_source=True),
+                                          wait_for_source=True, rest_advice=REST_ADVICE),
                               [self.display] + ([self.lsl] if self.lsl is not None else []))
         self.stats = Stats(self.loop.stats, self.loop.dropped_frames)
         self.recording: SessionFolder | None = None
@@ -211,6 +215,15 @@ class LiveEngine:
     @property
     def calibration_progress(self) -> float:
         return self.loop.calibration_progress
+
+    @property
+    def searching(self) -> str | None:
+        """What a video's pre-scan searches for its rest ("the video's first 60 s"), while it does."""
+        return self.loop.searching
+
+    @property
+    def calibration(self) -> Calibration | None:
+        return self.loop.calibration
 
     @property
     def source_name(self) -> str:

@@ -485,9 +485,13 @@ class LiveWindow(QMainWindow):
             recording = f"\u25cf REC {secs // 60:02d}:{secs % 60:02d} {rec.folder.name}"
         self.record.setChecked(rec is not None)
         self.record.setEnabled(e.baseline is not None or rec is not None)
+        cal = e.calibration
+        rest = "" if cal is None else f"rest {cal.rest[0]:.1f}-{cal.rest[1]:.1f} s ({cal.mode}), "
         self.status.set_parts(status_parts(
-            recording=recording, warning=None if rec is None else rec.writer.warning, face_ok=e.face_ok,
-            figures=f"{e.source_name}: {st.fps:.1f} fps, processing {proc:.0f} ms, delay {lat:.0f} ms, "
+            recording=recording, warning=None if rec is None else rec.writer.warning,
+            # a video searched for its rest before it plays has shown no frame yet, lost no face
+            face_ok=e.face_ok or e.calibrating in ("scanning", "building"),
+            figures=f"{e.source_name}: {rest}{st.fps:.1f} fps, processing {proc:.0f} ms, delay {lat:.0f} ms, "
                     f"dropped {st.dropped}"))
         self.banner.setText(self.guidance())
 
@@ -499,11 +503,14 @@ class LiveWindow(QMainWindow):
         msg = (e.message + "  ") if e.message else ""
         if self.schedule and time.monotonic() < self._schedule_until:
             msg = f"{self.schedule}  {msg}"
+        if e.calibrating == "scanning":
+            return msg + (f"Finding the most neutral stretch of {e.searching} for the rest baseline "
+                          f"({e.calibration_progress:.0%}); the video then plays from its start.")
         if e.calibrating in ("auto", "manual"):
             return msg + (f"Hold still and look at the camera with a relaxed face: calibrating rest "
                           f"({e.calibration_progress:.0%}).")
         if e.calibrating == "building":
-            return msg + "Calibrating: building your rest reference…"
+            return msg + f"Calibrating: building your rest reference ({e.calibration_progress:.0%})…"
         if not e.face_ok:
             return msg + "Face lost: face the camera, well lit. What was measured is kept."
         why = e.quality_reason

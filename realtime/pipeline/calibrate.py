@@ -9,6 +9,7 @@ live source, or from a pre-scan of a video file before its main pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +40,13 @@ class Calibration:
     profile: str | None = None       # path of the profile used, if any
     warning: str | None = None       # e.g. no stretch was neutral enough
     expression: float | None = None  # how expressive the rest stretch was (see most_neutral_stretch)
+    searched: tuple[float, float] | None = None   # media seconds searched for the most neutral stretch
 
     def to_json(self) -> dict:
         return {"mode": self.mode, "rest_s": round(self.rest[1] - self.rest[0], 3),
                 "rest_stretch_s": [round(self.rest[0], 3), round(self.rest[1], 3)],
                 "rest_expression": None if self.expression is None else round(self.expression, 2),
+                "rest_searched_s": None if self.searched is None else [round(t, 3) for t in self.searched],
                 "warning": self.warning,
                 "reference_frame": self.reference_frame, "profile": self.profile,
                 "rest_baseline": self.baseline.to_json()}
@@ -54,6 +57,21 @@ class RestChoice:
     window: tuple[float, float]
     expression: float
     warning: str | None
+    searched: tuple[float, float]    # the media seconds searched (a bounded search: the first ones)
+    whole: bool                      # the whole video was searched
+
+    def describe(self) -> str:
+        """Where the rest came from: "4.2-6.2 s, the most neutral stretch of the video's first 60 s"."""
+        a, b = self.window
+        return f"{a:.1f}-{b:.1f} s, the most neutral stretch of {searched_words(self.searched[1], self.whole)}"
+
+
+def searched_words(seconds: float, whole: bool) -> str:
+    return "the video" if whole else f"the video's first {seconds:.0f} s"
+
+
+# What to do when no stretch is neutral enough, for a command that takes --rest.
+REST_ADVICE = "give a relaxed stretch with --rest START:END"
 
 
 # Frames sampled to find a video's most neutral stretch: one every NEUTRAL_EVERY_S seconds, at
@@ -80,18 +98,30 @@ def _usual_pose(poses: np.ndarray, facing: np.ndarray) -> np.ndarray:
     return usual if usual.any() else facing
 
 
-def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST_S) -> RestChoice:
+def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST_S, *,
+                within_s: float | None = None, progress: Callable[[float], None] | None = None,
+                advice: str = REST_ADVICE) -> RestChoice:
     """The most neutral stretch of a video file (``src``, read through once and closed), from
     MediaPipe's expression scores of sampled frames. Short videos get a shorter stretch (a
     quarter of the time the face is seen, at least 0.5 s), so that a smile filling most of a
-    2-3 s clip is not taken as rest."""
+    2-3 s clip is not taken as rest. ``within_s``: search only the first seconds (None: the
+    whole video); ``progress`` is told the fraction searched after each sample (it may raise
+    to stop the search); ``advice`` ends the warning given when no stretch is neutral enough."""
     path = src.path
     with src:
         fps, n = src.fps, src.frame_count
         duration = n / fps if n else 0.0
-        step = max(1, int(round(max(NEUTRAL_EVERY_S, duration / MAX_NEUTRAL_SAMPLES) * fps)))
+        span = min(duration or np.inf, np.inf if within_s is None else within_s)
+        span = span if np.isfinite(span) else 0.0        # unknown length: steps of NEUTRAL_EVERY_S
+        step = max(1, int(round(max(NEUTRAL_EVERY_S, span / MAX_NEUTRAL_SAMPLES) * fps)))
+        end = np.inf if within_s is None else within_s * fps    # first frame index not searched
         times, scores, facing, poses = [], [], [], []
+        last, cut = 0.0, False
         for f in src:
+            if f.index >= end:
+                cut = True
+                break
+            last = f.timestamp_s
             if f.index % step:
                 continue
             faces = detector.observe(f.image)
@@ -99,6 +129,10 @@ def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST
             scores.append(faces[0].expression() if faces else np.nan)
             facing.append(bool(faces) and _facing(faces[0]))
             poses.append((faces[0].yaw_deg, faces[0].pitch_deg) if faces else (np.nan, np.nan))
+            if progress is not None and span:
+                progress(min(1.0, (f.timestamp_s + step / fps) / span))
+    searched = (0.0, last + 1.0 / fps)
+    where = f" in its first {searched[1]:.0f} s" if cut else ""
     scores = np.array(scores)
     # A quarter of the time the face is in view, not of the video: a face that leaves after
     # 2.7 s of a 6.4 s clip (smiling for 2 of them) would otherwise get a stretch of 1.6 s, and
@@ -111,13 +145,13 @@ def choose_rest(detector: Landmarker, src: VideoFileSource, rest_s: float = REST
     try:
         a, b, score = neutral_stretch(np.array(times), scores, length)
     except ValueError:
-        raise CalibrationError(f"no face found in {path}: the face must be visible and frontal") from None
+        raise CalibrationError(f"no face found in {path}{where}: the face must be visible and frontal") from None
     warning = None
     if score > NEUTRAL_ENOUGH:
-        warning = (f"no neutral stretch found: the least expressive one ({a:.1f}-{b:.1f} s) scores "
-                   f"{score:.1f} where a relaxed face scores about 2, so the rest baseline may be "
-                   "off; give a relaxed stretch with --rest START:END")
-    return RestChoice((a, b), score, warning)
+        warning = (f"no neutral stretch found{where}: the least expressive one ({a:.1f}-{b:.1f} s) "
+                   f"scores {score:.1f} where a relaxed face scores about 2, so the rest baseline may "
+                   f"be off; {advice}")
+    return RestChoice((a, b), score, warning, searched, not cut)
 
 
 class Calibrator:
@@ -188,19 +222,25 @@ class Calibrator:
         return (self._start or 0.0, (self._start or 0.0) + self.rest_s)
 
 
-def measure_rest(meter: FaceMeter, frames: list[Frame], in_flight: int = 2) -> list[FrameMeasurement]:
+def measure_rest(meter: FaceMeter, frames: list[Frame], in_flight: int = 2,
+                 progress: Callable[[float], None] | None = None) -> list[FrameMeasurement]:
     """Each rest frame measured against the new reference, in the frames' order, with the model
     calls of ``in_flight`` frames overlapping (a live source is not measured meanwhile). Measuring
-    starts at the frame nearest the reference, where registration is easiest."""
+    starts at the frame nearest the reference, where registration is easiest. ``progress`` is
+    told the fraction measured (it may raise to stop)."""
     ref_t = meter.reference.timestamp_s
     order = sorted(range(len(frames)), key=lambda k: (frames[k].timestamp_s < ref_t, frames[k].timestamp_s))
     out: list[FrameMeasurement | None] = [None] * len(frames)
     pending: list[tuple[int, object]] = []
+    done = 0
     for k in order:
         pending.append((k, meter.submit(frames[k].image, frames[k].index, frames[k].timestamp_s)))
         if len(pending) >= in_flight:
             i, p = pending.pop(0)
             out[i] = p.result()
+            done += 1
+            if progress is not None:
+                progress(done / len(frames))
     for i, p in pending:
         out[i] = p.result()
     return out

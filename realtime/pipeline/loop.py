@@ -14,11 +14,13 @@ between commands (pace, frames in flight, what happens when a source ends), neve
 a stage. Commands from other threads (attach or detach a sink, switch source, recalibrate,
 stop) are queued and applied between frames, in one place.
 
-A video file measured as fast as possible is calibrated by a pre-scan of its rest stretch,
-so every frame of the main pass is measured against the final reference (the rest frames
-measured for the baseline are passed on as measured then, not measured twice); a real-time source
-is calibrated inline from its first seconds with a face (frames before then are passed on
-unmeasured; in real time, only the rest candidates of the calibration stretch are kept).
+A video file is calibrated by a pre-scan of its rest stretch (without a given stretch, its most
+neutral one), so every frame of the main pass is measured against the final reference (the rest
+frames measured for the baseline are passed on as measured then, not measured twice); played in
+real time, it is searched in its first ``REAL_TIME_SCAN_S`` seconds only and then played from its
+start. A camera or the demo face cannot be looked ahead in: it is calibrated inline from its
+first seconds with a face (frames before then are passed on unmeasured; in real time, only the
+rest candidates of the calibration stretch are kept).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from calibration.baseline import REST_S
 from calibration.profile import Profile
 from realtime.pipeline.analysis import Analysis, whole_recording
 from realtime.pipeline.calibrate import (
+    REST_ADVICE,
     Calibration,
     CalibrationError,
     Calibrator,
@@ -45,6 +48,7 @@ from realtime.pipeline.calibrate import (
     calibration_mode,
     choose_rest,
     measure_rest,
+    searched_words,
 )
 from realtime.pipeline.capture import FAST, REAL_TIME, Capture
 from realtime.pipeline.sink import (
@@ -62,6 +66,14 @@ from realtime.tracking.meter import FaceMeter, FrameMeasurement
 
 # Most frames of a video's rest stretch measured for its baseline (evenly spread beyond that).
 MAX_REST_FRAMES = 120
+# A video played in real time is searched for its most neutral stretch in its first seconds only:
+# the search runs before it plays (decoding, and a face-model call every 0.2 s of video; 60 s took
+# 2.5 s at 360x288 and 4.4 s at 1280x720 on a loaded 2-core machine), and a subject who starts
+# with a relaxed face has rested by then.
+REAL_TIME_SCAN_S = 60.0
+# Share of a pre-scan's "building" progress spent reading up to the rest stretch (the rest is
+# measuring its frames).
+READ_SHARE = 0.25
 
 
 @dataclass
@@ -77,6 +89,7 @@ class LoopOptions:
     sliding: bool = True             # online co-activation: episodes and the live matrix
     whole_recording: bool = False    # co-activation over the whole recording at the end
     wait_for_source: bool = False    # live: when a source ends or is lost, wait for another
+    rest_advice: str = REST_ADVICE   # ends the warning when no stretch of a video is neutral enough
 
 
 @dataclass
@@ -99,6 +112,10 @@ class SinkFailed(RuntimeError):
     pass
 
 
+class _Stopped(Exception):
+    """``stop()`` during a pre-scan: the loop ends without playing the source."""
+
+
 @dataclass
 class _RestBuild:
     """A new reference's meter and the rest frames it still has to measure for the baseline."""
@@ -119,7 +136,8 @@ class FrameLoop:
         self.source = source
         self.stats = LoopStats()
         self.calibration: Calibration | None = None
-        self.calibrating: str | None = "auto"    # "auto", "manual" or None
+        self.calibrating: str | None = "auto"    # "auto", "manual", "scanning", "building" or None
+        self.searching: str | None = None        # what a pre-scan searches ("the video's first 60 s")
         self.message = ""                        # what the loop wants the user to know
         self.source_lost = False
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
@@ -139,6 +157,7 @@ class FrameLoop:
         self._texture_why: Counter = Counter()      # ("neck_left", why unmeasurable) -> frames
         self._last_analysis = 0
         self._rest_choice: RestChoice | None = None   # a video's most neutral stretch
+        self._scan_progress = 0.0                    # of a pre-scan, 0..1
         self._building: _RestBuild | None = None     # a real-time calibration being finished
         # A pre-scanned video's rest frames, measured for the baseline: frame index -> measurement,
         # taken as they are when the main pass reaches them instead of measured a second time.
@@ -172,7 +191,10 @@ class FrameLoop:
         self._commands.put(lambda: self._switch(source))
 
     def recalibrate(self, kind: str = "manual", seconds: float | None = None) -> None:
-        self._commands.put(lambda: self._start_calibration(kind, seconds))
+        def do():
+            self.message = ""          # what was said of the old rest (e.g. a warning) holds no more
+            self._start_calibration(kind, seconds)
+        self._commands.put(do)
 
     def stop(self) -> None:
         self._stop.set()
@@ -183,6 +205,11 @@ class FrameLoop:
 
     @property
     def calibration_progress(self) -> float:
+        """0..1 of the calibration stage under way: the rest stretch collected (inline), the video
+        searched ("scanning"), or the rest reference built ("building")."""
+        if self.calibrating in ("scanning", "building"):
+            b = self._building
+            return len(b.measured) / len(b.frames) if b is not None and b.frames else self._scan_progress
         c = self._calibrator
         return 0.0 if c is None else c.progress
 
@@ -198,12 +225,12 @@ class FrameLoop:
             s.started(self.info())
         try:
             self._detector = Landmarker(self.model_path)   # before capture starts: loading takes ~1 s
-            if self._prescan_possible():
-                self._prescan()
             self._open_capture()
             status = self._frames()
         except KeyboardInterrupt:
             status = "interrupted"
+        except _Stopped:
+            status = "complete"
         except SinkFailed as exc:
             status = f"stopped: {exc}"
         except (SourceError, CalibrationError) as exc:   # e.g. a camera unplugged: keep what was measured
@@ -329,17 +356,19 @@ class FrameLoop:
     # ---- calibration ---------------------------------------------------------------------
     def _start_calibration(self, kind: str, seconds: float | None = None,
                            window: tuple[float, float] | None = None) -> None:
-        self.calibrating = kind
+        self.calibrating, self.searching, self._rest_choice = kind, None, None
         self._held = []
         self._rest_measured = {}
         self._calibrator = Calibrator(self._detector, window=window or (self.opts.rest if kind == "auto" else None),
                                       rest_s=seconds or self.opts.rest_s)
 
-    def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True) -> _RestBuild:
+    def _complete_calibration(self, held: list[Frame] | None = None, emit_held: bool = True,
+                              now: bool = False) -> _RestBuild:
         """Reference from the candidates, a new meter, the rest baseline from ``held`` frames
         (default: the frames held while uncalibrated, else the candidates); frames held while
         uncalibrated are passed on now, measured, unless ``emit_held`` is False. In real time the
-        rest frames are measured one per captured frame, so rows keep reaching the sinks."""
+        rest frames are measured one per captured frame, so rows keep reaching the sinks, unless
+        ``now`` (a pre-scan: nothing is captured yet)."""
         cal = self._calibrator
         reference, ref_index = cal.reference()
         emit = emit_held and self.calibration is None and bool(self._held) and held is None
@@ -350,11 +379,16 @@ class FrameLoop:
                           full_landmarker=self._detector, in_flight=self.opts.in_flight)
         build = _RestBuild(meter, ref_index, held, cal.rest_span(), emit)
         self._calibrator, self._held = None, []
-        if self.opts.pace == REAL_TIME:
+        if self.opts.pace == REAL_TIME and not now:
             held.sort(key=lambda f: (f.timestamp_s < reference.timestamp_s, f.timestamp_s))
             self._building, self.calibrating = build, "building"
             return build
-        build.measured = measure_rest(meter, held, self.opts.in_flight)
+        try:
+            build.measured = measure_rest(meter, held, self.opts.in_flight,
+                                          lambda x: self._scanned(READ_SHARE + (1 - READ_SHARE) * x))
+        except BaseException:
+            meter.close()
+            raise
         self._finish_calibration(build)
         return build
 
@@ -394,7 +428,8 @@ class FrameLoop:
                                        calibration_mode(self.opts.rest, self.opts.profile_path, chosen),
                                        (a, e), self.opts.profile_path,
                                        None if chosen is None else chosen.warning,
-                                       None if chosen is None else chosen.expression)
+                                       None if chosen is None else chosen.expression,
+                                       None if chosen is None else chosen.searched)
         self.calibrating = None
         if self.opts.sliding:
             self._episodes = EpisodeDetector(self.fps, baseline.noise, max_range=self._max_range)
@@ -405,31 +440,54 @@ class FrameLoop:
                 self._emit(f, m, face=m.face)
 
     def _prescan_possible(self) -> bool:
-        return self.opts.pace == FAST and isinstance(self.source, VideoFileSource)
+        return isinstance(self.source, VideoFileSource)
+
+    def _scanned(self, fraction: float) -> None:
+        """A pre-scan's progress; where a stop requested meanwhile takes effect."""
+        self._scan_progress = fraction
+        if self._stop.is_set():
+            raise _Stopped()
 
     def _prescan(self) -> None:
         """Calibrate from the rest stretch of a video file before its main pass (which measures
-        those frames again and passes them on in order). Without a given stretch, the video's
-        most neutral one: the first seconds may hold the very movement being measured."""
-        window = self.opts.rest
+        those frames again and passes them on in order), read as fast as it decodes whatever the
+        main pass's pace. Without a given stretch, the video's most neutral one: the first seconds
+        may hold the very movement being measured."""
+        window, choice = self.opts.rest, None
         if window is None:
-            self._rest_choice = choose_rest(self._detector, self.source.reopen(), self.opts.rest_s)
-            window = self._rest_choice.window
+            within = REAL_TIME_SCAN_S if self.opts.pace == REAL_TIME else None
+            n = int(getattr(self.source, "frame_count", 0) or 0)
+            whole = within is None or (0 < n / self.fps <= within)
+            self.calibrating, self._scan_progress = "scanning", 0.0
+            self.searching = searched_words(n / self.fps if whole else within, whole)
+            choice = choose_rest(self._detector, self.source.reopen(realtime=False), self.opts.rest_s,
+                                 within_s=within, progress=self._scanned, advice=self.opts.rest_advice)
+            window = choice.window
         self._start_calibration("auto", window=window)
+        self._rest_choice = choice
+        self.calibrating, self._scan_progress = "building", 0.0
         cal = self._calibrator
         every = max(1, int(np.ceil(cal.rest_s * self.fps / MAX_REST_FRAMES)))
         stretch: list[Frame] = []
-        with self.source.reopen() as pre:
+        with self.source.reopen(realtime=False) as pre:
             for f in pre:
+                self._scanned(READ_SHARE * min(1.0, f.timestamp_s / max(window[1], 1e-9)))
                 what = cal.offer(f)
                 if what == Calibrator.DONE:
                     break
                 if what == Calibrator.CANDIDATE or (what == Calibrator.SKIP and f.index % every == 0):
                     stretch.append(f)
-        build = self._complete_calibration(stretch, emit_held=False)
+        build = self._complete_calibration(stretch, emit_held=False, now=True)
         # The main pass reaches these frames again (the same file, the same indices) with the same
         # meter: measuring them once is enough.
         self._rest_measured = {f.index: m for f, m in zip(build.frames, build.measured) if m.face}
+        if choice is not None and choice.warning:
+            self.message = f"Warning: {choice.warning}."
+        else:
+            a, b = self.calibration.rest
+            where = f"{a:.1f}-{b:.1f} s of the video" if choice is None else choice.describe()
+            self.message = f"Rest baseline from {where}" + (
+                "; the video plays from its start." if self.opts.pace == REAL_TIME else ".")
 
     # ---- sources -------------------------------------------------------------------------
     @property
@@ -446,6 +504,15 @@ class FrameLoop:
                         self.opts.pace, self.calibration)
 
     def _open_capture(self) -> None:
+        """Start capturing the current source; a video file is pre-scanned first (live, a video
+        without a usable face there is calibrated inline instead, as a camera is)."""
+        if self.calibration is None and self._calibrator is None and self._prescan_possible():
+            try:
+                self._prescan()
+            except CalibrationError as exc:
+                if not self.opts.wait_for_source:
+                    raise
+                self.message, self._calibrator = f"{exc}", None
         self._capture = Capture(self.source, self.opts.pace, on_frame=self._captured)
         if self.calibration is None and self._calibrator is None:
             self._start_calibration("auto")

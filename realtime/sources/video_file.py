@@ -28,7 +28,8 @@ class VideoFileSource(FrameSource):
     """``mirrored``: flip every frame horizontally (a video recorded as in a mirror).
     ``frame_count`` is the header's count, 0 when the header gives none that can be believed
     (``probe_video`` then counts). ``reopen()`` gives another pass over the same file, read the
-    same way (the loop pre-scans a file for its rest stretch before the main pass).
+    same way or as fast as it decodes (the loop pre-scans a file for its rest stretch before the
+    main pass).
     ``read_ahead``: frames decoded ahead on a thread of the source's own while the caller
     measures the ones before (read_ahead.py); 0 decodes in ``read()`` itself, as a paced
     (``realtime``) source always does."""
@@ -76,9 +77,12 @@ class VideoFileSource(FrameSource):
         ok, bgr = self._cap.read()
         return bgr if ok else None
 
-    def reopen(self) -> "VideoFileSource":
-        return VideoFileSource(self.path, realtime=self._realtime, mirrored=self.mirrored,
-                               read_ahead=self._read_ahead)
+    def reopen(self, *, realtime: bool | None = None) -> "VideoFileSource":
+        """Another pass over the file, read the same way unless ``realtime`` says otherwise (a
+        video played in real time is pre-scanned as fast as it decodes)."""
+        paced = self._realtime if realtime is None else realtime
+        return VideoFileSource(self.path, realtime=paced, mirrored=self.mirrored,
+                               read_ahead=0 if paced else self._read_ahead)
 
     def read(self) -> Frame | None:
         if not self._read_ahead:

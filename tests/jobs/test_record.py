@@ -19,6 +19,7 @@ from realtime.cli import main
 from realtime.clinical.assessment import save_timeline
 from realtime.files import sha256_of
 from realtime.sinks.framefile import read_frames, read_frames_with_quality
+from tests.conftest import SMILE_FIRST_DEMO
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -205,3 +206,38 @@ def test_recording_with_a_timeline_takes_its_rest_hold_as_the_rest(demo14, model
     assert cal["mode"] != "most neutral stretch", cal
     a, b = cal["rest_stretch_s"]
     assert 0.4 - 1e-6 <= a < b <= 2.2 + 1e-6, cal
+
+
+def test_real_time_recording_of_a_video_takes_its_rest_from_its_most_neutral_stretch(
+        demo_videos, model_path, tmp_path, capsys):
+    """A video played in real time opens on a smile: its rest comes from its still part, found
+    before it plays (as the live window's does), and is said (session.json and the console).
+    Its frames are then recorded from the start against that baseline; --rest chooses it."""
+    from realtime.signals.features import S
+    video, truth = demo_videos("smile_first", **SMILE_FIRST_DEMO)
+    still_from = float(truth.t[truth.smile > 0.01][-1])
+    out = tmp_path / "rt"
+    assert main(["record", str(video), "--out", str(out), "--model", str(model_path)]) == 0
+    meta = json.loads((out / "session.json").read_text())
+    cal = meta["calibration"]
+    a, b = cal["rest_stretch_s"]
+    assert meta["playback"] == "real time" and cal["mode"] == "most neutral stretch", cal
+    assert still_from <= a < b and cal["rest_searched_s"] == [0.0, 8.0] and cal["warning"] is None, cal
+    assert f"rest baseline from {a:.1f}-{b:.1f} s (most neutral stretch of 0-8.0 s)" in capsys.readouterr().out
+    _, t, sig = read_frames(out / "frames.csv")
+    assert t[0] < 0.5                                   # played from its start
+    ok = np.isfinite(sig).all(axis=(1, 2))
+    still = ok & (t >= still_from + 0.3)
+    assert still.sum() > 20 and np.all(np.abs(np.median(sig[still][:, :, S["smile"]], axis=0)) < 0.01)
+    held = ok & (t >= 1.0) & (t <= 3.0)
+    assert held.sum() > 10 and np.all(np.median(sig[held][:, :, S["smile"]], axis=0) > 0.05)
+    # A given stretch is taken as it is (fast here: the same pre-scan, none searched); a camera or
+    # the demo cannot be pre-scanned, so --rest is refused for them before anything starts.
+    assert main(["record", str(video), "--out", str(tmp_path / "given"), "--model", str(model_path),
+                 "--fast", "--rest", "4:6"]) == 0
+    cal = json.loads((tmp_path / "given" / "session.json").read_text())["calibration"]
+    assert cal["mode"] == "rest window" and cal["rest_stretch_s"] == [4.0, 6.0] and cal["rest_searched_s"] is None
+    capsys.readouterr()
+    assert main(["record", "demo", "--out", str(tmp_path / "demo"), "--rest", "0:2"]) == 2
+    assert "--rest only applies to a video file" in capsys.readouterr().err
+    assert not (tmp_path / "demo" / "session.json").exists()

@@ -15,7 +15,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.conftest import NECK_DEMO, REPO  # noqa: E402
+from tests.conftest import NECK_DEMO, REPO, SMILE_FIRST_DEMO  # noqa: E402
 
 
 def _live_threads():
@@ -70,6 +70,16 @@ def test_traces_and_matrix_receive_data(live):
         assert np.isfinite(sig[:, :, S[g]]).all(axis=1).sum() > 30, g
         assert np.isfinite(live.matrix.r[:, :, S[g]]).any() and np.isfinite(live.matrix.r[:, S[g]]).any(), g
         assert live.traces.plots[S[g]].getAxis("right").labelText.endswith("× rest")
+
+
+def test_a_camera_like_source_calibrates_inline_on_its_first_seconds(live):
+    """The demo face, like a camera, cannot be looked ahead in: its rest is its first seconds
+    with a face, collected while it plays, not a pre-scan's most neutral stretch."""
+    cal = live.engine.calibration
+    assert cal.mode == "auto from first seconds" and cal.searched is None and cal.warning is None, cal.to_json()
+    a, b = cal.rest
+    assert a < 1.0 and b - a == pytest.approx(2.0), cal.rest
+    assert live.engine.searching is None and "Rest baseline from" not in live.guidance()
 
 
 def test_gauge_changes_state_when_band_is_crossed(live):
@@ -385,6 +395,65 @@ def test_camera_lost_mid_session_keeps_data_and_switches_to_demo(app, model_path
     assert engine.stats.processed >= 200
     win.close()
     engine.stop()
+
+
+def test_a_video_file_takes_its_rest_from_its_most_neutral_stretch(app, model_path, demo_videos, tmp_path):
+    """A video whose first seconds hold a smile: the window searches it before it plays (and
+    says so, with its progress), takes the rest from the still part, says which stretch, and
+    plays the video from its start against that baseline: the still part reads ~0, the smile
+    reads as a smile (on its first seconds, the old calibration read the still part as -6 mm)."""
+    from realtime.live.engine import LiveEngine
+    from realtime.live.window import LiveWindow
+    from realtime.signals.features import S
+    video, truth = demo_videos("smile_first", **SMILE_FIRST_DEMO)
+    smiling = truth.t[truth.smile > 0.01]
+    still_from = float(smiling[-1]) + 1.0 / 15          # the smile has gone by then (~3.5 s)
+    engine = LiveEngine(model_path, str(video), ring_seconds=60).start()
+    win = LiveWindow(engine, sources=[str(video)])
+    win.show()
+    scan_banner = rest_banner = status = ""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and "end of video" not in engine.message:
+            app.processEvents()
+            if engine.calibrating == "scanning" and not scan_banner:
+                win.tick()
+                scan_banner, status = win.banner.text(), win.status.full_text()
+            if engine.calibration is not None and not rest_banner:
+                win.tick()
+                rest_banner = win.banner.text()
+            time.sleep(0.01)
+        cal = engine.calibration
+        assert cal is not None and "end of video" in engine.message, engine.message
+        assert "Finding the most neutral stretch of the video for the rest baseline" in scan_banner, scan_banner
+        assert "FACE LOST" not in status, status       # nothing shown yet, but no face was lost
+        a, b = cal.rest
+        assert (f"Rest baseline from {a:.1f}-{b:.1f} s, the most neutral stretch of the video; the video "
+                "plays from its start.") in rest_banner, rest_banner
+        assert cal.mode == "most neutral stretch" and cal.warning is None, cal.to_json()
+        assert still_from <= a < b <= truth.t[-1] + 1e-6 and b - a == pytest.approx(2.0), (cal.rest, still_from)
+        assert cal.searched == pytest.approx((0.0, len(truth.t) / 15)), cal.searched
+        assert cal.to_json()["rest_searched_s"] == pytest.approx([0.0, 8.0])
+        win._status()
+        assert f"rest {a:.1f}-{b:.1f} s (most neutral stretch)" in win.status.full_text(), win.status.full_text()
+        # played from its start, against the still part's baseline
+        t, sig = engine.ring.window(60)
+        ok = np.isfinite(t) & np.isfinite(sig).all(axis=(1, 2))
+        t, sig = t[ok], sig[ok]
+        assert t.min() < 0.5, t.min()
+        still = t >= still_from + 0.3
+        held = (t >= 1.0) & (t <= 3.0)                   # the smile held
+        assert still.sum() > 20 and held.sum() > 10, (still.sum(), held.sum())
+        for name in ("smile", "cheek_raise", "pucker", "lower_lip", "eye_closure", "brow_raise"):
+            level = np.median(sig[still][:, :, S[name]], axis=0)
+            assert np.all(np.abs(level) < 0.01), (name, level)
+        assert np.all(np.median(sig[held][:, :, S["smile"]], axis=0) > 0.05)
+    finally:
+        shots = os.environ.get("SYNKINESIS_SCREENSHOTS")     # to look at: a folder for the picture
+        win.tick()
+        win.grab().save(str((Path(shots) if shots else tmp_path) / "live_video_rest.png"))
+        win.close()
+        engine.stop()
 
 
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
