@@ -84,7 +84,7 @@ class FrameQuality:
     roll_deg: float          # in-plane tilt of the eye line in the frame
     registration_cc: float   # ECC correlation of the registration to the reference (0..1)
     sharpness: float         # face sharpness relative to the reference frame (1 = as sharp)
-    occlusion: float         # fraction 0..1 of the face's features that look covered
+    occlusion: float         # fraction 0..1 of ``OCCLUDABLE`` (features, skin patches) that look covered
     faces: int               # faces in the frame (from the last full-frame probe)
     registration_error: float = math.nan   # registration vs full-frame landmarks at the last probe, IOD
     warp_distortion: float = math.nan      # how far the registration warp is from a similarity (see below)
