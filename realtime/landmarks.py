@@ -70,6 +70,11 @@ LIP_HALF = {
     "right": [0, 37, 39, 40, 185, 61, 146, 91, 181, 84, 17],
 }
 
+# Every lip point, outer and inner contour (MediaPipe's FACE_LANDMARKS_LIPS): the mouth's area,
+# kept out of the bare-skin patches of tracking/skin_cover.py.
+LIPS = [0, 13, 14, 17, 37, 39, 40, 61, 78, 80, 81, 82, 84, 87, 88, 91, 95, 146, 178, 181, 185, 191,
+        267, 269, 270, 291, 308, 310, 311, 312, 314, 317, 318, 321, 324, 375, 402, 405, 409, 415]
+
 # Lower lip edge and jaw line from the midline outwards, per side (skin texture patches,
 # tracking/texture.py): the chin skin lies between them, the neck below the jaw line.
 LOWER_LIP_EDGE = {"left": [17, 314, 405, 321], "right": [17, 84, 181, 91]}

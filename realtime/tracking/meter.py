@@ -31,6 +31,7 @@ from realtime.tracking.mouth_corner import MESH_GAIN as CORNER_MESH_GAIN
 from realtime.tracking.mouth_corner import MouthCorner
 from realtime.tracking.quality import (
     CONTOURS,
+    OCCLUDABLE,
     OCCLUDED_SUPPORT,
     FrameQuality,
     QualityGauge,
@@ -434,9 +435,11 @@ class FaceMeter:
             q.yaw_deg, q.pitch_deg, q.faces = self._pose[0], self._pose[1], self._faces
             q.registration_error = self._reg_error
             if tracked and view is not None:
-                support = self.gauge.support(view, self._feature_landmarks(dict(zip(KEYS, results))))
+                per_key = dict(zip(KEYS, results))
+                support = self.gauge.support(view, self._feature_landmarks(per_key))
                 q.occluded = tuple(k for k, s in zip(CONTOURS, support) if s < OCCLUDED_SUPPORT)
-                q.occlusion = len(q.occluded) / len(CONTOURS)
+                q.occluded += self.gauge.covered(view, {s: self._in_view(per_key[f"lower_{s}"]) for s in SIDES})
+                q.occlusion = len(q.occluded) / len(OCCLUDABLE)
             m.reason = judge(q)
             m.timings_ms["quality"] = m.timings_ms.get("quality", 0.0) + (time.perf_counter() - t3) * 1e3
             t3 = time.perf_counter()

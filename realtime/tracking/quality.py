@@ -58,7 +58,9 @@ fissure for eye_closure, 0.02 IOD elsewhere), at the 90th percentile of frames.
   (any reason, or the frame lost) over the mouth 95 %, eyes 88-91 %, nose 81 %, but over a cheek
   22-57 % and the chin 18 %: bare skin has no feature edge to lose. Real hands are harder: fingers
   bring edges of their own, and the hand on the chin and jaw in cap12_edit (TUNE, frames
-  1100-1300) was not seen at all.
+  1100-1300) was not seen at all. Bare skin is therefore watched for the edges a hand brings
+  instead (skin_cover.py; its patches are reported in ``occluded`` beside the contours): 89 % of
+  cap12_edit's hand frames caught, no hand-free frame of the real clips dropped.
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ import cv2
 import numpy as np
 
 from realtime.landmarks import EYE_OUTLINE, FACE_OVAL, IRIS_CENTRE, LIP_HALF
+from realtime.tracking.skin_cover import REGIONS as SKIN_REGIONS
+from realtime.tracking.skin_cover import SkinCover, lab
 
 
 @dataclass
@@ -80,11 +84,11 @@ class FrameQuality:
     roll_deg: float          # in-plane tilt of the eye line in the frame
     registration_cc: float   # ECC correlation of the registration to the reference (0..1)
     sharpness: float         # face sharpness relative to the reference frame (1 = as sharp)
-    occlusion: float         # fraction 0..1 of the face's features that look covered
+    occlusion: float         # fraction 0..1 of ``OCCLUDABLE`` (features, skin patches) that look covered
     faces: int               # faces in the frame (from the last full-frame probe)
     registration_error: float = math.nan   # registration vs full-frame landmarks at the last probe, IOD
     warp_distortion: float = math.nan      # how far the registration warp is from a similarity (see below)
-    occluded: tuple[str, ...] = ()           # the features (``CONTOURS``) that look covered
+    occluded: tuple[str, ...] = ()           # what looks covered (``OCCLUDABLE``: contours, skin patches)
 
     def to_json(self) -> dict:
         out = {}
@@ -205,6 +209,9 @@ CONTOURS: dict[str, tuple[list[int], bool]] = {
     "lips_right": (LIP_HALF["right"], False),
 }
 OCCLUDED_SUPPORT = 0.3     # a feature is occluded below this share of its reference edge support
+# Everything a frame can report covered: the feature contours (edges lost) and the lower face's
+# bare-skin patches (edges gained, skin_cover.py).
+OCCLUDABLE = tuple(CONTOURS) + SKIN_REGIONS
 _PER_SEGMENT = 4           # samples along each contour segment
 _NORMAL_SEARCH = (-3.0, -1.5, 0.0, 1.5, 3.0)   # view px across the contour (256-px view)
 _SHARP_SIDE = 128          # sharpness is measured on the view reduced to this size
@@ -262,6 +269,13 @@ class QualityGauge:
         g = _gray(ref_view)
         self._ref_sharp = self._sharp(g)
         self._ref_support = self._support(g, ref_landmarks)
+        # The lips' edge contrast in lightness sets the scale of a new edge over bare skin.
+        lips = [list(CONTOURS).index(f"lips_{s}") for s in ("left", "right")]
+        unit = float(self._support(lab(ref_view)[..., 0], ref_landmarks)[lips].mean())
+        try:
+            self.cover: SkinCover | None = SkinCover(ref_view, ref_landmarks, unit)
+        except (ValueError, IndexError, np.linalg.LinAlgError):   # a degenerate reference mesh
+            self.cover = None
 
     # sharpness: high-frequency energy relative to mid-frequency energy on the face. Blur
     # lowers the first much more than the second; an expression changes both.
@@ -306,6 +320,11 @@ class QualityGauge:
     def support(self, view: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
         """Each feature's edge support relative to the reference's, in ``CONTOURS`` order."""
         return self._support(_gray(view), landmarks) / np.maximum(self._ref_support, 1e-9)
+
+    def covered(self, view: np.ndarray, landmarks: dict[str, np.ndarray]) -> tuple[str, ...]:
+        """The bare-skin patches (``SKIN_REGIONS``) that look covered, from each side's (478, 2+)
+        landmarks in view pixels (the side's own composite)."""
+        return () if self.cover is None else self.cover.covered(view, landmarks)
 
     def occlusion(self, view: np.ndarray, landmarks: np.ndarray) -> float:
         """Fraction of the features (``CONTOURS``) that look covered in this frame."""
