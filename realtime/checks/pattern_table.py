@@ -34,6 +34,7 @@ from pathlib import Path
 
 from realtime.jobs.analyze import run_analysis
 from realtime.signals.features import movement
+from realtime.signals.units import format_clinical
 from realtime.sources.demo_face import PATTERNS, DemoConfig, write_demo_video
 from realtime.tracking.model_asset import resolve_model
 
@@ -58,6 +59,7 @@ class Called:
     lag_s: float
     direction: int
     moves: str = ""       # the response's movement in words ("brow down", "mouth corner up")
+    size: float = float("nan")   # how far the response moved with its driver (signal units)
 
     def key(self) -> tuple[str, str, str]:
         return self.driver, self.response, self.side
@@ -110,9 +112,9 @@ def check_case(cfg: DemoConfig, model_path: Path, workdir: Path) -> PatternCase:
     started = time.perf_counter()
     result = run_analysis(video, model_path, rest=(0.0, cfg.rest_s - 0.5), show_progress=False)
     took = time.perf_counter() - started
-    called = [Called(c.driver, c.response, c.side, c.lag_s, c.direction, movement(c.response, c.direction))
-              for c in result.couplings if c.synkinesis]
-    called += [Called(r.driver, r.response, r.side, r.latency_s, r.direction, r.moves)
+    called = [Called(c.driver, c.response, c.side, c.lag_s, c.direction, movement(c.response, c.direction),
+                     c.amplitude) for c in result.couplings if c.synkinesis]
+    called += [Called(r.driver, r.response, r.side, r.latency_s, r.direction, r.moves, r.size)
                for r in result.blink_responses if r.verdict == "synkinesis"]
     case = PatternCase(cfg, called, None, None, None, False, took)
     if cfg.synkinesis == "none":
@@ -142,14 +144,15 @@ def row(c: PatternCase) -> str:
         found = "-" if cfg.synkinesis == "none" else "not found"
     else:
         way = c.found.moves or movement(c.found.response, c.found.direction)
-        found = f"{c.found.side}, {way}{'' if c.direction_ok else ' (WRONG way)'}, lag error {c.lag_error_frames:.2f}"
+        found = (f"{c.found.side}, {way}{'' if c.direction_ok else ' (WRONG way)'}, "
+                 f"{format_clinical(c.found.response, c.found.size)}, lag error {c.lag_error_frames:.2f}")
     others = ", ".join(str(o) for o in c.others) or "none"
     return (f"| {cfg.pattern} | {cfg.synkinesis} | {strength} | {peak} | {cfg.seed} | {cfg.seconds:g} | {found} | {others} "
             f"| {c.seconds:.0f} | {'right' if c.correct else 'WRONG'} |")
 
 
 HEADER = ("| pattern | planted side | strength | planted peak | seed | video s "
-          "| found (side, direction, lag error in frames) | other pairs called | analysis s | result |\n"
+          "| found (side, direction, size read, lag error in frames) | other pairs called | analysis s | result |\n"
           "|---|---|---|---|---|---|---|---|---|---|")
 
 

@@ -28,7 +28,10 @@ def test_a_brow_pulled_down_is_found_the_way_it_moves(model_path, tmp_path):
     assert case.found.direction == -1 and case.direction_ok and case.lag_error_frames <= 1.0
     line = row(case)
     assert line.count("|") == HEADER.splitlines()[0].count("|")
-    assert "| left, brow down, lag error" in line and line.endswith(f"| {'right' if case.correct else 'WRONG'} |")
+    # the size read is in mm, within a fifth of the planted peak (the brow is read from the image)
+    size = float(line.split("| left, brow down, ")[1].split(" mm, lag error")[0])
+    assert abs(size - case.planted_peak) <= 0.2 * case.planted_peak, (size, case.planted_peak)
+    assert line.endswith(f"| {'right' if case.correct else 'WRONG'} |")
 
 
 def test_a_brow_lowering_below_the_visible_floor_is_called_nothing(model_path, tmp_path):
