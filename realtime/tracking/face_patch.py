@@ -44,3 +44,24 @@ def subpixel_peak(r: np.ndarray, i: int, j: int) -> tuple[float, float]:
     row = i + (_vertex(r[i - 1, j], r[i, j], r[i + 1, j]) if 0 < i < r.shape[0] - 1 else 0.0)
     col = j + (_vertex(r[i, j - 1], r[i, j], r[i, j + 1]) if 0 < j < r.shape[1] - 1 else 0.0)
     return float(row), float(col)
+
+
+def subpixel_peak_2d(r: np.ndarray, i: int, j: int) -> tuple[float, float]:
+    """(row, col) of a correlation map's maximum at (i, j), refined by a 2-D quadratic through
+    its 3 x 3 neighbourhood. Unlike a parabola per axis, it follows a peak that is a ridge
+    along a diagonal (a patch dominated by one oblique edge, like the lips at a mouth corner):
+    per-axis parabolas read such a peak by whole pixels, switching between neighbours as the
+    search window moves. At most one pixel either way; an edge of the map, or a neighbourhood
+    that is not a maximum, keeps the per-axis refinement."""
+    if not (0 < i < r.shape[0] - 1 and 0 < j < r.shape[1] - 1):
+        return subpixel_peak(r, i, j)
+    z = r[i - 1:i + 2, j - 1:j + 2].astype(np.float64)
+    gx, gy = (z[1, 2] - z[1, 0]) / 2, (z[2, 1] - z[0, 1]) / 2
+    hxx, hyy = z[1, 2] - 2 * z[1, 1] + z[1, 0], z[2, 1] - 2 * z[1, 1] + z[0, 1]
+    hxy = (z[2, 2] - z[2, 0] - z[0, 2] + z[0, 0]) / 4
+    det = hxx * hyy - hxy * hxy
+    if not (hxx < 0 and det > 0):
+        return subpixel_peak(r, i, j)
+    dx = (-hyy * gx + hxy * gy) / det
+    dy = (hxy * gx - hxx * gy) / det
+    return float(i + np.clip(dy, -1.0, 1.0)), float(j + np.clip(dx, -1.0, 1.0))

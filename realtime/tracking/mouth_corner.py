@@ -25,7 +25,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
-from realtime.tracking.face_patch import face_patch, subpixel_peak
+from realtime.tracking.face_patch import face_patch, subpixel_peak_2d
 from realtime.tracking.registration import registered_band
 
 CORNER = {s: REGIONS[s]["corner"][0] for s in SIDES}
@@ -91,7 +91,7 @@ class MouthCorner:
             self.last_quality[k] = float(r[i, j])
             if not r[i, j] >= MIN_NCC:
                 continue
-            row, col = subpixel_peak(r, i, j)
+            row, col = subpixel_peak_2d(r, i, j)
             # (row, col) (SEARCH_IOD * SCALE, SEARCH_IOD * SCALE) is the reference's place moved by ``guess``.
             out[k] = guess + np.array([col / SCALE - SEARCH_IOD, SEARCH_IOD - row / SCALE])
         return out
