@@ -45,7 +45,14 @@ from realtime.signals.coactivation import (
     fill_gaps,
     min_amplitude,
 )
-from realtime.signals.features import CORNER_SIGNALS, SIGNALS, S, corner_movement, corner_words, movement
+from realtime.signals.features import (
+    CORNER_SIGNALS,
+    SIGNALS,
+    S,
+    corner_movement,
+    corner_words,
+    movement,
+)
 
 
 @dataclass(frozen=True)

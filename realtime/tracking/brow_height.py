@@ -30,7 +30,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
-from realtime.tracking.face_patch import face_patch, subpixel_peak
+from realtime.tracking.face_patch import face_patch, reference_band, subpixel_peak
 from realtime.tracking.registration import registered_band
 
 # The brow's lower edge (the mesh's brow contour below the upper edge in REGIONS), lateral to medial.
@@ -72,13 +72,7 @@ class BrowHeight:
         face = frame.to_face(lm)
         rest = {s: frame.to_face(np.asarray((rest_mesh or {}).get(s, lm), np.float64)[:, :2]) for s in SIDES}
         brows = np.concatenate([lm[REGIONS[s]["brow"] + LOWER_EDGE[s]] for s in SIDES])
-        pad = _BAND_PAD_IOD * frame.iod_px
-        h, w = ref_rgb.shape[:2]
-        x0, y0 = np.maximum(np.floor(brows.min(axis=0) - pad), 0).astype(int)
-        x1, y1 = np.minimum(np.ceil(brows.max(axis=0) + pad), (w, h)).astype(int)
-        self.box = (int(x0), int(y0), int(x1), int(y1))
-        self._origin = np.array([x0, y0], np.float64)
-        ref_gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+        self.box, self._origin, ref_gray = reference_band(ref_rgb, brows, _BAND_PAD_IOD * frame.iod_px)
         self._corner_rest = {s: float(rest[s][CORNERS[s], 1].mean()) for s in SIDES}
         self._brow_rest = {s: float(rest[s][REGIONS[s]["brow"], 1].mean()) for s in SIDES}
         self.last_quality = np.zeros(len(SIDES))      # best piece's NCC per side, latest call

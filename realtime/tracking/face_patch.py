@@ -14,6 +14,20 @@ import numpy as np
 from realtime.signals.features import FaceFrame
 
 
+def reference_band(ref_rgb: np.ndarray, pts: np.ndarray, pad_px: float
+                   ) -> tuple[tuple[int, int, int, int], np.ndarray, np.ndarray]:
+    """The reference's box around points (n, 2) px widened by ``pad_px`` and cut to the
+    picture: (box (x0, y0, x1, y1), its origin (2,) px, its grey image). Raises ValueError
+    when the box is empty (the points outside the picture)."""
+    h, w = ref_rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(pts.min(axis=0) - pad_px), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(pts.max(axis=0) + pad_px), (w, h)).astype(int)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        raise ValueError("the region lies outside the reference picture")
+    gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    return (int(x0), int(y0), int(x1), int(y1)), np.array([x0, y0], np.float64), gray
+
+
 def face_patch(gray: np.ndarray, frame: FaceFrame, origin_px: np.ndarray,
                rect: tuple[float, float, float, float], scale: float, blur_px: float) -> np.ndarray:
     """The face-frame rectangle ``rect`` (u0, u1, v_top, v_bottom; IOD) of ``gray``, an image

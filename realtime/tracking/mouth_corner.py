@@ -25,7 +25,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
-from realtime.tracking.face_patch import face_patch, subpixel_peak_2d
+from realtime.tracking.face_patch import face_patch, reference_band, subpixel_peak_2d
 from realtime.tracking.registration import registered_band
 
 CORNER = {s: REGIONS[s]["corner"][0] for s in SIDES}
@@ -55,15 +55,8 @@ class MouthCorner:
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
         face = frame.to_face(lm)
         corners = lm[[CORNER[s] for s in SIDES]]
-        pad = (_BAND_PAD_IOD + HALF_U_IOD + SEARCH_IOD) * frame.iod_px
-        h, w = ref_rgb.shape[:2]
-        x0, y0 = np.maximum(np.floor(corners.min(axis=0) - pad), 0).astype(int)
-        x1, y1 = np.minimum(np.ceil(corners.max(axis=0) + pad), (w, h)).astype(int)
-        if x1 - x0 < 4 or y1 - y0 < 4:
-            raise ValueError("the mouth is outside the reference picture")
-        self.box = (int(x0), int(y0), int(x1), int(y1))
-        self._origin = np.array([x0, y0], np.float64)
-        ref_gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+        self.box, self._origin, ref_gray = reference_band(
+            ref_rgb, corners, (_BAND_PAD_IOD + HALF_U_IOD + SEARCH_IOD) * frame.iod_px)
         self._centre = {s: face[CORNER[s]] for s in SIDES}
         self._mesh_rest = {s: frame.to_face(np.asarray((rest_mesh or {}).get(s, lm), np.float64)[CORNER[s], :2])
                            for s in SIDES}
