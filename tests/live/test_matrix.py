@@ -36,3 +36,15 @@ def test_what_rides_along_a_driver_moving_its_other_way_is_told_as_it_moved():
     # ... and its row on that side is named for that movement; the other side's keeps its name
     assert (m.row_label(1, S["cheek_raise"]), m.row_label(0, S["cheek_raise"])) == ("cheek dn", "cheek")
     app.processEvents()
+
+
+def test_a_close_but_invisible_co_movement_is_not_told():
+    # r 0.99 with a response that moved 0.1 mm: nothing a person sees; a visible pair is told.
+    app = QApplication.instance() or QApplication([])
+    m = CoactivationMatrix()
+    m.set_couplings([Coupling("eye_closure", "smile", "right", peak_r=0.99, lag_s=0.07, gain=0.01,
+                              amplitude=0.0015, synkinesis=False),
+                     Coupling("cheek_raise", "nose_wrinkle", "right", peak_r=0.9, lag_s=0.0, gain=1.0,
+                              amplitude=0.03, synkinesis=False)], seconds=10)
+    assert [p.text.split(":")[1].strip() for p in m.pairs()] == ["nose wing up with cheek raise"]
+    app.processEvents()
