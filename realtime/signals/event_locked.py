@@ -299,11 +299,18 @@ def event_locked(sig: np.ndarray, fps: float, events, driver: str = "blink",
             _peak_and_tests(res, other, ep[:, :, k, r], ep[:, :, 1 - k, r], use, other_use,
                             filled[:, k, r], ev[use], shifts, lags, search, fps, cfg,
                             float(early[use].mean()) if use.any() else 0.0)
-            if name in CORNER_SIGNALS and np.isfinite(res.peak):
-                at = int(np.nanargmax(np.abs(np.where(search, res.mean, np.nan))))   # the peak's frame
+            at = _peak_index(res.mean, search) if name in CORNER_SIGNALS and res.n_events else None
+            if at is not None:
                 res.corner = tuple(float(v) for v in np.nanmean(corner_ep[use, at, k], axis=0))
             out.append(res)
     return out
+
+
+def _peak_index(mean: np.ndarray, search: np.ndarray) -> int | None:
+    """The lag index of an average response's peak: its largest size where ``search`` (after
+    the event); None where none of it was measured."""
+    y = np.where(search, mean, np.nan)
+    return int(np.nanargmax(np.abs(y))) if np.isfinite(y).any() else None
 
 
 def _peak_and_tests(res: EventLockedResponse, other: EventLockedResponse, ep: np.ndarray,
@@ -315,12 +322,11 @@ def _peak_and_tests(res: EventLockedResponse, other: EventLockedResponse, ep: np
         res.verdict, res.reason = UNDECIDED, f"not enough data: {res.n_events} event(s) measured, {cfg.min_events} needed"
         if res.n_events == 0:
             return
-    y = np.where(search, res.mean, np.nan)
-    if not np.isfinite(y).any():
+    i = _peak_index(res.mean, search)
+    if i is None:
         res.verdict, res.reason = UNDECIDED, "not enough data: the response window was not measured"
         return
-    i = int(np.nanargmax(np.abs(y)))
-    sign = 1.0 if y[i] >= 0 else -1.0
+    sign = 1.0 if res.mean[i] >= 0 else -1.0
     res.latency_s = float((lags[i] + _subframe_peak(sign * res.mean, i) - offset) / fps)
     res.peak = float(res.mean[i])
     near = slice(max(0, i - 1), i + 2)    # single events are noisy: their value over +-1 frame

@@ -48,6 +48,8 @@ MOVES = {"brow_raise": ("brow up", "brow down"), "eye_closure": ("eye narrows", 
          "pucker": ("mouth corner in", "mouth corner out"), "lower_lip": ("lower lip down", "lower lip up"),
          "chin": ("chin up", "chin down"), "chin_dimpling": ("chin skin dimples", "chin skin smooths"),
          "neck_bands": ("neck bands show", "neck skin smooths")}
+# Each side's lateral direction along the face frame's u axis (which points to the subject's left).
+LATERAL = {"left": 1.0, "right": -1.0}
 F = {name: i for i, name in enumerate(FEATURES)}
 S = {name: i for i, name in enumerate(SIGNALS)}
 assert set(NAMES) == set(MOVES) == set(SIGNALS)
@@ -95,14 +97,17 @@ class FaceFrame:
 
     def to_face(self, pts: np.ndarray) -> np.ndarray:
         """(..., 2) reference pixels -> (..., 2) face units (u, v)."""
-        d = pts[..., :2] - self.origin
+        return self.vector_to_face(pts[..., :2] - self.origin)
+
+    def vector_to_face(self, d: np.ndarray) -> np.ndarray:
+        """(..., 2) displacements in reference pixels -> (..., 2) in face units (u, v)."""
         return np.stack([d @ self.u, d @ self.v], axis=-1) / self.iod_px
 
 
 def side_features(face_pts: np.ndarray, side: str) -> np.ndarray:
     """Features of one side from (478, 2) landmarks in face units. Shape (N_FEATURES,)."""
     r = REGIONS[side]
-    lat = 1.0 if side == "left" else -1.0
+    lat = LATERAL[side]
     p = face_pts
     inner, outer = p[r["eye_inner"][0]], p[r["eye_outer"][0]]
     eye_width = float(np.linalg.norm(outer - inner))

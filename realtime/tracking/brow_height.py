@@ -30,8 +30,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
-from realtime.tracking.face_patch import face_patch, reference_band, subpixel_peak
-from realtime.tracking.registration import registered_band
+from realtime.tracking.face_patch import BandReader, face_patch, subpixel_peak
 
 # The brow's lower edge (the mesh's brow contour below the upper edge in REGIONS), lateral to medial.
 LOWER_EDGE = {"left": [276, 283, 282, 295, 285], "right": [46, 53, 52, 65, 55]}
@@ -57,7 +56,7 @@ def _edge_v(u: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.interp(u, pts[order, 0], pts[order, 1])
 
 
-class BrowHeight:
+class BrowHeight(BandReader):
     """``crop(frame_rgb, warp)``: the registered frame's grey band around both brows (``warp``
     maps reference px to frame px); ``measure(band, landmarks)``: (2,) brow movement (left,
     right) in IOD, up positive, relative to the eye corners' movement, NaN where no brow piece
@@ -67,12 +66,11 @@ class BrowHeight:
                  rest_mesh: dict[str, np.ndarray] | None = None):
         """``rest_mesh``: side -> (478, 2) reference px, the mesh that the tracker whose
         landmarks ``measure`` gets reads on the reference (default: ``ref_landmarks``)."""
-        self.frame = frame
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
+        brows = np.concatenate([lm[REGIONS[s]["brow"] + LOWER_EDGE[s]] for s in SIDES])
+        super().__init__(ref_rgb, brows, _BAND_PAD_IOD * frame.iod_px, frame)
         face = frame.to_face(lm)
         rest = {s: frame.to_face(np.asarray((rest_mesh or {}).get(s, lm), np.float64)[:, :2]) for s in SIDES}
-        brows = np.concatenate([lm[REGIONS[s]["brow"] + LOWER_EDGE[s]] for s in SIDES])
-        self.box, self._origin, ref_gray = reference_band(ref_rgb, brows, _BAND_PAD_IOD * frame.iod_px)
         self._corner_rest = {s: float(rest[s][CORNERS[s], 1].mean()) for s in SIDES}
         self._brow_rest = {s: float(rest[s][REGIONS[s]["brow"], 1].mean()) for s in SIDES}
         self.last_quality = np.zeros(len(SIDES))      # best piece's NCC per side, latest call
@@ -88,7 +86,7 @@ class BrowHeight:
                 top = float(_edge_v(u, upper).max()) + MARGIN_UP_IOD
                 bottom = float(_edge_v(u, lower).min()) - MARGIN_DOWN_IOD
                 rect = (float(a), float(b), top, bottom)
-                pieces.append((rect, self._sample(ref_gray, rect)))
+                pieces.append((rect, self._sample(self.ref_gray, rect)))
             self._pieces[s] = pieces
 
     def _sample(self, gray: np.ndarray, rect: tuple[float, float, float, float],
@@ -100,9 +98,6 @@ class BrowHeight:
         return face_patch(gray, self.frame, self._origin,
                           (u0 - pad_across, u1 + pad_across, top + shift_v + pad_up, bottom + shift_v - pad_down),
                           SCALE, BLUR_PX)
-
-    def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
-        return registered_band(frame_rgb, warp, self.box)
 
     def measure(self, band: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
         out = np.full(len(SIDES), np.nan)

@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from realtime.signals.features import FaceFrame
+from realtime.tracking.registration import registered_band
 
 
 def reference_band(ref_rgb: np.ndarray, pts: np.ndarray, pad_px: float
@@ -26,6 +27,20 @@ def reference_band(ref_rgb: np.ndarray, pts: np.ndarray, pad_px: float
         raise ValueError("the region lies outside the reference picture")
     gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
     return (int(x0), int(y0), int(x1), int(y1)), np.array([x0, y0], np.float64), gray
+
+
+class BandReader:
+    """What the image readers share: the reference's box around the points they read (``box``,
+    ``ref_gray``, see ``reference_band``) in the face frame ``frame``, and ``crop``, the same
+    box of a registered frame."""
+
+    def __init__(self, ref_rgb: np.ndarray, pts: np.ndarray, pad_px: float, frame: FaceFrame):
+        self.frame = frame
+        self.box, self._origin, self.ref_gray = reference_band(ref_rgb, pts, pad_px)
+
+    def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
+        """The box's grey image in a frame; ``warp`` (2, 3) maps reference px to frame px."""
+        return registered_band(frame_rgb, warp, self.box)
 
 
 def face_patch(gray: np.ndarray, frame: FaceFrame, origin_px: np.ndarray,

@@ -19,7 +19,7 @@ from realtime.landmarks import (
     SIDES,
     UPPER_REGION,
 )
-from realtime.signals.features import F, FaceFrame, frame_features
+from realtime.signals.features import LATERAL, F, FaceFrame, frame_features
 from realtime.tracking.brow_height import MESH_GAIN as BROW_MESH_GAIN
 from realtime.tracking.brow_height import BrowHeight
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
@@ -240,10 +240,8 @@ class FaceMeter:
         if self.mouth is None or band is None:
             return fallback, (False, False)
         moved = self.mouth.measure(band, per_side)                      # (2, 2) u, v in IOD
-        parallax = self.frame.to_face(self._parallax[[MOUTH_CORNER[s] for s in SIDES]]) \
-            - self.frame.to_face(np.zeros((1, 2)))
-        moved = moved - parallax
-        lateral = np.array([1.0 if s == "left" else -1.0 for s in SIDES])
+        moved = moved - self.frame.vector_to_face(self._parallax[[MOUTH_CORNER[s] for s in SIDES]])
+        lateral = np.array([LATERAL[s] for s in SIDES])
         image = self._corner_rest + np.column_stack([lateral * moved[:, 0], moved[:, 1]])
         ok = np.isfinite(image).all(axis=1)
         return np.where(ok[:, None], image, fallback), (bool(ok[0]), bool(ok[1]))

@@ -25,8 +25,7 @@ import numpy as np
 
 from realtime.landmarks import REGIONS, SIDES
 from realtime.signals.features import FaceFrame
-from realtime.tracking.face_patch import face_patch, reference_band, subpixel_peak_2d
-from realtime.tracking.registration import registered_band
+from realtime.tracking.face_patch import BandReader, face_patch, subpixel_peak_2d
 
 CORNER = {s: REGIONS[s]["corner"][0] for s in SIDES}
 SCALE = 160.0          # canonical px per IOD (0.4 mm)
@@ -41,7 +40,7 @@ BLUR_PX = 1.0
 _BAND_PAD_IOD = 0.4    # around both corners: a full smile moves a corner ~10 mm, a pucker ~6 mm
 
 
-class MouthCorner:
+class MouthCorner(BandReader):
     """``crop(frame_rgb, warp)``: the registered frame's grey band around the mouth (``warp``
     maps reference px to frame px); ``measure(band, landmarks)``: (2, 2) corner movement (side
     in ``SIDES`` order; u, v) in IOD from the reference, NaN where the corner was not found.
@@ -51,16 +50,14 @@ class MouthCorner:
                  rest_mesh: dict[str, np.ndarray] | None = None):
         """``rest_mesh``: side -> (478, 2) reference px, the mesh that the tracker whose
         landmarks ``measure`` gets reads on the reference (default: ``ref_landmarks``)."""
-        self.frame = frame
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
+        super().__init__(ref_rgb, lm[[CORNER[s] for s in SIDES]],
+                         (_BAND_PAD_IOD + HALF_U_IOD + SEARCH_IOD) * frame.iod_px, frame)
         face = frame.to_face(lm)
-        corners = lm[[CORNER[s] for s in SIDES]]
-        self.box, self._origin, ref_gray = reference_band(
-            ref_rgb, corners, (_BAND_PAD_IOD + HALF_U_IOD + SEARCH_IOD) * frame.iod_px)
         self._centre = {s: face[CORNER[s]] for s in SIDES}
         self._mesh_rest = {s: frame.to_face(np.asarray((rest_mesh or {}).get(s, lm), np.float64)[CORNER[s], :2])
                            for s in SIDES}
-        self._templates = {s: self._sample(ref_gray, self._centre[s], 0.0) for s in SIDES}
+        self._templates = {s: self._sample(self.ref_gray, self._centre[s], 0.0) for s in SIDES}
         self.last_quality = np.zeros(len(SIDES))      # NCC of the match per side, latest call
 
     def _sample(self, gray: np.ndarray, centre: np.ndarray, pad: float) -> np.ndarray:
@@ -68,9 +65,6 @@ class MouthCorner:
         return face_patch(gray, self.frame, self._origin,
                           (u - HALF_U_IOD - pad, u + HALF_U_IOD + pad, v + HALF_V_IOD + pad, v - HALF_V_IOD - pad),
                           SCALE, BLUR_PX)
-
-    def crop(self, frame_rgb: np.ndarray, warp: np.ndarray) -> np.ndarray:
-        return registered_band(frame_rgb, warp, self.box)
 
     def measure(self, band: np.ndarray, landmarks: dict[str, np.ndarray]) -> np.ndarray:
         out = np.full((len(SIDES), 2), np.nan)

@@ -48,7 +48,7 @@ import cv2
 import numpy as np
 
 from realtime.landmarks import JAW_LINE, LOWER_LIP_EDGE, SIDES
-from realtime.signals.features import FaceFrame
+from realtime.signals.features import LATERAL, FaceFrame
 
 REGIONS = ("chin", "neck")
 BAND_IOD = (0.012, 0.036)      # difference-of-Gaussians sigmas (~0.8 and 2.3 mm)
@@ -259,7 +259,7 @@ class SkinTexture:
             out[f"chin_{side}"] = self._shifted(p, at) & _chin_mask(side, now, self._u, self._v, (0.0, 1.0))
             p = self.patches[f"neck_{side}"]
             found = np.zeros(2) if p is None else self._find(p, blurred, np.zeros(2), self._search)
-            lat = 1.0 if side == "left" else -1.0
+            lat = LATERAL[side]
             jaw, rest = now[JAW_LINE[side]], self.frame.to_face(self._ref_lm[JAW_LINE[side]] + found)
             line = np.minimum(_curve(lat * self._u, lat * rest[:, 0], rest[:, 1]) - JAW_SLACK_IOD,
                               _curve(lat * self._u, lat * jaw[:, 0], jaw[:, 1]))
@@ -303,7 +303,7 @@ def _chin_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray,
                across: tuple[float, float] = CHIN_U) -> np.ndarray:
     """The chin patch of ``side`` over a grid whose face coordinates are (u, v): between the
     lip edge and the chin contour of ``face_pts``, ``across`` IOD from the midline."""
-    lat = 1.0 if side == "left" else -1.0
+    lat = LATERAL[side]
     mid = face_pts[[LOWER_LIP_EDGE[side][0], JAW_LINE[side][0]], 0].mean()
     out = lat * (u - mid)
     lip = face_pts[LOWER_LIP_EDGE[side]]
@@ -315,7 +315,7 @@ def _chin_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray,
 
 def _neck_mask(side: str, face_pts: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """The neck patch of ``side`` (before the skin test)."""
-    lat = 1.0 if side == "left" else -1.0
+    lat = LATERAL[side]
     out = lat * u
     jaw = face_pts[JAW_LINE[side]]
     line = _curve(out, lat * jaw[:, 0], jaw[:, 1])
