@@ -100,6 +100,7 @@ SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
 # Frames of lag within which two movements happen at once (a response may not precede its
 # driver by more than this either).
 LAG_TOLERANCE_FRAMES = 1.0
+FEW_MOVEMENTS = "distinct movement(s)"   # in the reason of a pair whose driver moved too few times
 
 
 def comoves(peak_r: float, lag_s: float, fps: float, comove_r: float) -> bool:
@@ -543,5 +544,4 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
 
 
 def _few_movements(c: Coupling, cfg: CoactivationConfig) -> str:
-    return (f"not enough data: the {c.driver} made {c.activations} distinct movement(s), "
-            f"{cfg.min_activations} needed")
+    return f"not enough data: the {c.driver} made {c.activations} {FEW_MOVEMENTS}, {cfg.min_activations} needed"
