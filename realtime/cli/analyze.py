@@ -33,7 +33,7 @@ def run(args) -> int:
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
     from realtime.reports.session_data import as_seen, couplings_of
-    from realtime.signals.coactivation import FEW_MOVEMENTS, CoactivationConfig
+    from realtime.signals.coactivation import undecided_words
     from realtime.signals.features import NAMES
     from realtime.signals.units import format_clinical, format_lag
     from realtime.sinks.analysis_files import faces_warning
@@ -63,15 +63,7 @@ def run(args) -> int:
     elif len(reasons) == 1 and len(undecided) == len(summary["coactivation"]):
         verdict = reasons[0]           # the whole recording is too short: one reason for every pair
     elif undecided:
-        # Drivers that moved, but not in enough distinct movements, named once each: one line
-        # says which movements the recording did not show often enough to decide.
-        few = [c for c in undecided if FEW_MOVEMENTS in c["reason"]]
-        why = [r for r in reasons if FEW_MOVEMENTS not in r][:1]
-        if few:
-            drivers = sorted({NAMES.get(c["driver"], c["driver"]) for c in few})
-            why.append(f"too few distinct movements ({CoactivationConfig().min_activations} needed) of the "
-                       + ", ".join(drivers))
-        verdict = f"none called; not enough data to decide {len(undecided)} pair(s): " + "; ".join(why)
+        verdict = "none called; " + undecided_words(undecided)
     else:
         verdict = "none detected"
     print(f"{summary['face_frames']}/{summary['frames']} frames with a face "

@@ -543,5 +543,17 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         c.confidence = (1 - c.p_value) * min(1.0, c.activations / 4) if c.synkinesis else 0.0
 
 
+def undecided_words(undecided: list[dict], min_activations: int = CoactivationConfig.min_activations) -> str:
+    """One line on pairs left undecided (``Coupling.to_json`` dicts, at least one): the first
+    other reason, and the drivers that moved too few distinct times, each named once, with what
+    to do about them."""
+    few = sorted({NAMES.get(c["driver"], c["driver"]) for c in undecided if FEW_MOVEMENTS in c["reason"]})
+    why = sorted({c["reason"] for c in undecided if FEW_MOVEMENTS not in c["reason"]})[:1]
+    if few:
+        why.append(f"too few distinct movements ({min_activations} needed) of the " + ", ".join(few)
+                   + f" (record each movement at least {min_activations} times, relaxing in between)")
+    return f"not enough data to decide {len(undecided)} pair(s): " + "; ".join(why)
+
+
 def _few_movements(c: Coupling, cfg: CoactivationConfig) -> str:
     return f"not enough data: the {c.driver} made {c.activations} {FEW_MOVEMENTS}, {cfg.min_activations} needed"

@@ -159,6 +159,12 @@ def test_a_driver_that_moved_but_not_in_distinct_movements_rules_nothing_out():
     # with every smile there, the pairs that are no candidate are "none" again
     full = analyse(sig, FPS, noise)[0]
     assert {c.verdict for c in full if c.driver == "smile" and not c.synkinesis} == {"none"}
+    # the one line names each driver once and says what to do
+    from realtime.signals.coactivation import undecided_words
+    line = undecided_words([c.to_json() for c in couplings if c.verdict == "undecided"])
+    assert line.startswith(f"not enough data to decide {sum(c.verdict == 'undecided' for c in couplings)} pair(s)")
+    assert "too few distinct movements (2 needed) of the " in line and line.count("smile") == 1
+    assert "at least 2 times" in line and "\n" not in line
 
 
 def test_a_lag_near_the_edge_of_the_window_is_not_synkinesis():
