@@ -12,6 +12,13 @@ the rest fissure's margins by their own edge rule; on a small, blurred eye the t
 different edges (cap13_edit2's left eye, 17 px wide: 3.8 px for the planting, 7.5 px for the
 product, while its right eye reads 7.3 and 6.8). ``px gain`` compares the lid movement itself:
 the gain times the ratio of the two rest fissures (product / planting, in eye widths).
+
+Why a planted pair is missed, in two columns. ``reach r``: how well a perfect reading of the
+planted eye (the original eye as measured plus the planted narrowing) follows the planting's
+smile; in conversation the eye's own movement (gaze, speech, squints) can be as large as the
+planted narrowing, and below a verdict's r no reader of that clip could call the pair.
+``smile r``: how well the product's smile on that side follows the planting's (read from the raw
+mesh, both corners). The pair's r is at most about their product.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ from realtime.checks.planted import plant_eye_narrowing
 from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch, with_ping_pong
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
-from realtime.signals.coactivation import UNDECIDED
+from realtime.signals.coactivation import UNDECIDED, CoactivationConfig, remove_blinks
 from realtime.signals.features import F, S
 from realtime.tracking.model_asset import resolve_model
 
@@ -50,6 +57,12 @@ class RealCase:
     error: str | None = None
     measured_pct: float | None = None
     undecided: str | None = None     # the planted pair lacked the evidence to be called
+    # r of the planted drive with a perfectly read planted eye (the original eye as measured plus
+    # the planted narrowing): below a verdict's r, the clip cannot show the pair at all.
+    reach_r: float | None = None
+    # r of the product's smile on the planted side with the planting's smile (raw mesh, both
+    # corners): the pair's r is at most about reach_r times this.
+    smile_r: float | None = None
 
 
 def _flagged(a: Analysis) -> list[tuple[str, str, str]]:
@@ -92,13 +105,37 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     enough = fin.sum() > 10 and planted[fin].std() > 0
     still_r = float(np.corrcoef(still[fin], planted[fin])[0, 1]) if enough and still[fin].std() > 0 else None
     still_gain = float(np.polyfit(planted[fin], still[fin], 1)[0]) if enough else None
+    reach = reach_r(base, side, planted, np.asarray(truth["drive_delayed"][:n], float),
+                    np.asarray(truth["drive"][:n], float) >= 0)
+    smile = np.where(a.usable(), a.signals[:, 0 if side == "left" else 1, S["smile"]], np.nan)[:n]
+    drive = np.asarray(truth["drive"][:n], float)
+    both = np.isfinite(smile) & (drive >= 0)
+    smile_r = float(np.corrcoef(smile[both], drive[both])[0, 1]) if both.sum() > 10 else None
     lag_err = abs(hit[0].lag_s - DELAY_S) if hit else None
     pending = [c.reason for c in a.couplings if c.verdict == UNDECIDED and c.driver == "smile"
                and c.response == "eye_closure" and c.side == side]
     fps = a.fps
     correct = bool(hit) and not wrong and lag_err is not None and lag_err <= 1.0 / fps + 1e-9
     return RealCase(video.name, side, strength, flagged, correct, lag_err, gain, px_gain, still_r, still_gain,
-                    undecided=pending[0] if pending and not hit else None)
+                    undecided=pending[0] if pending and not hit else None, reach_r=reach, smile_r=smile_r)
+
+
+def reach_r(base: Analysis, side: str, planted: np.ndarray, drive_delayed: np.ndarray,
+            face: np.ndarray) -> float | None:
+    """How well the best possible reading of the planted eye could follow the planting's smile:
+    r of ``drive_delayed`` (T,) with the original eye as the product measured it (the eye's own
+    movement: speech, gaze, squints; blinks taken out as the verdict takes them out) plus the
+    planted narrowing ``planted`` (T,) exactly. Where the eye's own movement is as large as the
+    planted narrowing this stays below a verdict's r, and no reader of this clip could call the
+    pair; above it, a miss is the product's. ``face`` (T,): frames the planting measured."""
+    n = len(planted)
+    measured = np.where(base.usable()[:, None, None], base.signals, np.nan)[:n]
+    own, _ = remove_blinks(measured, base.fps, base.baseline.noise, CoactivationConfig().blink_max_s)
+    eye = own[:, 0 if side == "left" else 1, S["eye_closure"]] + planted
+    ok = np.isfinite(eye) & np.isfinite(drive_delayed) & face
+    if ok.sum() < 10 or eye[ok].std() == 0 or drive_delayed[ok].std() == 0:
+        return None
+    return float(np.corrcoef(eye[ok], drive_delayed[ok])[0, 1])
 
 
 def videos_in(folder: Path) -> list[Path]:
@@ -122,7 +159,7 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
     for group, videos in groups.items():
         print(f"== {group}: {len(videos)} videos")
         print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<44} {'lag err':>8} {'gain':>6} "
-              f"{'px gain':>7} {'still eye r':>11} {'still gain':>10}")
+              f"{'px gain':>7} {'still eye r':>11} {'still gain':>10} {'reach r':>7} {'smile r':>7}")
         cases: list[RealCase] = []
         with tempfile.TemporaryDirectory() as tmp:
             for v in videos:
@@ -163,7 +200,8 @@ def _row(c: RealCase) -> None:
             verdict = "undecided: " + c.undecided.replace("not enough data: ", "")
     print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:44]:<44} "
           f"{_fmt(None if c.lag_error_s is None else c.lag_error_s * 1000, '.0f', ' ms'):>8} "
-          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.px_gain, '.2f'):>7} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10}", flush=True)
+          f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.px_gain, '.2f'):>7} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10} "
+          f"{_fmt(c.reach_r, '.2f'):>7} {_fmt(c.smile_r, '.2f'):>7}", flush=True)
 
 
 def _summary(cases: list[RealCase]) -> None:
@@ -181,6 +219,11 @@ def _summary(cases: list[RealCase]) -> None:
     print(f"false positives on unplanted videos: {fp}/{len(plain)}; planted found on the right side "
           f"(lag within a frame): {found}/{len(planted)}; undecided (too little data): {undecided}/{len(planted)}; "
           f"other side flagged: {other}/{len(planted)}")
+    bar = CoactivationConfig().min_r
+    reachable = [c for c in planted if c.reach_r is not None and c.reach_r >= bar]
+    print(f"within reach (a perfect reading of the planted eye follows the planted smile at r >= {bar:g}): "
+          f"{len(reachable)}/{len(planted)}, of them found {sum(c.correct for c in reachable)}; out of reach "
+          f"(the eye's own movement hides the planted narrowing from any reader): {len(planted) - len(reachable)}")
     print("(planted clips are analysed with their original's rest stretch, so that the gain compares like with like)")
     if lags:
         print(f"lag error median {np.median(lags) * 1000:.0f} ms, max {max(lags) * 1000:.0f} ms")

@@ -33,6 +33,7 @@ def run(args) -> int:
     from realtime.jobs.analyze import analyze
     from realtime.jobs.inputs import check_analysis
     from realtime.reports.session_data import as_seen, couplings_of
+    from realtime.signals.coactivation import undecided_words
     from realtime.signals.features import NAMES
     from realtime.signals.units import format_clinical, format_lag
     from realtime.sinks.analysis_files import faces_warning
@@ -62,7 +63,7 @@ def run(args) -> int:
     elif len(reasons) == 1 and len(undecided) == len(summary["coactivation"]):
         verdict = reasons[0]           # the whole recording is too short: one reason for every pair
     elif undecided:
-        verdict = f"not enough data to decide ({len(undecided)} pair(s) undecided: {reasons[0]})"
+        verdict = "none called; " + undecided_words(undecided)
     else:
         verdict = "none detected"
     print(f"{summary['face_frames']}/{summary['frames']} frames with a face "

@@ -25,7 +25,9 @@ several distinct times, the lag lies well inside the search window (synkinetic r
 within a few hundred ms; peaks near the window's edge are speech rhythm or chance) and the
 correlation beats what chance gives for signals of this smoothness and length (circularly
 shifted surrogates). Where the data are too few to decide, the pair is "undecided" with the
-reason, never silently "none".
+reason, never silently "none": a stretch too short or too little measured, and a driver that
+moved visibly but not in ``min_activations`` distinct movements (conversation: the mouth corners
+flutter but the face smiles once or never), whatever its correlation.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ SYNKINESIS, UNDECIDED, NONE = "synkinesis", "undecided", "none"
 # Frames of lag within which two movements happen at once (a response may not precede its
 # driver by more than this either).
 LAG_TOLERANCE_FRAMES = 1.0
+FEW_MOVEMENTS = "distinct movement(s)"   # in the reason of a pair whose driver moved too few times
 
 
 def comoves(peak_r: float, lag_s: float, fps: float, comove_r: float) -> bool:
@@ -429,7 +432,9 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 raw[(s, d, r_)].synkinesis = False
                 break
     _one_sided_lags(raw, clean, fps, cfg, max_lag)
-    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {})
+    moved = (snr >= cfg.min_snr) & np.array([[ranges[s, j] >= min_amplitude(g) for j, g in enumerate(SIGNALS)]
+                                              for s in range(2)])
+    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {}, moved)
     return list(raw.values()), blinks
 
 
@@ -485,8 +490,10 @@ def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConf
 
 
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
-                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict) -> None:
-    """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring)."""
+                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict, moved: np.ndarray) -> None:
+    """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring).
+    ``moved`` (2, N_SIGNALS): the signal moved visibly on that side (beyond its noise, by a
+    visible amount), so that its pairs were put to the test at all."""
     measured = face_measured(sig)
     measured_s = float(measured.sum()) / fps
     share = float(measured.mean()) if len(measured) else 0.0
@@ -503,12 +510,20 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         if region and not too_little:   # a region out of view rules nothing out: not "none"
             c.synkinesis, c.verdict, c.reason = False, UNDECIDED, region
             continue
+        x = clean[:, s, d]
+        thr = max(cfg.min_snr * noise[s, d], 0.5 * activity_range(x))
         if not c.synkinesis:
             if too_little:      # nothing can be ruled out either: not "none"
                 c.verdict, c.reason = UNDECIDED, too_little
+            elif moved[s, d]:
+                # A driver that moved, but not in distinct movements (one smile, or the corners'
+                # flutter in speech), cannot rule a response out either: in conversation a
+                # planted 0.5 narrowing of the eye with the smile correlated at r 0.2-0.6
+                # (cap12_edit, cap13_edit2: 0-2 distinct smiles in 31-53 s).
+                c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
+                if c.activations < cfg.min_activations:
+                    c.verdict, c.reason = UNDECIDED, _few_movements(c, cfg)
             continue
-        x = clean[:, s, d]
-        thr = max(cfg.min_snr * noise[s, d], 0.5 * activity_range(x))
         c.activations = count_activations(x, thr, fps, cfg.min_activation_s)
         c.p_value, n_sur = surrogate_p(x, c.direction * clean[:, s, r_], max_lag, min_shift)
         c.synkinesis, c.verdict = False, UNDECIDED
@@ -518,8 +533,7 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
             c.verdict, c.reason = NONE, (f"lag {c.lag_s:+.2f} s is beyond {cfg.max_plausible_lag_s:g} s: "
                                          "too late for synkinesis (speech rhythm or chance)")
         elif c.activations < cfg.min_activations:
-            c.reason = (f"not enough data: the {c.driver} moved {c.activations} time(s), "
-                        f"{cfg.min_activations} needed")
+            c.reason = _few_movements(c, cfg)
         elif n_sur * cfg.max_p < 1:
             c.reason = "not enough data: too short to test against chance"
         elif not c.p_value < cfg.max_p:
@@ -527,3 +541,19 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
         else:
             c.synkinesis, c.verdict, c.reason = True, SYNKINESIS, ""
         c.confidence = (1 - c.p_value) * min(1.0, c.activations / 4) if c.synkinesis else 0.0
+
+
+def undecided_words(undecided: list[dict], min_activations: int = CoactivationConfig.min_activations) -> str:
+    """One line on pairs left undecided (``Coupling.to_json`` dicts, at least one): the first
+    other reason, and the drivers that moved too few distinct times, each named once, with what
+    to do about them."""
+    few = sorted({NAMES.get(c["driver"], c["driver"]) for c in undecided if FEW_MOVEMENTS in c["reason"]})
+    why = sorted({c["reason"] for c in undecided if FEW_MOVEMENTS not in c["reason"]})[:1]
+    if few:
+        why.append(f"too few distinct movements ({min_activations} needed) of the " + ", ".join(few)
+                   + f" (record each movement at least {min_activations} times, relaxing in between)")
+    return f"not enough data to decide {len(undecided)} pair(s): " + "; ".join(why)
+
+
+def _few_movements(c: Coupling, cfg: CoactivationConfig) -> str:
+    return f"not enough data: the {c.driver} made {c.activations} {FEW_MOVEMENTS}, {cfg.min_activations} needed"

@@ -143,7 +143,28 @@ def test_a_single_driver_movement_is_undecided():
     one = sig.copy()
     one[200:, :, :] = np.random.default_rng(3).normal(0, 0.005, one[200:].shape)   # only the first smile
     (c,) = _called(analyse(one, FPS, noise)[0])
-    assert not c.synkinesis and c.verdict == "undecided" and "moved 1 time" in c.reason
+    assert not c.synkinesis and c.verdict == "undecided" and "made 1 distinct movement" in c.reason
+
+
+def test_a_driver_that_moved_but_not_in_distinct_movements_rules_nothing_out():
+    """Pairs that are no candidate are undecided too when their driver moved visibly but not
+    twice distinctly; a driver that never moved leaves its pairs "none"."""
+    sig, noise = scenario(side=0)
+    one = sig.copy()
+    one[200:, :, :] = np.random.default_rng(3).normal(0, 0.005, one[200:].shape)   # only the first smile
+    couplings = analyse(one, FPS, noise)[0]
+    smile = [c for c in couplings if c.driver == "smile" and c.side == "left"]
+    assert smile and all(c.verdict == "undecided" and "made 1 distinct movement" in c.reason for c in smile)
+    assert {c.verdict for c in couplings if c.driver == "brow_raise"} == {"none"}
+    # with every smile there, the pairs that are no candidate are "none" again
+    full = analyse(sig, FPS, noise)[0]
+    assert {c.verdict for c in full if c.driver == "smile" and not c.synkinesis} == {"none"}
+    # the one line names each driver once and says what to do
+    from realtime.signals.coactivation import undecided_words
+    line = undecided_words([c.to_json() for c in couplings if c.verdict == "undecided"])
+    assert line.startswith(f"not enough data to decide {sum(c.verdict == 'undecided' for c in couplings)} pair(s)")
+    assert "too few distinct movements (2 needed) of the " in line and line.count("smile") == 1
+    assert "at least 2 times" in line and "\n" not in line
 
 
 def test_a_lag_near_the_edge_of_the_window_is_not_synkinesis():
