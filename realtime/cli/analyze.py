@@ -63,7 +63,7 @@ def run(args) -> int:
     elif len(reasons) == 1 and len(undecided) == len(summary["coactivation"]):
         verdict = reasons[0]           # the whole recording is too short: one reason for every pair
     elif undecided:
-        verdict = "none called; " + undecided_words(undecided)
+        verdict = f"none called; not enough data to decide {len(undecided)} pair(s): {undecided_words(undecided)}"
     else:
         verdict = "none detected"
     print(f"{summary['face_frames']}/{summary['frames']} frames with a face "

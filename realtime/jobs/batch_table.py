@@ -15,6 +15,7 @@ from pathlib import Path
 from realtime.files import atomic_write
 from realtime.jobs.batch_inputs import BatchItem
 from realtime.landmarks import SIDES
+from realtime.signals.coactivation import undecided_words
 from realtime.signals.units import format_lag
 
 OK, FAILED = "ok", "error"
@@ -65,8 +66,7 @@ def verdict_text(summary: dict) -> str:
     undecided = summary.get("undecided") or []
     if not undecided:
         return "none"
-    reasons = sorted({str(c.get("reason")) for c in undecided})
-    return f"undecided ({len(undecided)} of {len(summary.get('coactivation') or [])} pairs): {reasons[0]}"
+    return f"undecided ({len(undecided)} of {len(summary.get('coactivation') or [])} pairs): {undecided_words(undecided)}"
 
 
 def summary_row(item: BatchItem, summary: dict, **extra) -> dict:

@@ -544,15 +544,16 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
 
 
 def undecided_words(undecided: list[dict], min_activations: int = CoactivationConfig.min_activations) -> str:
-    """One line on pairs left undecided (``Coupling.to_json`` dicts, at least one): the first
-    other reason, and the drivers that moved too few distinct times, each named once, with what
-    to do about them."""
-    few = sorted({NAMES.get(c["driver"], c["driver"]) for c in undecided if FEW_MOVEMENTS in c["reason"]})
-    why = sorted({c["reason"] for c in undecided if FEW_MOVEMENTS not in c["reason"]})[:1]
+    """Why pairs were left undecided (``Coupling.to_json`` dicts, at least one), in one line: the
+    first other reason, and the drivers that moved too few distinct times, each named once, with
+    what to do about them. Read from summary.json too, so a missing field is no error."""
+    reasons = [(str(c.get("driver") or ""), str(c.get("reason") or "")) for c in undecided]
+    few = sorted({NAMES.get(d, d) for d, r in reasons if FEW_MOVEMENTS in r})
+    why = sorted({r for _, r in reasons if r and FEW_MOVEMENTS not in r})[:1]
     if few:
         why.append(f"too few distinct movements ({min_activations} needed) of the " + ", ".join(few)
                    + f" (record each movement at least {min_activations} times, relaxing in between)")
-    return f"not enough data to decide {len(undecided)} pair(s): " + "; ".join(why)
+    return "; ".join(why) or "no reason recorded"
 
 
 def _few_movements(c: Coupling, cfg: CoactivationConfig) -> str:

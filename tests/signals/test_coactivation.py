@@ -162,7 +162,6 @@ def test_a_driver_that_moved_but_not_in_distinct_movements_rules_nothing_out():
     # the one line names each driver once and says what to do
     from realtime.signals.coactivation import undecided_words
     line = undecided_words([c.to_json() for c in couplings if c.verdict == "undecided"])
-    assert line.startswith(f"not enough data to decide {sum(c.verdict == 'undecided' for c in couplings)} pair(s)")
     assert "too few distinct movements (2 needed) of the " in line and line.count("smile") == 1
     assert "at least 2 times" in line and "\n" not in line
 
