@@ -210,6 +210,8 @@ def _summary(cases: list[RealCase]) -> None:
     fp = sum(bool(c.flagged) for c in plain)
     found = sum(c.correct for c in planted)
     undecided = sum(bool(c.undecided) and not c.flagged for c in planted)
+    # A planted pair called "none" is the worst answer: it tells a patient nothing is there.
+    missed = sum(not c.flagged and not c.undecided and not c.error for c in planted)
     other = sum(any(f[2] != c.planted for f in c.flagged) for c in planted)
     lags = [c.lag_error_s for c in planted if c.lag_error_s is not None]
     gains = [c.gain for c in planted if c.gain is not None]
@@ -217,8 +219,8 @@ def _summary(cases: list[RealCase]) -> None:
     still = [abs(c.still_eye_r) for c in planted if c.still_eye_r is not None]
     still_g = [abs(c.still_eye_gain) for c in planted if c.still_eye_gain is not None]
     print(f"false positives on unplanted videos: {fp}/{len(plain)}; planted found on the right side "
-          f"(lag within a frame): {found}/{len(planted)}; undecided (too little data): {undecided}/{len(planted)}; "
-          f"other side flagged: {other}/{len(planted)}")
+          f"(lag within a frame): {found}/{len(planted)}; undecided (not enough data): {undecided}/{len(planted)}; "
+          f"called none (missed): {missed}/{len(planted)}; other side flagged: {other}/{len(planted)}")
     bar = CoactivationConfig().min_r
     reachable = [c for c in planted if c.reach_r is not None and c.reach_r >= bar]
     print(f"within reach (a perfect reading of the planted eye follows the planted smile at r >= {bar:g}): "

@@ -156,9 +156,13 @@ def test_a_driver_that_moved_but_not_in_distinct_movements_rules_nothing_out():
     smile = [c for c in couplings if c.driver == "smile" and c.side == "left"]
     assert smile and all(c.verdict == "undecided" and "made 1 distinct movement" in c.reason for c in smile)
     assert {c.verdict for c in couplings if c.driver == "brow_raise"} == {"none"}
-    # with every smile there, the pairs that are no candidate are "none" again
+    # with every smile there, the pairs that are no candidate are "none" again, except the
+    # other eye's: beside the left's 30 % narrowing, a 15 % one on the right would not stand out
     full = analyse(sig, FPS, noise)[0]
-    assert {c.verdict for c in full if c.driver == "smile" and not c.synkinesis} == {"none"}
+    rest = [c for c in full if c.driver == "smile" and not c.synkinesis]
+    assert {c.verdict for c in rest if (c.response, c.side) != ("eye_closure", "right")} == {"none"}
+    right = find(full, "smile", "eye_closure", "right")
+    assert right.verdict == "undecided" and "other side" in right.reason, right.reason
     # the one line names each driver once and says what to do
     from realtime.signals.coactivation import undecided_words
     line = undecided_words([c.to_json() for c in couplings if c.verdict == "undecided"])
@@ -305,3 +309,44 @@ def test_two_signals_move_together_within_a_frame_of_zero_lag():
     assert not comoves(0.9, 0.05, 30.0, 0.5)                 # 1.5 frames late
     assert comoves(0.9, 0.05, 15.0, 0.5)                     # ... but under a frame at 15 fps
     assert not comoves(float("nan"), 0.0, 30.0, 0.5) and not comoves(0.9, float("nan"), 30.0, 0.5)
+
+
+# ---- a "none" must rule something out --------------------------------------------------------
+
+def test_planted_response_follows_the_driver_at_its_size_and_delay():
+    from realtime.signals.coactivation import planted_response
+    driver = bursts(300, [50, 150], width=40, amp=0.2)
+    y = planted_response(driver, np.full(300, 0.01), 0.15, 5)
+    # rest (0) -> nothing added; the driver's full movement (its 98th percentile) -> 0.15
+    expected = 0.01 + 0.15 * np.clip(driver / np.percentile(driver, 98), 0, 1)
+    assert y[5:] == pytest.approx(expected[:-5]) and y[:5] == pytest.approx(0.01)
+    assert y.max() == pytest.approx(0.16)
+
+
+def test_an_eye_that_moves_on_its_own_leaves_the_pair_undecided_not_none():
+    """Repeated smiles, no coupling: with a quiet eye "none" is earned (a 15 % narrowing would
+    have been called); with an eye that moves as much on its own (gaze, speech), it is not."""
+    sig, noise = scenario(gain=0.0)
+    quiet = analyse(sig, FPS, noise)[0]
+    assert find(quiet, "smile", "eye_closure", "left").verdict == "none"
+    busy = sig.copy()
+    rng = np.random.default_rng(9)
+    own = np.convolve(rng.normal(0, 1, len(sig) + 30), np.hanning(31), "valid")[:len(sig)]
+    busy[:, 0, S["eye_closure"]] += 0.25 * own / own.std()     # the left eye's own movement
+    c = find(analyse(busy, FPS, noise)[0], "smile", "eye_closure", "left")
+    assert c.verdict == "undecided" and "moves as much on its own" in c.reason and "15 %" in c.reason, c.reason
+    assert not c.synkinesis
+    from realtime.signals.coactivation import undecided_words
+    line = undecided_words([c.to_json()])
+    assert line.startswith("other movement would hide a mild co-activation with the smile (record each movement")
+
+
+def test_the_pair_form_of_the_cross_correlation_matches_the_matrix_form():
+    from realtime.signals.coactivation import xcorr_matrix, xcorr_pair
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=400).cumsum()
+    y = np.roll(x, 5) + rng.normal(0, 2, 400)
+    r, gain = xcorr_pair(x, y, 20)
+    rm, gm = xcorr_matrix(np.stack([x, y], axis=1), 20)
+    assert r == pytest.approx(rm[:, 0, 1], abs=1e-9) and gain == pytest.approx(gm[:, 0, 1], abs=1e-9)
+    assert np.nanargmax(r) == 25
