@@ -23,6 +23,7 @@ mesh, both corners). The pair's r is at most about their product.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,7 @@ from realtime.checks.planted import plant_eye_narrowing
 from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch, with_ping_pong
 from realtime.jobs.analyze import run_analysis
 from realtime.pipeline.analysis import Analysis
-from realtime.signals.coactivation import UNDECIDED, CoactivationConfig, remove_blinks
+from realtime.signals.coactivation import HIDDEN, UNDECIDED, CoactivationConfig, remove_blinks
 from realtime.signals.features import F, S
 from realtime.tracking.model_asset import resolve_model
 
@@ -188,6 +189,22 @@ def _fmt(v, spec, unit="") -> str:
     return "-" if v is None else f"{v:{spec}}{unit}"
 
 
+def _short(reason: str) -> str:
+    """An undecided pair's reason in the table's width: "own movement would hide 15 % (r 0.31)"
+    for a rule-out that failed (``coactivation.HIDDEN``)."""
+    if HIDDEN not in reason:
+        return reason.replace("not enough data: ", "")
+    found = re.search(r"coupling of (.+?) \(", reason)
+    size = found.group(1) if found else "it"
+    tail = reason.split(HIDDEN + ": ", 1)[-1]
+    r = re.search(r"correlate at r (-?[0-9.]+)", tail)
+    if r:
+        return f"own movement would hide {size} (r {r.group(1)})"
+    if "other side" in tail:
+        return f"the other side would hide {size}"
+    return f"{size} would be missed: {tail}"
+
+
 def _row(c: RealCase) -> None:
     if c.error:
         verdict = f"no numbers: {c.error[:60]}"
@@ -197,7 +214,7 @@ def _row(c: RealCase) -> None:
     else:
         verdict = ("found " if c.correct else "WRONG ") + (", ".join(f"{d}->{r} {s}" for d, r, s in c.flagged) or "nothing")
         if c.undecided and not c.flagged:
-            verdict = "undecided: " + c.undecided.replace("not enough data: ", "")
+            verdict = "undecided: " + _short(c.undecided)
     print(f"{c.video[:28]:<28} {c.planted:<7} {c.strength:>8.1f}  {verdict[:44]:<44} "
           f"{_fmt(None if c.lag_error_s is None else c.lag_error_s * 1000, '.0f', ' ms'):>8} "
           f"{_fmt(c.gain, '.2f'):>6} {_fmt(c.px_gain, '.2f'):>7} {_fmt(c.still_eye_r, '+.2f'):>11} {_fmt(c.still_eye_gain, '+.3f'):>10} "

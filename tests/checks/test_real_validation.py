@@ -1,10 +1,10 @@
-"""validate --real: how far a clip could show a planted pair at all (``reach_r``)."""
+"""validate --real: how far a clip could show a planted pair at all (``reach_r``), and its table."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from realtime.checks.real_validation import reach_r
+from realtime.checks.real_validation import _short, reach_r
 from realtime.jobs.analyze import run_analysis
 from realtime.signals.coactivation import CoactivationConfig, remove_blinks
 from realtime.signals.features import S
@@ -28,3 +28,13 @@ def test_reach_grows_with_the_planted_share_and_starts_at_the_eyes_own_r(real_cl
     assert reach[0] < reach[1] < reach[2] and reach[2] > 0.99, reach
     # frames the planting had no face in are left out, and too few frames give no figure
     assert reach_r(base, "left", drive, drive, np.zeros(n, bool)) is None
+
+
+def test_an_undecided_reason_fits_the_table():
+    own = ("not enough data: a coupling of 15 % (eye narrows) with the smile would not have been called: the "
+           "eye closure moves as much on its own (such a coupling would correlate at r 0.31, 0.7 needed)")
+    side = ("not enough data: a coupling of 3.8 mm (brow down) with the pucker would not have been called: the "
+            "other side's moves with the pucker about as much")
+    assert _short(own) == "own movement would hide 15 % (r 0.31)"
+    assert _short(side) == "the other side would hide 3.8 mm"
+    assert _short("not enough data: 2.4 s measured, 6 s needed") == "2.4 s measured, 6 s needed"

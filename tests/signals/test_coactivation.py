@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from realtime.signals.coactivation import analyse, blink_mask, peak_lag, xcorr
+from realtime.signals.coactivation import (analyse, blink_mask, peak_lag, planted_response, undecided_words, xcorr,
+                                          xcorr_matrix, xcorr_pair)
 from realtime.signals.features import SIGNALS, S
 
 FPS = 30.0
@@ -314,7 +315,6 @@ def test_two_signals_move_together_within_a_frame_of_zero_lag():
 # ---- a "none" must rule something out --------------------------------------------------------
 
 def test_planted_response_follows_the_driver_at_its_size_and_delay():
-    from realtime.signals.coactivation import planted_response
     driver = bursts(300, [50, 150], width=40, amp=0.2)
     y = planted_response(driver, np.full(300, 0.01), 0.15, 5)
     # rest (0) -> nothing added; the driver's full movement (its 98th percentile) -> 0.15
@@ -336,13 +336,11 @@ def test_an_eye_that_moves_on_its_own_leaves_the_pair_undecided_not_none():
     c = find(analyse(busy, FPS, noise)[0], "smile", "eye_closure", "left")
     assert c.verdict == "undecided" and "moves as much on its own" in c.reason and "15 %" in c.reason, c.reason
     assert not c.synkinesis
-    from realtime.signals.coactivation import undecided_words
     line = undecided_words([c.to_json()])
     assert line.startswith("other movement would hide a mild co-activation with the smile (record each movement")
 
 
 def test_the_pair_form_of_the_cross_correlation_matches_the_matrix_form():
-    from realtime.signals.coactivation import xcorr_matrix, xcorr_pair
     rng = np.random.default_rng(4)
     x = rng.normal(size=400).cumsum()
     y = np.roll(x, 5) + rng.normal(0, 2, 400)
