@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from realtime.signals.coactivation import (analyse, blink_mask, peak_lag, planted_response, undecided_words, xcorr,
-                                          xcorr_matrix, xcorr_pair)
+from realtime.signals.coactivation import (analyse, blink_mask, delayed, explained, peak_lag, planted_response,
+                                          undecided_words, xcorr, xcorr_matrix, xcorr_pair)
 from realtime.signals.features import SIGNALS, S
 
 FPS = 30.0
@@ -348,3 +348,27 @@ def test_the_pair_form_of_the_cross_correlation_matches_the_matrix_form():
     rm, gm = xcorr_matrix(np.stack([x, y], axis=1), 20)
     assert r == pytest.approx(rm[:, 0, 1], abs=1e-9) and gain == pytest.approx(gm[:, 0, 1], abs=1e-9)
     assert np.nanargmax(r) == 25
+
+
+def test_what_the_driver_explains_is_removed_at_its_lag():
+    rng = np.random.default_rng(6)
+    x = np.convolve(rng.normal(size=700), np.hanning(21), "same")
+    y = 0.5 * delayed(x, 4) + 0.1 * rng.normal(size=700)
+    rest = y - explained(x, y, 20)
+    assert abs(np.corrcoef(delayed(x, 4), rest)[0, 1]) < 0.05
+    smiles = bursts(700, [100, 300, 500], width=60)
+    assert not explained(smiles, -delayed(smiles, 4), 20).any()   # moving against it: nothing removed
+    assert delayed(np.arange(5.0), 2).tolist() == [0, 0, 0, 1, 2]
+    assert delayed(np.arange(5.0), -2).tolist() == [2, 3, 4, 4, 4]
+
+
+def test_a_coupling_just_below_the_bar_does_not_earn_a_none():
+    """A real coupling that misses the bar (the eye moves a lot on its own as well) must not
+    carry the rule-out's planted 15 % over it: the pair is undecided, not "none"."""
+    sig, noise = scenario(gain=0.3, side=0)
+    rng = np.random.default_rng(11)
+    own = np.convolve(rng.normal(0, 1, len(sig) + 30), np.hanning(31), "valid")[:len(sig)]
+    sig[:, 0, S["eye_closure"]] += 0.12 * own / own.std()
+    c = find(analyse(sig, FPS, noise)[0], "smile", "eye_closure", "left")
+    assert not c.synkinesis and 0.4 < c.peak_r < 0.7, c.peak_r
+    assert c.verdict == "undecided" and "moves as much on its own" in c.reason, c.reason
