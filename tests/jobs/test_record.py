@@ -158,7 +158,10 @@ def test_camera_unplugged_mid_recording_keeps_what_was_recorded(model_path, tmp_
     assert meta["status"].startswith("stopped:") and "unplugged" in meta["status"]
     assert meta["source"] == "camera:0"
     idx, t, sig = read_frames(out / "frames.csv")
-    assert len(idx) > 30 and np.isfinite(sig).all(axis=(1, 2)).sum() > 30
+    # Kept up to the unplugging (the camera's last frame is 149) and measured after the 2-s
+    # calibration. How many frames a machine measures in time is the benchmark's figure, not
+    # this test's: on a slow day (bare FaceLandmarker 48 fps) 2-20 of ~90 rows were measured.
+    assert len(idx) > 30 and idx[-1] >= 140 and np.isfinite(sig).all(axis=(1, 2)).any()
 
 
 def test_episode_starts_at_the_visible_onset_not_at_a_rest_offset():
