@@ -446,22 +446,14 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             continue
         other = raw[(1 - s, d, r_)]
         ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
-        # The other side's response the same way (moving the opposite way is no match).
-        same_way = other.direction == c.direction
-        other_amp = other.amplitude if same_way and np.isfinite(other.amplitude) else 0.0
-        # Per unit of driver too, where the other side's driver moved: a smile bigger on one
-        # side brings a bigger normal co-movement on that side (cap12_edit: the nose wing with a
-        # smile 1.5x bigger on the left, 3.1x the right's amplitude at 2.0x its gain).
-        other_gain = abs(other.gain) if same_way and np.isfinite(other.gain) and snr[1 - s, d] >= cfg.min_snr else 0.0
-        lateral = (c.amplitude >= ratio * other_amp and abs(c.gain) >= ratio * other_gain
+        lateral = (_beyond_other_side(c.amplitude, c.gain, c.direction, other, ratio, snr[1 - s, d] >= cfg.min_snr)
                    and not _explained_on_both_sides(raw, zero_lag, s, d, r_, ratio, cfg.comove_r))
         if c.response in TEXTURE:
             # Skin texture moves on both sides with light and head motion, not only with the
             # driver: the texture itself must move more on this side (single_face_x4, a healthy
             # smile: left chin texture 0.33 with the smile at r 0.85, right 0.22 at r 0.02).
             lateral = lateral and ranges[s, r_] >= cfg.laterality_ratio * ranges[1 - s, r_]
-        limit = HEALTHY_LIMIT.get((c.driver, c.response))
-        beyond_normal = limit is not None and c.direction > 0 and c.amplitude > limit
+        beyond_normal = _beyond_healthy(c.driver, c.response, c.direction, c.amplitude)
         # At (near) zero lag the direction is ambiguous: the voluntary driver is the one that
         # used more of its own range.
         direction_ok = not (together[(s, r_, d)] and effort[s, d] < effort[s, r_])
@@ -486,6 +478,25 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                                               for s in range(2)])
     _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {}, moved)
     return list(raw.values()), blinks
+
+
+def _beyond_other_side(amp: float, gain: float, direction: int, other: Coupling, ratio: float,
+                       other_driver_moved: bool) -> bool:
+    """A coupling of size ``amp`` and ``gain`` (response moving ``direction``) is ``ratio``
+    times the same pair's on the other side, ``other``, moving the same way (the opposite way is
+    no match); per unit of driver too, where the other side's driver moved: a smile bigger on
+    one side brings a bigger normal co-movement on that side (cap12_edit: the nose wing with a
+    smile 1.5x bigger on the left, 3.1x the right's amplitude at 2.0x its gain)."""
+    same_way = other.direction == direction
+    other_amp = other.amplitude if same_way and np.isfinite(other.amplitude) else 0.0
+    other_gain = abs(other.gain) if same_way and np.isfinite(other.gain) and other_driver_moved else 0.0
+    return bool(amp >= ratio * other_amp and abs(gain) >= ratio * other_gain)
+
+
+def _beyond_healthy(driver: str, response: str, direction: int, amp: float) -> bool:
+    """The response moved its own way by more than healthy faces do, where that is published."""
+    limit = HEALTHY_LIMIT.get((driver, response))
+    return limit is not None and direction > 0 and amp > limit
 
 
 def _explained_on_both_sides(raw: dict, zero_lag: np.ndarray, s: int, d: int, r_: int, ratio: float,
@@ -656,12 +667,9 @@ def _hidden_way(raw: dict, clean: np.ndarray, s: int, d: int, r_: int, way: int,
     amp = g * activity_range(x)
     if amp < max(min_amplitude(rname), cfg.min_snr * noise[s, r_]):
         return f"{words}: it would read below what is visible"
-    other = raw[(1 - s, d, r_)]
-    limit = HEALTHY_LIMIT.get((dname, rname)) if way > 0 else None
-    if other.direction == way and np.isfinite(other.amplitude) and not (limit is not None and amp > limit):
-        other_gain = abs(other.gain) if np.isfinite(other.gain) and moved[1 - s, d] else 0.0
-        if amp < cfg.laterality_ratio * other.amplitude or g < cfg.laterality_ratio * other_gain:
-            return f"{words}: the other side's moves with the {NAMES[dname]} about as much"
+    if not (_beyond_other_side(amp, g, way, raw[(1 - s, d, r_)], cfg.laterality_ratio, moved[1 - s, d])
+            or _beyond_healthy(dname, rname, way, amp)):
+        return f"{words}: the other side's moves with the {NAMES[dname]} about as much"
     return ""
 
 
@@ -687,7 +695,8 @@ def delayed(x: np.ndarray, lag: int) -> np.ndarray:
 def undecided_words(undecided: list[dict], min_activations: int = CoactivationConfig.min_activations) -> str:
     """Why pairs were left undecided (``Coupling.to_json`` dicts, at least one), in one line: the
     first other reason, the drivers that moved too few distinct times and those whose pairs
-    other movement would hide, each named once, with what to do about them. Read from summary.json too, so a missing field is no error."""
+    other movement would hide, each named once, with what to do about them. Read from
+    summary.json too, so a missing field is no error."""
     reasons = [(str(c.get("driver") or ""), str(c.get("reason") or "")) for c in undecided]
     few = sorted({NAMES.get(d, d) for d, r in reasons if FEW_MOVEMENTS in r})
     hidden = sorted({NAMES.get(d, d) for d, r in reasons if HIDDEN in r})
