@@ -51,11 +51,13 @@ from realtime.reports.session_data import (
 from realtime.reports.timing import MIN_LAG_FPS
 from realtime.signals.coactivation import (
     SYNKINESIS,
+    UNDECIDED,
     CoactivationConfig,
     analyse,
     blink_mask,
     fill_gaps,
     min_amplitude,
+    undecided_words,
 )
 from realtime.signals.event_locked import blink_synkinesis
 from realtime.signals.features import NAMES, SIGNALS, TEXTURE, S, face_measured
@@ -555,12 +557,31 @@ def _pair_words(c: dict) -> dict:
             "signals": f"{c['driver']} -> {c['response']}"}
 
 
-def task_rows(scores: dict | None) -> list[dict]:
+def task_rows(tasks: list[str], scores: dict | None, refusal: str | None) -> list[dict]:
+    """One row per task asked for (rest aside), in the timeline's order: the pairs flagged in its
+    window, else in one line why none was (``note``): the session-wide refusal, a window too
+    short to score, or pairs left undecided. A task the report is silent about would read as
+    "measured, nothing found"."""
     tc = (scores or {}).get("task_coactivation") or {}
-    return [{"task": TASK_LABEL.get(task, task),
-             "flagged": [{"side": c["side"], **_pair_words(c), "size": _size(c, words=True),
-                          "r": fmt(c["peak_r"]), "lag": fmt(c["lag_s"])} for c in cs if c["synkinesis"]]}
-            for task, cs in tc.items()]
+    rows = []
+    for task in tasks:
+        if task == "rest":
+            continue
+        cs = tc.get(task)
+        flagged = [{"side": c["side"], **_pair_words(c), "size": _size(c, words=True), "r": fmt(c["peak_r"]),
+                    "lag": fmt(c["lag_s"])} for c in cs or [] if c["synkinesis"] and not refusal]
+        if refusal:
+            note = "not judged (co-activation is not shown for this session: see above)"
+        elif cs is None:
+            note = "not judged: too few measured frames in this task's window (2 s needed)"
+        elif flagged:
+            note = ""
+        else:
+            undecided = [c for c in cs if c.get("verdict") == UNDECIDED]
+            note = ("none flagged" if not undecided else
+                    f"none flagged; {len(undecided)} pair(s) undecided: {undecided_words(undecided)}")
+        rows.append({"task": TASK_LABEL.get(task, task), "flagged": flagged, "note": note})
+    return rows
 
 
 def event_counts(d: SessionData) -> list[dict]:
@@ -611,7 +632,7 @@ def coactivation_section(d: SessionData, scores: dict | None, couplings: list[di
     return {"refusal": refusal,
             "matrix": matrix_figure(couplings) if couplings else None,
             "flagged": flagged_rows((couplings or []) + blink_findings(d), d.affected_side),
-            "tasks": [] if refusal else task_rows(scores),
+            "tasks": task_rows((scores or {}).get("tasks") or tasks_in(d.timeline or []), scores, refusal),
             "events": event_counts(d)}
 
 

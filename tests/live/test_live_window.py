@@ -201,7 +201,12 @@ def test_guided_assessment_prompts_records_and_reports(live, app, tmp_path):
     while time.monotonic() < deadline and not (folder / "report.html").exists():
         time.sleep(0.2)
     assert (folder / "report.html").exists()
-    assert "Open smile" in (folder / "report.html").read_text()
+    # The report says for the smile what it found, or why it could not judge it (a slow machine
+    # measures too few frames for lags): never nothing.
+    page = (folder / "report.html").read_text()
+    row = re.search(r"<tr><td>Open smile</td><td>(.*?)</td></tr>", page, re.S)
+    assert row, "the report has no row for the smile task"
+    assert any(w in row[1] for w in ("eye narrows with the smile", "not judged", "undecided")), row[1]
 
 
 def test_weekly_test_button_prompts_records_and_keeps_a_picture_per_task(live, app, tmp_path):

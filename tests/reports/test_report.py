@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from realtime.clinical.assessment import demo_timeline, save_timeline
-from realtime.reports.report import coupling_matrix, driver_rows, flagged_rows, write_report
+from realtime.reports.report import coupling_matrix, driver_rows, flagged_rows, task_rows, write_report
 from realtime.signals.coactivation import Coupling
 from realtime.signals.features import S
 from realtime.signals.units import multiple_text
@@ -321,6 +321,27 @@ def test_a_row_is_named_for_the_movement_its_driver_made_on_that_side():
     (row,) = flagged_rows([pulled])
     assert (row["driver"], row["moves"], row["signals"]) == ("mouth corner down and in", "brow down",
                                                              "smile -> brow_raise")
+
+
+def test_every_task_asked_for_gets_a_row_that_says_what_was_found_or_why_not():
+    """A flagged pair, a plain "none flagged", undecided pairs with why, a window too short to
+    score, and a session whose co-activation is refused: each task reads differently, and rest
+    has no row."""
+    flagged = Coupling("smile", "eye_closure", "left", peak_r=0.95, lag_s=0.15, gain=0.5, amplitude=0.2,
+                       synkinesis=True, driver_direction=1).to_json()
+    clear = {**flagged, "synkinesis": False, "verdict": "none"}
+    few = {**clear, "driver": "pucker", "verdict": "undecided",
+           "reason": "not enough data: the pucker made 1 distinct movement(s), 2 needed"}
+    tasks = ["rest", "smile_open", "eye_gentle", "pucker", "brow_raise"]
+    scores = {"task_coactivation": {"smile_open": [flagged], "eye_gentle": [clear], "pucker": [few]}}
+    rows = {r["task"]: r for r in task_rows(tasks, scores, None)}
+    assert [r for r in rows] == ["Open smile", "Gentle eye closure", "Lip pucker", "Brow raise"]
+    assert rows["Open smile"]["note"] == "" and rows["Open smile"]["flagged"][0]["moves"] == "eye narrows"
+    assert rows["Gentle eye closure"] == {"task": "Gentle eye closure", "flagged": [], "note": "none flagged"}
+    assert rows["Lip pucker"]["note"].startswith("none flagged; 1 pair(s) undecided: too few distinct movements")
+    assert rows["Brow raise"]["note"].startswith("not judged: too few measured frames")
+    refused = task_rows(tasks, scores, "only 2.0 s of measured face")
+    assert all(r["note"].startswith("not judged") and not r["flagged"] for r in refused) and len(refused) == 4
 
 
 def test_the_progress_page_signs_smile_eye_as_the_matrix_does():
