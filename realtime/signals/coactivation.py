@@ -406,6 +406,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
     ranges = np.array([[activity_range(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
     ways = np.array([[main_direction(clean[:, s, j]) for j in range(len(SIGNALS))] for s in range(2)])
     snr = ranges / noise
+    active = snr >= cfg.min_snr          # (2, N): moved beyond its noise
     full = np.tile([TYPICAL_RANGE[g] for g in SIGNALS], (2, 1)).astype(float)
     if max_range is not None:
         full = np.where(np.isfinite(max_range) & (max_range > 0), max_range, full)
@@ -430,7 +431,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 # face the mesh's chin rode 0.3 mm along with each pucker and "drove" the mouth
                 # corner's 3.4 mm (chin -> smile, gain -8).
                 ok = (np.isfinite(pr) and (pr >= cfg.min_r or -pr >= cfg.min_r_opposite) and lag >= -tol
-                      and snr[s, d] >= cfg.min_snr
+                      and active[s, d]
                       and ranges[s, d] >= min_amplitude(dname) and np.isfinite(amp)
                       and amp >= cfg.min_snr * noise[s, r_]
                       and amp >= min_amplitude(rname))
@@ -446,7 +447,7 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
             continue
         other = raw[(1 - s, d, r_)]
         ratio = cfg.laterality_ratio * (2.0 if (c.driver, c.response) in SYNERGY else 1.0)
-        lateral = (_beyond_other_side(c.amplitude, c.gain, c.direction, other, ratio, snr[1 - s, d] >= cfg.min_snr)
+        lateral = (_beyond_other_side(c.amplitude, c.gain, c.direction, other, ratio, active[1 - s, d])
                    and not _explained_on_both_sides(raw, zero_lag, s, d, r_, ratio, cfg.comove_r))
         if c.response in TEXTURE:
             # Skin texture moves on both sides with light and head motion, not only with the
@@ -474,9 +475,8 @@ def analyse(sig: np.ndarray, fps: float, noise: np.ndarray,
                 raw[(s, d, r_)].synkinesis = False
                 break
     _one_sided_lags(raw, clean, fps, cfg, max_lag)
-    moved = (snr >= cfg.min_snr) & np.array([[ranges[s, j] >= min_amplitude(g) for j, g in enumerate(SIGNALS)]
-                                              for s in range(2)])
-    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {}, moved)
+    moved = active & np.array([[ranges[s, j] >= min_amplitude(g) for j, g in enumerate(SIGNALS)] for s in range(2)])
+    _weigh_evidence(raw, clean, sig, fps, noise, cfg, max_lag, unseen_why or {}, moved, active)
     return list(raw.values()), blinks
 
 
@@ -551,10 +551,12 @@ def _texture_unseen(sig: np.ndarray, measured: np.ndarray, cfg: CoactivationConf
 
 
 def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
-                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict, moved: np.ndarray) -> None:
+                    cfg: CoactivationConfig, max_lag: int, unseen_why: dict, moved: np.ndarray,
+                    active: np.ndarray) -> None:
     """Turn candidate verdicts into SYNKINESIS only on enough evidence (module docstring).
     ``moved`` (2, N_SIGNALS): the signal moved visibly on that side (beyond its noise, by a
-    visible amount), so that its pairs were put to the test at all."""
+    visible amount), so that its pairs were put to the test at all; ``active`` (2, N_SIGNALS):
+    it moved beyond its noise (the laterality rule compares gains only then)."""
     measured = face_measured(sig)
     measured_s = float(measured.sum()) / fps
     share = float(measured.mean()) if len(measured) else 0.0
@@ -585,7 +587,7 @@ def _weigh_evidence(raw: dict, clean: np.ndarray, sig: np.ndarray, fps: float, n
                 if c.activations < cfg.min_activations:
                     c.verdict, c.reason = UNDECIDED, _few_movements(c, cfg)
                 else:
-                    blind = _would_be_missed(raw, clean, s, d, r_, fps, noise, cfg, max_lag, min_shift, moved)
+                    blind = _would_be_missed(raw, clean, s, d, r_, fps, noise, cfg, max_lag, min_shift, active)
                     if blind:
                         c.verdict, c.reason = UNDECIDED, blind
             continue
@@ -619,7 +621,7 @@ def planted_response(driver: np.ndarray, response: np.ndarray, size: float, lag:
 
 
 def _would_be_missed(raw: dict, clean: np.ndarray, s: int, d: int, r_: int, fps: float, noise: np.ndarray,
-                     cfg: CoactivationConfig, max_lag: int, min_shift: int, moved: np.ndarray) -> str:
+                     cfg: CoactivationConfig, max_lag: int, min_shift: int, active: np.ndarray) -> str:
     """Why a coupling of ``RULE_OUT_FACTOR`` times the response's visible floor, added to this
     recording's response on side ``s``, would not be called by the core rules (r, lag, size,
     laterality against the other side as it is, chance); "" when it would be, so that "none"
@@ -630,14 +632,14 @@ def _would_be_missed(raw: dict, clean: np.ndarray, s: int, d: int, r_: int, fps:
     if dname not in TASK_MOVEMENTS or (dname, rname) in OPPOSED or (dname, rname) in SYNERGY:
         return ""
     for way in ((1, -1) if rname in MOVES_BOTH_WAYS else (1,)):
-        why = _hidden_way(raw, clean, s, d, r_, way, fps, noise, cfg, max_lag, min_shift, moved)
+        why = _hidden_way(raw, clean, s, d, r_, way, fps, noise, cfg, max_lag, min_shift, active)
         if why:
             return why
     return ""
 
 
 def _hidden_way(raw: dict, clean: np.ndarray, s: int, d: int, r_: int, way: int, fps: float, noise: np.ndarray,
-                cfg: CoactivationConfig, max_lag: int, min_shift: int, moved: np.ndarray) -> str:
+                cfg: CoactivationConfig, max_lag: int, min_shift: int, active: np.ndarray) -> str:
     """``_would_be_missed`` for a response moving ``way`` (+1 its positive way, -1 the other)."""
     dname, rname = SIGNALS[d], SIGNALS[r_]
     size = RULE_OUT_FACTOR * min_amplitude(rname)
@@ -667,7 +669,7 @@ def _hidden_way(raw: dict, clean: np.ndarray, s: int, d: int, r_: int, way: int,
     amp = g * activity_range(x)
     if amp < max(min_amplitude(rname), cfg.min_snr * noise[s, r_]):
         return f"{words}: it would read below what is visible"
-    if not (_beyond_other_side(amp, g, way, raw[(1 - s, d, r_)], cfg.laterality_ratio, moved[1 - s, d])
+    if not (_beyond_other_side(amp, g, way, raw[(1 - s, d, r_)], cfg.laterality_ratio, active[1 - s, d])
             or _beyond_healthy(dname, rname, way, amp)):
         return f"{words}: the other side's moves with the {NAMES[dname]} about as much"
     return ""
