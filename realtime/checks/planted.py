@@ -199,13 +199,19 @@ def rest_geometry(frames_gray, meshes, side: str):
     return {"off_up": off_u, "off_lo": off_l, "fissure": prof}
 
 
-def smile_drive(meshes: np.ndarray, fps: float) -> np.ndarray:
-    """0..1 per frame: how far both mouth corners are pulled up and out, the smile by the same
-    definition as the product's signal (signals/features.py), but from the raw mesh in each
-    frame's own face frame (iris centres), with no registration, reference or calibration of
-    the product's. Mouth width alone follows speech (cap12_edit: r 0.58 with the product's
-    smile signal, 0.79 for this one). Above its lowest decile, over its 98th percentile,
-    lightly smoothed (sigma 40 ms). NaN where no face."""
+def smile_drive(meshes: np.ndarray, fps: float, side: str | None = None) -> np.ndarray:
+    """0..1 per frame: how far the mouth corner on ``side`` (None: both, averaged) is pulled up
+    and out, the smile by the same definition as the product's signal (signals/features.py),
+    but from the raw mesh in each frame's own face frame (iris centres), with no registration,
+    reference or calibration of the product's. Mouth width alone follows speech (cap12_edit:
+    r 0.58 with the product's smile signal, 0.79 for this one). Above its lowest decile, over
+    its 98th percentile, lightly smoothed (sigma 40 ms). NaN where no face.
+
+    A planting follows its own side's corner: synkinesis on one side comes with that side's
+    nerve activity, and corners do not move in step: the product's right smile led the mean
+    of both raw corners by ~130 ms on franck, and on vitallens_smiles a narrowing planted 0.15 s
+    after the mean read 0.07 s after the right smile (0.13 s when planted after the right
+    corner)."""
     feats = np.full((len(meshes), len(SIDES), len(FEATURES)), np.nan)
     for i, lm in enumerate(meshes):
         if np.isfinite(lm[:, :2]).all():
@@ -213,7 +219,7 @@ def smile_drive(meshes: np.ndarray, fps: float) -> np.ndarray:
     # Any rest level only shifts the smile, which is measured from its lowest decile below.
     rest = feats[np.flatnonzero(np.isfinite(feats[:, 0, 0]))[0]]
     smile = activations(feats, rest)[..., S["smile"]]
-    r = smile.mean(axis=1)
+    r = smile.mean(axis=1) if side is None else smile[:, SIDES.index(side)]
     ok = np.isfinite(r)
     base = np.percentile(r[ok], 10)
     scale = np.percentile(r[ok] - base, 98)
@@ -382,7 +388,7 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
     frames, fps = read_video(video_in)
     if meshes is None:
         meshes = mesh_per_frame(frames, model_path)
-    drive = smile_drive(meshes, fps)
+    drive = smile_drive(meshes, fps, side)
     t = np.arange(len(frames)) / fps
     filled = np.where(np.isfinite(drive), drive, 0.0)
     delayed = np.interp(t - delay_s, t, filled, left=filled[0])

@@ -70,3 +70,10 @@ def test_the_planting_drive_is_a_smile_not_a_wider_mouth():
     assert mid(1).min() > 0.95 and rest < 0.4
     assert mid(3).max() <= rest
     assert mid(2).max() <= rest       # mouth width alone would have read this as the biggest smile
+    # A planting follows its own side's corner: the left corner alone smiling drives the left.
+    meshes[:] = mesh
+    meshes[n:2 * n, left, 0] += 3.0
+    meshes[n:2 * n, left, 1] -= 3.0
+    own, other = smile_drive(meshes, fps, "left"), smile_drive(meshes, fps, "right")
+    assert own[n + 8:2 * n - 8].min() > 0.95 and own[2 * n + 8:].max() < 0.05
+    assert np.nanmax(other) < 0.05
