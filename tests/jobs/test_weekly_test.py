@@ -19,7 +19,8 @@ from realtime.jobs.schedule import schedule_line
 from realtime.signals.features import S
 from realtime.sinks.framefile import read_frames_with_quality
 
-SCALE = 0.3      # every phase at 0.3 of its length: 27 s instead of 91 s
+SCALE = 0.5      # every phase at half its length: 45 s instead of 91 s (at 0.3 the 3-s rest hold
+#                 was over before a slow machine had calibrated and measured a usable frame in it)
 
 
 def ics_fields(text: str) -> dict[str, str]:
