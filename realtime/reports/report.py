@@ -22,6 +22,7 @@ import numpy as np
 from calibration.baseline import RestBaseline
 from realtime.clinical.assessment import (
     INDEX_NAMES,
+    MIN_TASK_WINDOW_S,
     REST_TEXTURE_NOTE,
     TASK_LABEL,
     TEXTURE_INDICES,
@@ -573,7 +574,7 @@ def task_rows(tasks: list[str], scores: dict | None, refusal: str | None) -> lis
         if refusal:
             note = "not judged (co-activation is not shown for this session: see above)"
         elif cs is None:
-            note = "not judged: too few measured frames in this task's window (2 s needed)"
+            note = f"not judged: too few measured frames in this task's window ({MIN_TASK_WINDOW_S:g} s needed)"
         elif flagged:
             note = ""
         else:

@@ -22,6 +22,7 @@ from realtime.sinks.framefile import read_frames, read_frames_with_quality
 from tests.conftest import SMILE_FIRST_DEMO
 
 REPO = Path(__file__).resolve().parents[2]
+SETTLE_S = 2.5   # a recording's first seconds: calibration, then setting up the meter
 
 
 @pytest.fixture(scope="module")
@@ -63,12 +64,6 @@ def test_record_fast_demo(demo14, model_path, tmp_path):
         assert stat.S_IMODE(p.stat().st_mode) == 0o600, p
 
 
-def _live_rows(frames: Path) -> int:
-    """Rows of ``frames`` after its first 2.5 s (calibration and setting up the meter)."""
-    _, ts, _ = read_frames(frames)
-    return int((ts > ts[0] + 2.5).sum()) if len(ts) else 0
-
-
 def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tmp_path):
     video, _ = demo_videos("rec_kill", seconds=14, synkinesis="left")
     out = tmp_path / "killed"
@@ -82,13 +77,14 @@ def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tm
     try:
         while time.monotonic() - t0 < 30:
             now = time.monotonic()
-            rows = len(read_frames(frames)[0]) if frames.exists() else 0
+            ts = read_frames(frames)[1] if frames.exists() else np.empty(0)
+            rows = len(ts)
             seen.append((now, rows))
             if rows and first is None:
                 first = now
             # ~4 s of live recording, and past calibration enough rows to judge the holes by
             # (a slow machine measures fewer frames a second: wait for them, do not count them)
-            if first is not None and now - first >= 4.0 and _live_rows(frames) > 10:
+            if first is not None and now - first >= 4.0 and (ts > ts[0] + SETTLE_S).sum() > 10:
                 break
             assert proc.poll() is None, "recorder exited early"
             time.sleep(0.05)
@@ -108,7 +104,7 @@ def test_killed_recording_keeps_every_flushed_second(demo_videos, model_path, tm
     # After the calibration stretch (the first 2 s with a face, then ~2 s to set up the meter,
     # while frames are dropped), no hole as long as a second (the 1-s co-activation pass
     # and 2 cores make real-time drops of a few frames normal).
-    live = ts > ts[0] + 2.5
+    live = ts > ts[0] + SETTLE_S
     assert live.sum() > 10 and np.diff(ts[live]).max() < 1.0
     # The file grew at least every second while recording (flush interval 0.5 s): every
     # complete second before the kill was on disk.
