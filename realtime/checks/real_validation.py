@@ -194,11 +194,13 @@ def _blink_lines(name: str, base: Analysis, tag: Path) -> list[str]:
     """How deep the hand-labelled blinks of ``name`` read (a full closure is 1.0), and the
     deepest closure anywhere (beyond 1.0 the lids would have crossed)."""
     eye = base.signals[:, :, S["eye_closure"]]
-    lines = [f"{name}: hand-labelled blinks, peak eye closure (left, right; 1 = shut):"]
+    lines = [f"{name}: hand-labelled blinks, eye closure (left, right; 1 = shut):"]
     for b in read_blink_labels(tag):
-        lo, hi = peak_closure(eye, b)
-        lines.append(f"  frames {b.first}-{b.last} (shut {', '.join(map(str, b.closed)) or 'never'}): "
-                     f"{lo:.2f}, {hi:.2f}")
+        left, right = peak_closure(eye, b)
+        shut = eye[[f for f in b.closed if f < len(eye)]]
+        at_shut = (f"; least on a frame labelled shut {np.nanmin(shut[:, 0]):.2f}, {np.nanmin(shut[:, 1]):.2f}"
+                   if len(shut) and np.isfinite(shut).any(axis=0).all() else "")
+        lines.append(f"  frames {b.first}-{b.last}: peak {left:.2f}, {right:.2f}{at_shut}")
     lines.append(f"  deepest closure anywhere: {np.nanmax(eye):.2f}")
     return lines
 
