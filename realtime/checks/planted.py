@@ -34,6 +34,7 @@ planted minus original is only the warp.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -385,6 +386,14 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
     write the truth JSON beside it (``video_out`` with suffix .json) and return it."""
     if side not in ("left", "right"):
         raise ValueError("side must be 'left' or 'right' (the subject's own side)")
+    out_path = Path(video_out)
+    # Before the long mesh pass: a folder that cannot be written fails at once, in one line.
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"cannot write video {out_path}: {exc.strerror or exc}; choose a folder you can write to") from None
+    if not os.access(out_path.parent, os.W_OK):
+        raise OSError(f"cannot write video {out_path}: the folder is not writable; choose a folder you can write to")
     frames, fps = read_video(video_in)
     if meshes is None:
         meshes = mesh_per_frame(frames, model_path)
@@ -407,11 +416,10 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
         g = rest_geometry([cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)], [meshes[i, :, :2]], side)
         spread.append(float(g["fissure"].max() * eye_axes(meshes[i, :, :2], side)[3]))
     planted = np.zeros(len(frames))
-    out_path = Path(video_out)
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
     if not writer.isOpened():
-        raise RuntimeError(f"cannot write {out_path} with FFV1")
+        raise OSError(f"cannot write video {out_path} (FFV1): check the folder exists and is writable")
     out_frames = {}
     corr = frame_corrections(frames, meshes, side, geom)
     for i, fr in enumerate(frames):

@@ -39,6 +39,27 @@ def test_planted_narrowing_follows_the_smile_on_one_eye_only(real_clips, model_p
     assert np.nanmax(np.abs(diff[:, 1])) < 0.1 * np.nanmax(diff[:, 0])
 
 
+def test_planting_into_a_new_folder_makes_it_and_an_unwritable_one_fails_at_once(real_clips, model_path,
+                                                                               tmp_path, capsys):
+    """A missing output folder is made (as for the demo face); one that cannot be written to is
+    refused in one line before the minute-long mesh pass (it was a traceback after it)."""
+    import time
+
+    from realtime.cli import main
+    a_file = tmp_path / "notes.txt"          # a folder path through a file: unwritable even for root
+    a_file.write_text("x")
+    t0 = time.monotonic()
+    code = main(["demo-video", str(a_file / "sub" / "p.mkv"), "--from", str(real_clips["single_face"]),
+                 "--synkinesis", "left", "--model", str(model_path)])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and "cannot write video" in err and len(err.splitlines()) == 1, err
+    assert "Traceback" not in err and time.monotonic() - t0 < 20
+    out = tmp_path / "new" / "deeper" / "p.mkv"
+    assert main(["demo-video", str(out), "--from", str(real_clips["single_face"]), "--synkinesis", "right",
+                 "--strength", "0.3", "--model", str(model_path)]) == 0
+    assert out.stat().st_size > 100_000 and out.with_suffix(".json").is_file()
+
+
 def test_the_planting_drive_is_a_smile_not_a_wider_mouth():
     """Corners up and out (a smile) drive the planted narrowing; the mouth widening of speech
     with the corners pulled down (jaw open on an "ee") and an "oo" (corners in) do not."""
