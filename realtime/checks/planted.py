@@ -120,7 +120,7 @@ def _fit_margin(gy: np.ndarray, cols: np.ndarray, mesh_v: np.ndarray, gap: float
                              cv2.INTER_LINEAR)[0]
             grid[i, j] = sign * float(vals.mean())
     j = int(np.argmax(grid.max(axis=0)))
-    d0 = d0s[0] + 0.25 * peak_centre(grid[:, j])
+    d0 = d0s[0] + 0.25 * peak_centre(grid[:, j], towards=sign)
     return mesh_v + d0 + d1s[j] * x, float(grid[:, j].max())
 
 
@@ -167,7 +167,7 @@ def frame_corrections(frames, meshes, side: str, geom: dict) -> np.ndarray:
             vals = cv2.remap(gy, np.ascontiguousarray(np.broadcast_to(cols, v.shape)), v.astype(np.float32),
                              cv2.INTER_LINEAR)
             score = sign * vals.mean(axis=1)
-            out[i, k] = d0s[0] + 0.02 * fmax * peak_centre(score)
+            out[i, k] = d0s[0] + 0.02 * fmax * peak_centre(score, towards=sign)
     for k in range(2):
         padded = np.pad(out[:, k], 1, mode="edge")
         out[:, k] = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)

