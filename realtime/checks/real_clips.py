@@ -290,18 +290,18 @@ def fetch(cache_dir, names=None) -> dict[str, Path]:
         clips = {n: v for n, v in src["clips"].items() if wanted is None or n in wanted}
         if not clips:
             continue
+        folder = cache_dir / "clips" / source
+        dest = {m: folder / Path(m).name for m, _ in [*src["clips"].values(), *src.get("labels", {}).values()]}
         # (member, sha256) of every file to extract: the clips and the labels that go with them
         members = list(clips.values()) + [v for n, v in src.get("labels", {}).items() if n in clips]
-        folder = cache_dir / "clips" / source
-        missing = [(m, sha) for m, sha in members
-                   if not ((folder / Path(m).name).is_file() and sha256_of(folder / Path(m).name) == sha)]
+        missing = [(m, sha) for m, sha in members if not (dest[m].is_file() and sha256_of(dest[m]) == sha)]
         if missing:
             archive = _download(src, archives)
             for member, sha in missing:
-                _extract(archive, member, folder / Path(member).name)
-                if sha256_of(folder / Path(member).name) != sha:
+                _extract(archive, member, dest[member])
+                if sha256_of(dest[member]) != sha:
                     raise FetchError(f"extracted {member} does not match its recorded sha256")
-        result.update({n: folder / Path(member).name for n, (member, _) in clips.items()})
+        result.update({n: dest[member] for n, (member, _) in clips.items()})
     return result
 
 

@@ -135,11 +135,10 @@ def peak_centre(a: np.ndarray, towards: int = 0) -> float:
     the demo face lies at the end of its band).
 
     ``towards`` (+1: higher indices, -1: lower; 0: the highest): of those inner peaks, the one
-    farthest that way. A lid
-    margin is the edge nearest the globe: lid folds, creases and the cheek fold lie outside
-    it with the same polarity, and on the talking face's right eye and msu_client001's lower
-    lids the fold and the margin scored within a few per cent of each other, so the highest
-    flipped between them from one reference frame to the next (rest fissure 21 or 29 rows)."""
+    farthest that way. A lid margin is the edge nearest the globe: lid folds, creases and the
+    cheek fold lie outside it with the same polarity, and on the talking face's right eye the
+    fold and the margin scored within a few per cent of each other, so the highest flipped
+    between them from one reference frame to the next (rest fissure 21 or 29 rows)."""
     inner = np.flatnonzero((a[1:-1] >= a[:-2]) & (a[1:-1] >= a[2:])) + 1
     base = float(np.median(a))
     strong = inner[a[inner] - base >= STRONG_EDGE * (float(a.max()) - base)]
@@ -149,7 +148,7 @@ def peak_centre(a: np.ndarray, towards: int = 0) -> float:
         i = int(strong.max() if towards > 0 else strong.min())
     else:
         i = int(strong[np.argmax(a[strong])])
-    thr = a[i] - 0.1 * (a[i] - float(np.median(a)))
+    thr = a[i] - 0.1 * (a[i] - base)
     lo, hi = i, i
     while lo > 0 and a[lo - 1] >= thr:
         lo -= 1
