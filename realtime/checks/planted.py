@@ -10,10 +10,12 @@ Truth definition (all in the truth JSON beside the video):
     perpendicular to the eye's corner-corner line. A margin is the mesh lid contour shifted
     to where the mean lid/globe edge along the whole curve is strongest (vertical intensity
     gradient: dark lid -> bright globe for the upper lid, the reverse for the lower one),
-    measured on one frame: the most typical rest frame (lowest smile drive, typical eye
-    opening, no blink; the product's reference rule). Stored as a profile across the eye in
-    eye-width units and in px at the widest column; the same value on every rest frame is
-    also stored, as a measure of how well defined it is on this face.
+    measured on the most typical rest frame (lowest smile drive, typical eye opening, no
+    blink; the product's reference rule), with every rest frame voting on where the edge lies
+    relative to its mesh (the product's own rule: tracking/eye_opening.margin_offsets). Stored
+    as a profile across the eye in eye-width units and in px at the widest column; the value
+    each rest frame alone would give is also stored, as a measure of how well defined it is
+    on this face.
   * narrowing(t) = strength * d(t - delay_s): the fissure at every column across the eye is
     reduced by that fraction of its rest height, 75 % by lowering the upper margin, 25 % by
     raising the lower one. Where the original lids leave too little room (blinks), the
@@ -35,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -43,12 +46,11 @@ import numpy as np
 from calibration.reference import typical_index
 from realtime.landmarks import SIDES
 from realtime.signals.features import FEATURES, FaceFrame, S, activations, frame_features
-from realtime.tracking.eye_opening import CORNERS, LOWER, UPPER, peak_centre
+from realtime.tracking.eye_opening import C, CORNERS, LOWER, UPPER, EyeView, margin_evidence, margin_offsets, peak_centre
 from realtime.tracking.landmarker import Landmarker
 
 
 U_GRID = np.linspace(-0.5, 0.5, 41)                     # eye-width units, corner to corner
-CANON = 64.0                                            # canonical px per eye width for edge search
 
 # Field shape, in units of the rest fissure F (see module docstring).
 TOL = 0.10          # plateau past each (tracked) margin into the globe: the margin's uncertainty
@@ -81,65 +83,19 @@ def contour_uv(lm: np.ndarray, side: str):
     return out[0], out[1]
 
 
-def _eye_patch(gray: np.ndarray, lm: np.ndarray, side: str, half=(0.75, 0.55)):
-    """Eye-aligned patch, CANON px per eye width, centre at the corners' midpoint."""
-    o, ex, ey, w = eye_axes(lm, side)
-    k = w / CANON
-    pw, ph = int(2 * half[0] * CANON), int(2 * half[1] * CANON)
-    m = np.array([[ex[0] * k, ey[0] * k, 0.0], [ex[1] * k, ey[1] * k, 0.0]])
-    m[:, 2] = o - m[:, :2] @ np.array([(pw - 1) / 2, (ph - 1) / 2])
-    p = cv2.warpAffine(gray, m, (pw, ph), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                       borderMode=cv2.BORDER_REPLICATE)
-    return p.astype(np.float32), (pw, ph)
-
-
-def _peak(profile: np.ndarray, lo: int, hi: int):
-    lo, hi = max(lo, 1), min(hi, len(profile) - 2)
-    if hi <= lo:
-        return np.nan, 0.0
-    i = lo + int(np.argmax(profile[lo:hi + 1]))
-    a, b, c = profile[i - 1], profile[i], profile[i + 1]
-    den = a - 2 * b + c
-    off = 0.5 * (a - c) / den if den < 0 else 0.0
-    return i + float(np.clip(off, -0.5, 0.5)), float(b)
-
-
-def _fit_margin(gy: np.ndarray, cols: np.ndarray, mesh_v: np.ndarray, gap: float, sign: int):
-    """Best curve v(c) = mesh_v(c) + d0 (the mesh contour shifted) by the mean
-    directional gradient along it: all columns vote together, so a weak edge over a dark
-    iris is carried by the strong edge over the sclera, and a crease or lash tip that wins
-    in a single column cannot pull the curve away. Returns (v per column, mean strength)."""
-    x = (cols - cols.mean()) / CANON
-    d0s = np.arange(-0.35 * gap, 0.35 * gap + 1e-9, 0.25)
-    d1s = np.zeros(1)   # no tilt: it trades off against the offset and makes the optimum flip
-    grid = np.zeros((len(d0s), len(d1s)))
-    for i, d0 in enumerate(d0s):
-        for j, d1 in enumerate(d1s):
-            v = mesh_v + d0 + d1 * x
-            vals = cv2.remap(gy, cols.astype(np.float32)[None], v.astype(np.float32)[None],
-                             cv2.INTER_LINEAR)[0]
-            grid[i, j] = sign * float(vals.mean())
-    j = int(np.argmax(grid.max(axis=0)))
-    d0 = d0s[0] + 0.25 * peak_centre(grid[:, j], towards=sign)
-    return mesh_v + d0 + d1s[j] * x, float(grid[:, j].max())
-
-
-def visible_margins(gray: np.ndarray, lm: np.ndarray, side: str):
-    """Upper and lower visible margins v(u) on U_GRID (eye-width units) from image edges
-    (NaN near the corners, where they are not searched), and the two edge strengths."""
-    up_m, lo_m = contour_uv(lm, side)
-    patch, (pw, ph) = _eye_patch(gray, lm, side)
-    gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3) / 8.0
-    inner = np.abs(U_GRID) <= 0.4
-    cols = U_GRID[inner] * CANON + (pw - 1) / 2
-    to_px = lambda v: v * CANON + (ph - 1) / 2            # noqa: E731
-    gap = float(np.max(lo_m[inner] - up_m[inner])) * CANON
-    up, lo = np.full(len(U_GRID), np.nan), np.full(len(U_GRID), np.nan)
-    vu, su = _fit_margin(gy, cols, to_px(up_m[inner]), gap, 1)
-    vl, sl = _fit_margin(gy, cols, to_px(lo_m[inner]), gap, -1)
-    up[inner] = (vu - (ph - 1) / 2) / CANON
-    lo[inner] = (vl - (ph - 1) / 2) / CANON
-    return up, lo, su, sl
+def rest_geometry(gray: np.ndarray, mesh: np.ndarray, side: str, views: Sequence[EyeView] = ()) -> dict:
+    """Offsets (visible margin - mesh contour) on U_GRID and the rest fissure profile, in
+    eye-width units, of the rest frame ``gray`` with its ``mesh`` (478, 2) px; the margins are
+    found as the product finds its reference's (eye_opening.margin_offsets), with the other rest
+    frames ``views`` voting."""
+    d_up, d_lo = margin_offsets(margin_evidence(gray, mesh, side),
+                                [margin_evidence(v.gray, v.landmarks, side) for v in views]) / C
+    up_m, lo_m = contour_uv(mesh, side)
+    off_u, off_l = np.full(len(U_GRID), d_up), np.full(len(U_GRID), d_lo)
+    prof = np.clip((lo_m + off_l) - (up_m + off_u), 0, None)
+    # Fade at the corners, where the fissure closes anyway.
+    prof *= np.clip((0.5 - np.abs(U_GRID)) / 0.08, 0, 1)
+    return {"off_up": off_u, "off_lo": off_l, "fissure": prof}
 
 
 def frame_corrections(frames, meshes, side: str, geom: dict) -> np.ndarray:
@@ -148,56 +104,25 @@ def frame_corrections(frames, meshes, side: str, geom: dict) -> np.ndarray:
     so in a frame where the eye itself is narrowed (a Duchenne smile) the rest rule misses
     the margin; the field's plateau must sit on the real margin or the planted amount is
     not what the truth says. Found like the rest margins (strongest edge along the whole
-    curve, here shift only, within +/-0.35 rest fissures), then median-filtered over 3 frames."""
+    curve, here shift only, within +/-CORR_MAX rest fissures), then median-filtered over 3 frames."""
     fmax = float(geom["fissure"].max())
-    inner = np.abs(U_GRID) <= 0.4
+    d0s = np.arange(-CORR_MAX, CORR_MAX + 1e-9, 0.02) * fmax   # eye widths
+    rest = np.array([geom["off_up"][0], geom["off_lo"][0]])
     out = np.zeros((len(frames), 2))
     for i, fr in enumerate(frames):
         lm = meshes[i, :, :2]
         if not np.isfinite(lm).all():
             continue
-        up_m, lo_m = contour_uv(lm, side)
-        gray = cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY)
-        patch, (pw, ph) = _eye_patch(gray, lm, side)
-        gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3) / 8.0
-        cols = (U_GRID[inner] * CANON + (pw - 1) / 2).astype(np.float32)
-        d0s = np.arange(-CORR_MAX, CORR_MAX + 1e-9, 0.02) * fmax   # eye widths
-        for k, (base, sign) in enumerate(((up_m + geom["off_up"], 1), (lo_m + geom["off_lo"], -1))):
-            v = (base[inner][None, :] + d0s[:, None]) * CANON + (ph - 1) / 2
-            vals = cv2.remap(gy, np.ascontiguousarray(np.broadcast_to(cols, v.shape)), v.astype(np.float32),
-                             cv2.INTER_LINEAR)
-            score = sign * vals.mean(axis=1)
-            out[i, k] = d0s[0] + 0.02 * fmax * peak_centre(score, towards=sign)
+        ev = margin_evidence(cv2.cvtColor(fr, cv2.COLOR_RGB2GRAY), lm, side)
+        if not ev.inner.any():
+            continue
+        score = ev.scores((rest[:, None] + d0s[None, :]) * C)
+        for k, sign in enumerate((1, -1)):
+            out[i, k] = d0s[0] + 0.02 * fmax * peak_centre(score[k], towards=sign)
     for k in range(2):
         padded = np.pad(out[:, k], 1, mode="edge")
         out[:, k] = np.median(np.stack([padded[:-2], padded[1:-1], padded[2:]]), axis=0)
     return out
-
-
-def _carry_to_corners(offsets: np.ndarray) -> np.ndarray:
-    """Median over frames (rows) of offsets on U_GRID, NaN near the corners where the margins
-    are not searched; there the nearest searched offset is carried."""
-    searched = np.isfinite(offsets).any(axis=0)
-    med = np.nanmedian(offsets[:, searched], axis=0)
-    return np.interp(U_GRID, U_GRID[searched], med)
-
-
-def rest_geometry(frames_gray, meshes, side: str):
-    """Offsets (visible margin - mesh contour) on U_GRID, and the rest fissure profile, both
-    in eye-width units, as medians over the given rest frames."""
-    offs_u, offs_l = [], []
-    for g, lm in zip(frames_gray, meshes):
-        up_m, lo_m = contour_uv(lm, side)
-        up, lo, _, _ = visible_margins(g, lm, side)
-        offs_u.append(up - up_m)
-        offs_l.append(lo - lo_m)
-    off_u, off_l = (_carry_to_corners(np.asarray(o)) for o in (offs_u, offs_l))
-    up_m = np.median([contour_uv(lm, side)[0] for lm in meshes], axis=0)
-    lo_m = np.median([contour_uv(lm, side)[1] for lm in meshes], axis=0)
-    prof = np.clip((lo_m + off_l) - (up_m + off_u), 0, None)
-    # Fade at the corners, where the fissure closes anyway.
-    prof *= np.clip((0.5 - np.abs(U_GRID)) / 0.08, 0, 1)
-    return {"off_up": off_u, "off_lo": off_l, "fissure": prof}
 
 
 def smile_drive(meshes: np.ndarray, fps: float, side: str | None = None) -> np.ndarray:
@@ -404,17 +329,17 @@ def plant_eye_narrowing(video_in, video_out, side: str, strength: float, delay_s
     blink, _gaps = _blink_mask(meshes, side)
     both_blink = _blink_mask(meshes, "left")[0] | _blink_mask(meshes, "right")[0]
     rest_idx = choose_rest(drive, both_blink, meshes=meshes)
-    # The rest fissure is measured on one frame, the most typical rest frame (the rule the
-    # product uses for its reference). On small, blurred eyes the lower margin has two
-    # near-equal edge candidates and a median over frames mixes them; one frame keeps the
-    # margins consistent with each other. The spread over all rest frames is reported.
+    # The rest fissure is measured as the product measures its reference's: on the most typical
+    # rest frame, with every rest frame voting on where its margins lie (on small, blurred eyes
+    # one frame alone picks either of two near-equal edges). What each rest frame alone would
+    # give is reported as the spread.
     ref = int(rest_idx[typical_index([meshes[i] for i in rest_idx])])
-    geom = rest_geometry([cv2.cvtColor(frames[ref], cv2.COLOR_RGB2GRAY)], [meshes[ref, :, :2]], side)
+    grays = {int(i): cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY) for i in rest_idx}
+    geom = rest_geometry(grays[ref], meshes[ref, :, :2], side,
+                         [EyeView(g, meshes[i, :, :2]) for i, g in grays.items() if i != ref])
     w_rest = float(eye_axes(meshes[ref, :, :2], side)[3])
-    spread = []
-    for i in rest_idx:
-        g = rest_geometry([cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)], [meshes[i, :, :2]], side)
-        spread.append(float(g["fissure"].max() * eye_axes(meshes[i, :, :2], side)[3]))
+    spread = [float(rest_geometry(g, meshes[i, :, :2], side)["fissure"].max() * eye_axes(meshes[i, :, :2], side)[3])
+              for i, g in grays.items()]
     planted = np.zeros(len(frames))
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(out_path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
@@ -473,8 +398,8 @@ def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, res
         tiles = []
         for which, img in enumerate((frames[i], planted_frames[i])):
             # eye-aligned crop, upsampled
-            k = w / (CANON * 1.0)
-            pw, ph = int(1.6 * CANON), int(1.1 * CANON)
+            k = w / C
+            pw, ph = int(1.6 * C), int(1.1 * C)
             m = np.array([[ex[0] * k, ey[0] * k, 0.0], [ex[1] * k, ey[1] * k, 0.0]])
             m[:, 2] = o - m[:, :2] @ np.array([(pw - 1) / 2, (ph - 1) / 2])
             crop = cv2.warpAffine(img, m, (pw, ph), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP)
@@ -487,8 +412,8 @@ def contact_sheet(frames, planted_frames, meshes, side, planted, geom, path, res
             shift = planted[i] * geom["fissure"] * which
             for v, col in ((up_m + geom["off_up"] + corr[i, 0] + UPPER_SHARE * shift, (0, 0, 255)),
                            (lo_m + geom["off_lo"] + corr[i, 1] - (1 - UPPER_SHARE) * shift, (0, 255, 0))):
-                xs = (U_GRID * CANON + (pw - 1) / 2) * s
-                ys = (v * CANON + (ph - 1) / 2) * s
+                xs = (U_GRID * C + (pw - 1) / 2) * s
+                ys = (v * C + (ph - 1) / 2) * s
                 for x, y in zip(xs[::4], ys[::4]):
                     cv2.circle(big, (int(x), int(y)), 2, col, -1)
             cv2.putText(big, f"frame {i} planted {planted[i]:.2f}", (5, 18), cv2.FONT_HERSHEY_SIMPLEX,

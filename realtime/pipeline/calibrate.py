@@ -19,6 +19,7 @@ from calibration.baseline import REST_S, RestBaseline, rest_baseline
 from calibration.profile import Profile
 from calibration.reference import NEUTRAL_ENOUGH, neutral_stretch, typical_index
 from realtime.sources import Frame, VideoFileSource
+from realtime.tracking.eye_opening import eye_view
 from realtime.tracking.landmarker import FaceObservation, Landmarker
 from realtime.tracking.meter import FaceMeter, FrameMeasurement, Reference
 from realtime.tracking.quality import ENVELOPE
@@ -214,7 +215,8 @@ class Calibrator:
         pool = [k for k, ok in enumerate(self._facing) if ok] or list(range(len(self.found)))
         i = pool[typical_index([self.found[k][1] for k in pool])]
         f, lm = self.found[i]
-        return Reference(f.image, lm, f.timestamp_s), f.index
+        views = tuple(eye_view(self.found[k][0].image, self.found[k][1]) for k in pool if k != i)
+        return Reference(f.image, lm, f.timestamp_s, views), f.index
 
     def rest_span(self) -> tuple[float, float]:
         if self.window is not None:

@@ -20,6 +20,9 @@ Rest fissure: on the reference image, a margin is the strongest lid/globe edge (
 vertical intensity gradient, dark lid -> bright globe for the upper lid, the reverse for the
 lower) near the mesh lid contour; the fissure is their distance at the widest column,
 perpendicular to the corner-corner line (checks/planted.py plants its truth with the same definition).
+Where the edge lies relative to the mesh contour is voted on by the other rest frames too
+(``EyeView``): on a small or blurred eye two edges can score alike, and which of them one frame
+picks is then chance (a tuning clip's eye read 0.17-0.43 eye widths over one rest stretch).
 
 Fusion with the mesh: on small, blurred eyes the image fit can lock onto a wrong edge (a
 lower-lid fold, the crease). The per-side composite mesh is stable but under-reads, so its
@@ -34,6 +37,8 @@ matching the eye region with the lid zone masked out (so a narrowing cannot move
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -75,6 +80,12 @@ PRIOR_TOL = 0.3
 PRIOR_W = 4.0       # NCC units per (rest fissure)^2 beyond that
 FINE_SEARCH = 3      # px at C_MID of the fine location search around the coarse one
 STRONG_EDGE = 0.6    # a margin candidate this high (of the strongest edge, above the median) competes
+# The eye-aligned patch the lid margins are searched on: eye widths across and down, centred on
+# the corners' midpoint (eye width = C px).
+PATCH_W, PATCH_H = 1.5, 1.4
+MARGIN_COLS = 0.40    # columns either side of the centre searched for the margins, eye widths
+MARGIN_REACH = 0.35   # rest margin offsets from the mesh contour tried, either way, of the mesh's fissure
+MARGIN_STEP = 0.5     # canonical px between rest margin offsets tried
 
 
 def _axes(lm: np.ndarray, side: str):
@@ -83,6 +94,28 @@ def _axes(lm: np.ndarray, side: str):
     w = float(np.linalg.norm(b - a))
     ex = (b - a) / w
     return (a + b) / 2, ex, np.array([-ex[1], ex[0]]), w
+
+
+@dataclass(frozen=True)
+class EyeView:
+    """The eyes of one rest frame: ``gray`` (h, w) uint8, a crop around both eyes, and the
+    frame's landmarks (478, 2) in that crop's px. The rest lid margins are voted on by these."""
+    gray: np.ndarray
+    landmarks: np.ndarray
+
+
+def eye_view(rgb: np.ndarray, landmarks: np.ndarray) -> EyeView:
+    """``rgb`` (H, W, 3) uint8 and its landmarks (478, 2+) px -> the crop a rest margin needs (an
+    eye-aligned patch reaches 0.75 eye widths from the eye's centre, plus the blur's margin), so a
+    calibration keeps a few kB per frame, not the frame."""
+    lm = np.asarray(landmarks, np.float64)[:, :2]
+    centres = np.array([lm[list(CORNERS[s])].mean(axis=0) for s in SIDES])
+    w = max(float(np.linalg.norm(lm[CORNERS[s][0]] - lm[CORNERS[s][1]])) for s in SIDES)
+    h, wd = rgb.shape[:2]
+    x0, y0 = np.maximum(np.floor(centres.min(axis=0) - 1.1 * w), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(centres.max(axis=0) + 1.1 * w), (wd, h)).astype(int)
+    gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    return EyeView(gray, lm - (x0, y0))
 
 
 def _sampling(o, ex, ey, px_per_unit, centre_px):
@@ -184,18 +217,74 @@ def _cum(x: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass
+class MarginEvidence:
+    """One frame's eye as the lid margin search sees it, in its own eye-aligned patch
+    (canonical px: C per eye width, v down)."""
+    patch: np.ndarray       # (ph, pw) float32
+    mesh_up: np.ndarray     # (pw,) the mesh's upper lid contour per column (NaN past the corners)
+    mesh_lo: np.ndarray     # (pw,) the lower one
+    inner: np.ndarray       # (pw,) bool: columns searched
+
+    def scores(self, d0s: np.ndarray) -> np.ndarray:
+        """(2, n): mean directional gradient (dark lid -> bright globe) along the upper and the
+        lower contour shifted by each offset of ``d0s``, canonical px, (n,) for both or (2, n)
+        one row per margin. All columns vote together, so the strong edge over the sclera
+        carries the weak one over a dark iris, and a crease or lash tip that wins in one column
+        cannot pull the curve away. No tilt: it trades off against the offset and makes the
+        optimum flip."""
+        d0s = np.broadcast_to(np.asarray(d0s, np.float64), (2, np.shape(d0s)[-1]))
+        gy = cv2.Sobel(cv2.GaussianBlur(self.patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3)
+        cols = np.flatnonzero(self.inner).astype(np.float32)
+        out = np.empty(d0s.shape)
+        for k, (mesh, sign) in enumerate(((self.mesh_up, 1), (self.mesh_lo, -1))):
+            v = (mesh[self.inner][None, :] + d0s[k][:, None]).astype(np.float32)
+            vals = cv2.remap(gy, np.ascontiguousarray(np.broadcast_to(cols, v.shape)), v, cv2.INTER_LINEAR)
+            out[k] = sign * vals.mean(axis=1)
+        return out
+
+
+def margin_evidence(gray: np.ndarray, lm: np.ndarray, side: str) -> MarginEvidence:
+    """``side``'s eye of a frame (``gray`` (H, W), its landmarks (478, 2+) in the same px)."""
+    o, ex, ey, w = _axes(lm, side)
+    pw, ph = int(PATCH_W * C), int(PATCH_H * C)
+    centre = ((pw - 1) / 2, (ph - 1) / 2)
+    patch = cv2.warpAffine(gray, _sampling(o, ex, ey, C / w, centre), (pw, ph),
+                           flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+
+    def contour(idx):
+        d = np.asarray(lm[idx, :2], np.float64) - o
+        c = np.stack([d @ ex, d @ ey], -1) * (C / w) + np.array(centre)
+        c = c[np.argsort(c[:, 0])]
+        return np.interp(np.arange(pw), c[:, 0], c[:, 1], left=np.nan, right=np.nan)
+    mesh_up, mesh_lo = contour(UPPER[side]), contour(LOWER[side])
+    inner = (np.abs(np.arange(pw) - centre[0]) <= MARGIN_COLS * C) & np.isfinite(mesh_up) & np.isfinite(mesh_lo)
+    return MarginEvidence(patch, mesh_up, mesh_lo, inner)
+
+
+def margin_offsets(ref: MarginEvidence, others: Sequence[MarginEvidence] = ()) -> np.ndarray:
+    """(upper, lower) rest lid margins as offsets from ``ref``'s mesh contours, canonical px
+    (down +). Each is the offset, within MARGIN_REACH of the mesh's fissure, whose edge score
+    (the median over ``ref`` and ``others``, rest frames each against its own mesh) is the
+    margin's peak (``peak_centre``, towards the globe)."""
+    gap = float(np.max(ref.mesh_lo[ref.inner] - ref.mesh_up[ref.inner]))
+    d0s = np.arange(-MARGIN_REACH * gap, MARGIN_REACH * gap + 1e-9, MARGIN_STEP)
+    votes = np.median(np.stack([e.scores(d0s) for e in [ref, *others] if e.inner.any()]), axis=0)
+    return d0s[0] + MARGIN_STEP * np.array([peak_centre(votes[0], towards=1), peak_centre(votes[1], towards=-1)])
+
+
 class _Eye:
-    def __init__(self, ref_gray: np.ndarray, lm: np.ndarray, side: str):
+    def __init__(self, ref_gray: np.ndarray, lm: np.ndarray, side: str, views: Sequence[EyeView] = ()):
         self.side = side
         o, ex, ey, w = _axes(lm, side)
         self.o, self.ex, self.ey, self.w = o, ex, ey, w
-        # Rest margins on an eye-aligned patch (eye width = C px).
-        self.pw, self.ph = int(1.5 * C), int(1.4 * C)
+        self.pw, self.ph = int(PATCH_W * C), int(PATCH_H * C)
         self.centre = ((self.pw - 1) / 2, (self.ph - 1) / 2)
-        patch = cv2.warpAffine(ref_gray, _sampling(o, ex, ey, C / w, self.centre), (self.pw, self.ph),
-                               flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-        up, lo, f_prof = self._rest_margins(patch, lm)
+        ref = margin_evidence(ref_gray, lm, side)
+        d_up, d_lo = margin_offsets(ref, [margin_evidence(v.gray, v.landmarks, side) for v in views])
+        up, lo = ref.mesh_up + d_up, ref.mesh_lo + d_lo     # visible margins per column, canonical px
+        f_prof = np.where(ref.inner, lo - up, np.nan)       # NaN outside the searched columns
         jmax = int(np.nanargmax(f_prof))
         f = float(f_prof[jmax])
         self.f_rest_c = f                                # canonical px
@@ -204,42 +293,6 @@ class _Eye:
         self._build_locator(ref_gray, up, lo, f)
 
     # -- reference geometry -------------------------------------------------------------
-    def _rest_margins(self, patch: np.ndarray, lm: np.ndarray):
-        """Visible margins per column of the reference patch (canonical px, v down) and the
-        fissure profile (NaN outside the central 80 % of the eye)."""
-        def to_c(p):
-            d = np.asarray(p, np.float64) - self.o
-            return np.stack([d @ self.ex, d @ self.ey], -1) * (C / self.w) + np.array(self.centre)
-        cu, cl = to_c(lm[UPPER[self.side], :2]), to_c(lm[LOWER[self.side], :2])
-        cols = np.arange(self.pw)
-        mesh_up = np.interp(cols, *cu[np.argsort(cu[:, 0])].T, left=np.nan, right=np.nan)
-        mesh_lo = np.interp(cols, *cl[np.argsort(cl[:, 0])].T, left=np.nan, right=np.nan)
-        gy = cv2.Sobel(cv2.GaussianBlur(patch, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3)
-        inner = np.abs(cols - self.centre[0]) <= 0.40 * C
-        inner &= np.isfinite(mesh_up) & np.isfinite(mesh_lo)
-        gap = float(np.max(mesh_lo[inner] - mesh_up[inner]))
-        up, lo = np.full(self.pw, np.nan), np.full(self.pw, np.nan)
-        # Each margin is the mesh contour shifted by d0 with the largest mean directional
-        # gradient: all columns vote together, so the strong edge over the sclera carries
-        # the weak one over a dark iris, and a crease or lash tip that wins in one column
-        # cannot pull the curve away.
-        x = (cols[inner] - self.centre[0]) / C
-        d0s = np.arange(-0.35 * gap, 0.35 * gap + 1e-9, 0.5)
-        d1s = np.zeros(1)   # no tilt: it trades off against the offset and makes the optimum flip
-        for mesh, sign, out in ((mesh_up, 1, up), (mesh_lo, -1, lo)):
-            v = mesh[inner][None, None, :] + d0s[:, None, None] + d1s[None, :, None] * x[None, None, :]
-            cc = np.broadcast_to(cols[inner].astype(np.float32), v.shape)
-            n = v.shape[0] * v.shape[1]
-            vals = cv2.remap(gy, np.ascontiguousarray(cc.reshape(n, -1)),
-                             v.astype(np.float32).reshape(n, -1), cv2.INTER_LINEAR)
-            score = sign * vals.reshape(v.shape).mean(axis=2)
-            j = int(np.argmax(score.max(axis=0)))
-            d0 = d0s[0] + 0.5 * peak_centre(score[:, j], towards=sign)
-            out[:] = mesh + d0 + d1s[j] * (cols - self.centre[0]) / C
-        prof = lo - up
-        prof[~inner] = np.nan
-        return up, lo, prof
-
     def _maps(self, rows: np.ndarray):
         """Reference px of the unbent grid (rows x model columns)."""
         v = self._up[None, :] + rows[:, None] * self._pc[None, :]
@@ -444,12 +497,13 @@ class EyeOpening:
 
     ``ref_gray``: the neutral reference image (H, W) uint8; ``ref_landmarks``: its mesh
     (478, 2+) in reference px (used to place the eyes and seed the rest margins).
+    ``views``: other rest frames, which vote on where the rest margins lie.
     ``measure`` is a pure function of its arguments; ``last_*`` keep diagnostics of the
     latest call (match quality, eye offset, lid shifts)."""
 
-    def __init__(self, ref_gray: np.ndarray, ref_landmarks: np.ndarray):
+    def __init__(self, ref_gray: np.ndarray, ref_landmarks: np.ndarray, views: Sequence[EyeView] = ()):
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
-        self.eyes = {s: _Eye(ref_gray, lm, s) for s in SIDES}
+        self.eyes = {s: _Eye(ref_gray, lm, s, views) for s in SIDES}
         for e in self.eyes.values():
             e.set_reference_mesh(lm)
         self.last_quality = np.zeros(2)
@@ -487,12 +541,12 @@ class EyeBand:
     fraction of warping the whole frame.
 
     ``ref_rgb`` (H, W, 3) uint8 and ``ref_landmarks`` (478, 2+) reference px: the neutral
-    reference. ``crop(frame_rgb, warp)`` gives the band of a frame ((h, w) uint8; ``warp`` maps
+    reference; ``views``: other rest frames, which vote on where its rest margins lie. ``crop(frame_rgb, warp)`` gives the band of a frame ((h, w) uint8; ``warp`` maps
     reference px to frame px), ``measure(band, landmarks)`` the visible fissure (2,) in
     reference px, (left, right), NaN where the eye was not measurable.
     """
 
-    def __init__(self, ref_rgb: np.ndarray, ref_landmarks: np.ndarray):
+    def __init__(self, ref_rgb: np.ndarray, ref_landmarks: np.ndarray, views: Sequence[EyeView] = ()):
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
         centres = np.array([lm[list(CORNERS[s])].mean(axis=0) for s in SIDES])
         w = max(float(np.linalg.norm(lm[CORNERS[s][0]] - lm[CORNERS[s][1]])) for s in SIDES)
@@ -502,7 +556,7 @@ class EyeBand:
         self.box = (int(x0), int(y0), int(x1), int(y1))
         self._origin = np.array([x0, y0], np.float64)
         ref_gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
-        self.opening = EyeOpening(ref_gray, lm - self._origin)
+        self.opening = EyeOpening(ref_gray, lm - self._origin, views)
 
     @property
     def rest(self) -> np.ndarray:

@@ -23,7 +23,7 @@ from realtime.signals.features import LATERAL, F, FaceFrame, frame_features
 from realtime.tracking.brow_height import MESH_GAIN as BROW_MESH_GAIN
 from realtime.tracking.brow_height import BrowHeight
 from realtime.tracking.composite import KEYS, BoxComposites, Composer
-from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand
+from realtime.tracking.eye_opening import CORNERS, MESH_GAIN, EyeBand, EyeView
 from realtime.tracking.head_turn import turn_parallax
 from realtime.tracking.landmarker import FaceObservation, Landmarker, nearest_face
 from realtime.tracking.mouth_corner import CORNER as MOUTH_CORNER
@@ -67,10 +67,13 @@ _YAW_DEADBAND = np.radians(1.0)
 
 @dataclass
 class Reference:
-    """The subject's neutral frame: RGB image (H, W, 3) uint8 and its landmarks (478, 3) px."""
+    """The subject's neutral frame: RGB image (H, W, 3) uint8 and its landmarks (478, 3) px;
+    ``rest_views``: the eyes of other frames of the rest stretch (``eye_view``), which vote on
+    where the reference's lid margins lie (none: the reference alone decides)."""
     image: np.ndarray
     landmarks: np.ndarray
     timestamp_s: float = 0.0
+    rest_views: tuple[EyeView, ...] = ()
 
 
 @dataclass
@@ -201,7 +204,7 @@ class FaceMeter:
         self._eye_width = np.array([np.linalg.norm(lm[a] - lm[b]) for a, b in (CORNERS[s] for s in SIDES)])
         self._mesh_rest = frame_features(rest_mesh, self.frame)[:, F["eye_aperture"]]
         try:
-            self.eyes: EyeBand | None = EyeBand(reference.image, reference.landmarks)
+            self.eyes: EyeBand | None = EyeBand(reference.image, reference.landmarks, reference.rest_views)
             self.eyes.set_reference_mesh(rest_mesh)
             rest = self.eyes.rest
         except (ValueError, IndexError, cv2.error):     # no usable lid edges on the reference
