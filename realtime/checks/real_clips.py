@@ -209,6 +209,7 @@ def _download(src: dict, archives: Path) -> Path:
         return target
     # A folder of this process's own: two processes filling one cache (parallel test workers,
     # two validate runs) each download into theirs and the last rename wins, both verified.
+    archives.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=archives))
     try:
         if src["client"] == "pip":
