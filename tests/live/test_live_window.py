@@ -39,14 +39,20 @@ def neck_analysis(analysed):
 
 @pytest.fixture(scope="module")
 def live(app, model_path, neck_analysis):
-    """A window fed by the demo face until the co-activation matrix has data (<= 60 s)."""
+    """A window fed by the demo face until the co-activation matrix has data and a trace holds
+    more than a second of measured frames (<= 90 s: on a busy machine the calibration takes
+    longer, and the matrix's first update came with 25 measured frames on the trace)."""
     from realtime.live.engine import LiveEngine
     from realtime.live.window import LiveWindow
     engine = LiveEngine(model_path, "demo").start()
     win = LiveWindow(engine)
     win.show()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and win.matrix.updates == 0:
+
+    def ready() -> bool:
+        _, y = win.traces.curves[("left", "smile")].getData()
+        return win.matrix.updates > 0 and y is not None and np.isfinite(y).sum() > 30
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and not ready():
         app.processEvents()
         time.sleep(0.01)
     yield win
