@@ -105,7 +105,9 @@ def planted_case(video: Path, base: Analysis, side: str, strength: float, model:
     px_gain = gain * ours / theirs if gain is not None and theirs > 0 and np.isfinite(ours) else None
     still = _eye(a, other)[:n] - _eye(base, other)[:n]
     fin = np.isfinite(still) & ~blink
-    enough = fin.sum() > 10 and planted[fin].std() > 0
+    # As for the gain: a slope needs frames where something was planted. fi_protagonist's
+    # measurable 23 % held almost none, and its slope read -7.2 per planted change.
+    enough = fin.sum() > 10 and int((planted[fin] > 0.02).sum()) > 10
     still_r = float(np.corrcoef(still[fin], planted[fin])[0, 1]) if enough and still[fin].std() > 0 else None
     still_gain = float(np.polyfit(planted[fin], still[fin], 1)[0]) if enough else None
     reach = reach_r(base, side, planted, np.asarray(truth["drive_delayed"][:n], float),
