@@ -46,7 +46,16 @@ import numpy as np
 from calibration.reference import typical_index
 from realtime.landmarks import SIDES
 from realtime.signals.features import FEATURES, FaceFrame, S, activations, frame_features
-from realtime.tracking.eye_opening import C, CORNERS, LOWER, UPPER, EyeView, margin_evidence, margin_offsets, peak_centre
+from realtime.tracking.eye_opening import (
+    C,
+    LOWER,
+    UPPER,
+    EyeView,
+    eye_axes,
+    margin_evidence,
+    margin_offsets,
+    peak_centre,
+)
 from realtime.tracking.landmarker import Landmarker
 
 
@@ -61,14 +70,6 @@ DECAY_LO = 0.6
 UPPER_SHARE = 0.75
 CORR_MAX = 0.15     # per-frame margin correction limit, rest fissures
 MIN_SQUASH = 1.0    # 1: the globe is not squashed at all, the lids slide over it (occlusion)
-
-
-def eye_axes(lm: np.ndarray, side: str):
-    """origin (2,), ex (towards image right), ey (perpendicular, towards image down), width px."""
-    a, b = lm[CORNERS[side][0], :2].astype(np.float64), lm[CORNERS[side][1], :2].astype(np.float64)
-    w = float(np.linalg.norm(b - a))
-    ex = (b - a) / w
-    return (a + b) / 2, ex, np.array([-ex[1], ex[0]]), w
 
 
 def contour_uv(lm: np.ndarray, side: str):

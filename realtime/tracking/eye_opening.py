@@ -88,7 +88,9 @@ MARGIN_REACH = 0.35   # rest margin offsets from the mesh contour tried, either 
 MARGIN_STEP = 0.5     # canonical px between rest margin offsets tried
 
 
-def _axes(lm: np.ndarray, side: str):
+def eye_axes(lm: np.ndarray, side: str):
+    """``side``'s eye in landmarks (478, 2+) px: origin (2,) at the corners' midpoint, ex
+    (towards image right), ey (perpendicular, towards image down), width px."""
     a = np.asarray(lm[CORNERS[side][0], :2], np.float64)
     b = np.asarray(lm[CORNERS[side][1], :2], np.float64)
     w = float(np.linalg.norm(b - a))
@@ -104,16 +106,25 @@ class EyeView:
     landmarks: np.ndarray
 
 
+def _eyes_box(lm: np.ndarray, shape: tuple[int, ...], before: tuple[float, float],
+              after: tuple[float, float]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) px of an image of ``shape``: both eyes' centres (landmarks ``lm``
+    (478, 2) px), widened by ``before`` (left, up) and ``after`` (right, down) in eye widths
+    (the wider eye's), clipped to the image."""
+    centres = np.array([lm[list(CORNERS[s])].mean(axis=0) for s in SIDES])
+    w = max(float(np.linalg.norm(lm[CORNERS[s][0]] - lm[CORNERS[s][1]])) for s in SIDES)
+    h, wd = shape[:2]
+    x0, y0 = np.maximum(np.floor(centres.min(axis=0) - np.multiply(before, w)), 0).astype(int)
+    x1, y1 = np.minimum(np.ceil(centres.max(axis=0) + np.multiply(after, w)), (wd, h)).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+
 def eye_view(rgb: np.ndarray, landmarks: np.ndarray) -> EyeView:
     """``rgb`` (H, W, 3) uint8 and its landmarks (478, 2+) px -> the crop a rest margin needs (an
     eye-aligned patch reaches 0.75 eye widths from the eye's centre, plus the blur's margin), so a
     calibration keeps a few kB per frame, not the frame."""
     lm = np.asarray(landmarks, np.float64)[:, :2]
-    centres = np.array([lm[list(CORNERS[s])].mean(axis=0) for s in SIDES])
-    w = max(float(np.linalg.norm(lm[CORNERS[s][0]] - lm[CORNERS[s][1]])) for s in SIDES)
-    h, wd = rgb.shape[:2]
-    x0, y0 = np.maximum(np.floor(centres.min(axis=0) - 1.1 * w), 0).astype(int)
-    x1, y1 = np.minimum(np.ceil(centres.max(axis=0) + 1.1 * w), (wd, h)).astype(int)
+    x0, y0, x1, y1 = _eyes_box(lm, rgb.shape, (1.1, 1.1), (1.1, 1.1))
     gray = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
     return EyeView(gray, lm - (x0, y0))
 
@@ -246,7 +257,7 @@ class MarginEvidence:
 
 def margin_evidence(gray: np.ndarray, lm: np.ndarray, side: str) -> MarginEvidence:
     """``side``'s eye of a frame (``gray`` (H, W), its landmarks (478, 2+) in the same px)."""
-    o, ex, ey, w = _axes(lm, side)
+    o, ex, ey, w = eye_axes(lm, side)
     pw, ph = int(PATCH_W * C), int(PATCH_H * C)
     centre = ((pw - 1) / 2, (ph - 1) / 2)
     patch = cv2.warpAffine(gray, _sampling(o, ex, ey, C / w, centre), (pw, ph),
@@ -277,7 +288,7 @@ def margin_offsets(ref: MarginEvidence, others: Sequence[MarginEvidence] = ()) -
 class _Eye:
     def __init__(self, ref_gray: np.ndarray, lm: np.ndarray, side: str, views: Sequence[EyeView] = ()):
         self.side = side
-        o, ex, ey, w = _axes(lm, side)
+        o, ex, ey, w = eye_axes(lm, side)
         self.o, self.ex, self.ey, self.w = o, ex, ey, w
         self.pw, self.ph = int(PATCH_W * C), int(PATCH_H * C)
         self.centre = ((self.pw - 1) / 2, (self.ph - 1) / 2)
@@ -548,12 +559,7 @@ class EyeBand:
 
     def __init__(self, ref_rgb: np.ndarray, ref_landmarks: np.ndarray, views: Sequence[EyeView] = ()):
         lm = np.asarray(ref_landmarks, np.float64)[:, :2]
-        centres = np.array([lm[list(CORNERS[s])].mean(axis=0) for s in SIDES])
-        w = max(float(np.linalg.norm(lm[CORNERS[s][0]] - lm[CORNERS[s][1]])) for s in SIDES)
-        h, wd = ref_rgb.shape[:2]
-        x0, y0 = np.maximum(np.floor(centres.min(axis=0) - (1.9 * w, 2.7 * w)), 0).astype(int)
-        x1, y1 = np.minimum(np.ceil(centres.max(axis=0) + (1.9 * w, 2.4 * w)), (wd, h)).astype(int)
-        self.box = (int(x0), int(y0), int(x1), int(y1))
+        x0, y0, x1, y1 = self.box = _eyes_box(lm, ref_rgb.shape, (1.9, 2.7), (1.9, 2.4))
         self._origin = np.array([x0, y0], np.float64)
         ref_gray = cv2.cvtColor(np.ascontiguousarray(ref_rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
         self.opening = EyeOpening(ref_gray, lm - self._origin, views)

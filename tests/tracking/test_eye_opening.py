@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realtime.pipeline.calibrate import CANDIDATES, choose_rest
+from realtime.pipeline.calibrate import Calibrator, choose_rest
 from realtime.sources import VideoFileSource
 from realtime.tracking.eye_opening import CORNERS, STRONG_EDGE, EyeOpening, eye_view, peak_centre
 from realtime.tracking.landmarker import Landmarker
@@ -52,15 +52,12 @@ def test_the_rest_fissure_voted_on_by_the_rest_stretch_does_not_depend_on_which_
     # frame alone puts a margin on either (0.25 or 0.39 eye widths on one rest stretch).
     path = real_clips["talkingface_blinks"]
     with Landmarker(model_path) as det:
-        a, b = choose_rest(det, VideoFileSource(path)).window
-        cands, due = [], a
+        cal = Calibrator(det, window=choose_rest(det, VideoFileSource(path)).window)
         with VideoFileSource(path) as src:
             for f in src:
-                if a <= f.timestamp_s < b and f.timestamp_s >= due:
-                    due = f.timestamp_s + (b - a) / CANDIDATES
-                    faces = det.observe(f.image)
-                    if faces:
-                        cands.append((f.image, faces[0].landmarks[:, :2]))
+                if cal.offer(f) == Calibrator.DONE:
+                    break
+    cands = [(f.image, lm[:, :2]) for f, lm in cal.found]    # the rest candidates analyze takes
     assert len(cands) >= 10
     views = [eye_view(im, lm) for im, lm in cands]
     alone, voted = [], []
